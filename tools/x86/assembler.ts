@@ -169,6 +169,10 @@ export declare class Assembler {
   repMovs(size: 1 | 4 | 8): void;
   repStos(size: 1 | 4 | 8): void;
 
+  /** Overwrite 4 bytes at `offset` (little-endian, signed or unsigned 32-bit value): used to patch
+   *  a frame size into an already emitted `sub rsp, imm32` (emit it with a placeholder that needs imm32). */
+  patchI32(offset: number, value: number): void;
+
   /** Resolve fixups; the bytes of everything emitted. */
   finish(): Uint8Array;
 }

@@ -1,0 +1,82 @@
+/**
+ * `npm run wasm -- [options] <module.wasm>`: runs any WebAssembly module (built by asc or not) on
+ * bare metal under QEMU and prints its output. Exit status: the module's (0 done, 1 abort, 2 trap),
+ * 3 when the module is refused before boot (malformed, invalid or using something unsupported).
+ */
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildGuestImage } from "../link/build.ts";
+import { runQemu } from "../qemu/runner.ts";
+import { Stages } from "./stages.ts";
+import { UnsupportedError, LinkError } from "../translate/errors.ts";
+import { WasmError } from "../wasm/reader.ts";
+
+const USAGE = `usage: npm run wasm -- [--hosted] [--verbose] [--timeout <seconds>] [--machine microvm|pc] <module.wasm>`;
+
+export const REFUSED = 3;
+
+async function main(argv: string[]): Promise<number> {
+  let file: string | undefined;
+  let hosted = false, verbose = false, timeout = 30;
+  let machine: "microvm" | "pc" = "microvm";
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--hosted") hosted = true;
+    else if (a === "--verbose" || a === "-v") verbose = true;
+    else if (a === "--timeout") timeout = Number(argv[++i]);
+    else if (a === "--machine") machine = argv[++i] as "microvm" | "pc";
+    else if (a === "-h" || a === "--help") { console.log(USAGE); return 0; }
+    else if (a.startsWith("-")) { console.error(`unknown option: ${a}\n${USAGE}`); return 2; }
+    else if (file) { console.error(`only one module, please\n${USAGE}`); return 2; }
+    else file = a;
+  }
+  if (!file) { console.error(USAGE); return 2; }
+  if (hosted) {
+    console.error("refused: the hosted Linux target (--hosted) is not implemented yet (tracked in the translator issue)");
+    return REFUSED;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    console.error(`cannot read ${file}: ${(e as Error).message}`);
+    return 2;
+  }
+  const stages = new Stages(verbose ? undefined : () => {});
+  let image;
+  try {
+    image = await buildGuestImage(bytes, stages);
+  } catch (e) {
+    if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
+      console.error(`refused: ${e.message}`);
+      return REFUSED;
+    }
+    throw e;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "wasm-run-"));
+  try {
+    const elf = join(dir, "guest.elf");
+    writeFileSync(elf, image.elf);
+    const r = await runQemu({
+      kernel: elf, machine, memory: "512M", timeoutMs: timeout * 1000,
+      onSerial: (t) => process.stdout.write(t),
+    });
+    if (r.timedOut) {
+      console.error(`timeout: the module did not finish within ${timeout} s (raise it with --timeout)`);
+      return 124;
+    }
+    if (r.status === null) {
+      console.error(`the VM stopped without an exit status (QEMU exit code ${r.qemuExitCode}): ${r.stderr.trim()}`);
+      return 125;
+    }
+    return r.status;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

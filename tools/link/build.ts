@@ -1,0 +1,55 @@
+/**
+ * The image pipeline shared by `npm run image`, `npm run wasm` and the tests:
+ * AssemblyScript -> wasm (asc) -> validated module -> linked image (ELF + El Torito boot file) -> ISO.
+ */
+import { readModule } from "../wasm/reader.ts";
+import { validateModule } from "../wasm/validate.ts";
+import { writeIso9660 } from "../image/iso9660.ts";
+import { linkImage, type LinkedImage } from "./image.ts";
+import { compileKernelApp, compileWasmHost } from "../build/compile.ts";
+import { Stages } from "../cli/stages.ts";
+
+export interface AppImage extends LinkedImage {
+  iso: Uint8Array;
+  wasm: Uint8Array;
+}
+
+export async function buildAppImage(appDir: string, stages = new Stages(() => {})): Promise<AppImage> {
+  const compiled = await stages.run(`asc ${appDir} + kernel`, () => compileKernelApp(appDir));
+  const mod = await stages.run("read + validate wasm", () => {
+    const m = readModule(compiled.wasm);
+    validateModule(m);
+    return m;
+  });
+  const linked = await stages.run("translate + link", () => linkImage({ kernel: mod }));
+  const iso = await stages.run("write ISO 9660 + El Torito", () =>
+    writeIso9660({
+      volumeId: appDir.split("/").pop()!.toUpperCase().slice(0, 32),
+      files: [
+        { name: "BOOT.BIN", data: linked.bootFile },
+        { name: "KERNEL.ELF", data: linked.elf },
+      ],
+      boot: { file: "BOOT.BIN" },
+    }),
+  );
+  return { ...linked, iso, wasm: compiled.wasm };
+}
+
+let hostCache: Promise<Uint8Array> | undefined;
+/** The kernel module that hosts a guest (`npm run wasm`); compiled once per process. */
+export function wasmHostModule(): Promise<Uint8Array> {
+  hostCache ??= compileWasmHost().then((r) => r.wasm);
+  return hostCache;
+}
+
+/** Link an arbitrary guest module with the wasm host kernel. Throws WasmError / UnsupportedError. */
+export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages(() => {})): Promise<LinkedImage> {
+  const hostWasm = await stages.run("asc kernel/wasm-host", () => wasmHostModule());
+  const host = readModule(hostWasm);
+  const guest = await stages.run("read + validate guest", () => {
+    const m = readModule(guestWasm);
+    validateModule(m);
+    return m;
+  });
+  return stages.run("translate + link", () => linkImage({ kernel: host, guest }));
+}

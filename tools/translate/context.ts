@@ -1,0 +1,60 @@
+/**
+ * What the function translator needs to know about the module and the image it is going into:
+ * where globals, tables and memory state live, how imports are bound, where the trap stubs are.
+ * Built by `module.ts`; addresses are assembler labels resolved by the linker.
+ */
+import type { Label } from "../x86/assembler.ts";
+import type { WasmModule } from "../wasm/types.ts";
+import type { TrapKind } from "./traps.ts";
+
+/** How a function import is satisfied. */
+export type ImportBinding =
+  | { kind: "intrinsic"; module: string; name: string } // expanded inline (intrinsics.ts)
+  | { kind: "call"; target: Label }; // an ordinary call under the ABI (another module's function)
+
+export interface MemoryConfig {
+  /** identity: address = zext(addr) + offset, unchecked (the kernel's own module).
+   *  sandbox: address = base + zext(addr) + offset, checked against the current size. */
+  mode: "identity" | "sandbox";
+  /** Physical address of wasm address 0. */
+  base: number;
+  /** u64 cell: current size in pages. */
+  pages: Label;
+  /** u64 cell: current size in bytes (what the sandbox bounds check compares against). */
+  bytes: Label;
+  /** memory.grow fails beyond this many pages. */
+  maxPages: number;
+}
+
+export interface TableConfig {
+  /** Entries of 16 bytes: u64 code address (0 = null), u32 signature id, u32 unused. */
+  entries: Label;
+  /** u32 cell: current number of entries. */
+  size: Label;
+}
+
+export interface ModuleContext {
+  mod: WasmModule;
+  /** Prefix for diagnostics ("kernel", "guest"). */
+  name: string;
+  memory: MemoryConfig | null;
+  /** Label of every function in the index space; undefined for intrinsic imports. */
+  funcLabels: (Label | undefined)[];
+  /** Binding of every imported function (index < number of imported functions). */
+  importBindings: ImportBinding[];
+  /** 8-byte cell of every global. */
+  globals: Label[];
+  tables: TableConfig[];
+  /** Per data segment: address of its bytes and a u64 cell with its current length (0 once dropped). */
+  dataSegments: { bytes: Label; length: Label }[];
+  /** Canonical signature id per type index (equal function types share an id). */
+  sigIds: number[];
+  /** Global trap stubs, one per kind (called, never jumped to). */
+  traps: Map<TrapKind, Label>;
+  /** Results 1..n-1 of a multi-value call. */
+  multiReturn: Label;
+  /** u64 cell: lowest allowed rsp at function entry. */
+  stackLimit: Label;
+  /** Labels for the `image.*` intrinsics. */
+  imageSymbols: Map<string, Label | number>;
+}

@@ -1,0 +1,591 @@
+/**
+ * WebAssembly binary reader: bytes -> WasmModule (types.ts). Rejects malformed binaries with a
+ * WasmError whose message follows the spec test suite's `assert_malformed` texts where practical.
+ * It checks the binary format only; typing rules live in validate.ts.
+ *
+ * Spec: WebAssembly Core Specification 2.0, ch. 5 "Binary Format":
+ *   5.2 values (5.2.2 LEB128 integers, exact: over-long or out-of-range encodings are malformed;
+ *       5.2.3 floats as raw bits; 5.2.4 UTF-8 names), 5.3 types, 5.4 instructions
+ *   (opcode table in opcodes.ts), 5.5 modules (section order, 5.5.13 data count rule,
+ *   function/code length agreement), appendix 7.4 "Custom Sections" (the name section).
+ */
+import { OPCODE_INFO } from "./opcodes.ts";
+import type {
+  BlockType, Data, Elem, Export, Func, FuncType, Global, GlobalType, Import, Instr, Limits,
+  TableType, ValType, WasmModule,
+} from "./types.ts";
+
+/** A malformed binary (reader) or an invalid module (validator); `offset` is a byte offset in the module. */
+export class WasmError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(`${message} (at byte 0x${offset.toString(16)})`);
+    this.name = "WasmError";
+    this.reason = message;
+  }
+  /** The message without the offset suffix (e.g. "type mismatch"). */
+  readonly reason: string;
+}
+
+/** Most locals one function may declare; the spec allows < 2^32, engines cap it (JS API: 50000). */
+export const MAX_LOCALS = 50_000;
+
+const VALTYPE_CODES: Record<number, ValType> = {
+  0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref",
+};
+// ignoreBOM: a leading U+FEFF is part of the name, not a byte-order mark to strip.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A cursor over `bytes[pos, end)`; `end` is narrowed to the current section or function. */
+class Cursor {
+  constructor(readonly bytes: Uint8Array, public pos: number, public end: number) {}
+
+  fail(message: string, at = this.pos): never {
+    throw new WasmError(message, at);
+  }
+  eof(): boolean {
+    return this.pos >= this.end;
+  }
+  byte(): number {
+    if (this.pos >= this.end) {
+      this.fail(this.end === this.bytes.length ? "unexpected end" : "unexpected end of section or function");
+    }
+    return this.bytes[this.pos++];
+  }
+  take(n: number): Uint8Array {
+    if (n > this.end - this.pos) {
+      this.fail(this.end === this.bytes.length ? "unexpected end" : "unexpected end of section or function");
+    }
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** 5.2.2 u32: at most 5 bytes; the 5th byte carries 4 value bits, the rest must be zero. */
+  u32(): number {
+    let result = 0;
+    for (let i = 0; i < 4; i++) {
+      const b = this.byte();
+      result |= (b & 0x7f) << (7 * i);
+      if ((b & 0x80) === 0) return result >>> 0;
+    }
+    const b = this.byte();
+    if (b & 0x80) this.fail("integer representation too long", this.pos - 1);
+    if (b & 0x70) this.fail("integer too large", this.pos - 1);
+    return (result | (b << 28)) >>> 0;
+  }
+
+  /** 5.2.2 s32: at most 5 bytes; the unused bits of the 5th byte must sign-extend bit 31. */
+  s32(): number {
+    let result = 0;
+    for (let i = 0; i < 4; i++) {
+      const b = this.byte();
+      result |= (b & 0x7f) << (7 * i);
+      if ((b & 0x80) === 0) {
+        const shift = 7 * (i + 1);
+        return b & 0x40 ? result | (-1 << shift) : result;
+      }
+    }
+    const b = this.byte();
+    if (b & 0x80) this.fail("integer representation too long", this.pos - 1);
+    const top = b & 0x78;
+    if (top !== 0 && top !== 0x78) this.fail("integer too large", this.pos - 1);
+    return result | (b << 28);
+  }
+
+  /** 5.2.2 s33 (block types): at most 5 bytes; bits 5-6 of the 5th byte must equal bit 4. */
+  s33(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 4; i++) {
+      const b = this.byte();
+      result += (b & 0x7f) * scale;
+      scale *= 128;
+      if ((b & 0x80) === 0) return b & 0x40 ? result - scale : result;
+    }
+    const b = this.byte();
+    if (b & 0x80) this.fail("integer representation too long", this.pos - 1);
+    const top = b & 0x70;
+    if (top !== 0 && top !== 0x70) this.fail("integer too large", this.pos - 1);
+    result += (b & 0x1f) * scale;
+    return b & 0x10 ? result - 2 ** 33 : result;
+  }
+
+  /** 5.2.2 s64: at most 10 bytes; the 10th byte's bits 1-6 must equal bit 0 (bit 63). */
+  s64(): bigint {
+    let lo = 0; // bits 0..27 (4 bytes)
+    for (let i = 0; i < 4; i++) {
+      const b = this.byte();
+      lo |= (b & 0x7f) << (7 * i);
+      if ((b & 0x80) === 0) {
+        const shift = 7 * (i + 1);
+        return BigInt(b & 0x40 ? lo | (-1 << shift) : lo);
+      }
+    }
+    let result = BigInt(lo >>> 0);
+    for (let i = 4; i < 9; i++) {
+      const b = this.byte();
+      result |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if ((b & 0x80) === 0) {
+        const shift = BigInt(7 * (i + 1));
+        if (b & 0x40) result -= 1n << shift;
+        return result;
+      }
+    }
+    const b = this.byte();
+    if (b & 0x80) this.fail("integer representation too long", this.pos - 1);
+    if (b !== 0 && b !== 0x7f) this.fail("integer too large", this.pos - 1);
+    result |= BigInt(b & 1) << 63n;
+    return BigInt.asIntN(64, result);
+  }
+
+  /** 5.2.4 name: vec(byte) that must be valid UTF-8. */
+  name(): string {
+    const at = this.pos;
+    const len = this.u32();
+    if (len > this.end - this.pos) this.fail("length out of bounds", at);
+    const raw = this.take(len);
+    try {
+      return utf8.decode(raw);
+    } catch {
+      return this.fail("malformed UTF-8 encoding", at);
+    }
+  }
+
+  /** 5.3.1 / 5.3.2 valtype (number, vector and reference types). */
+  valType(): ValType {
+    const at = this.pos;
+    const t = VALTYPE_CODES[this.byte()];
+    if (!t) this.fail("malformed value type", at);
+    return t;
+  }
+  refType(): ValType {
+    const at = this.pos;
+    const b = this.byte();
+    if (b === 0x70) return "funcref";
+    if (b === 0x6f) return "externref";
+    return this.fail("malformed reference type", at);
+  }
+
+  /** 5.3.4 limits: 0x00 min | 0x01 min max. */
+  limits(): Limits {
+    const at = this.pos;
+    const flag = this.byte();
+    if (flag === 0x00) return { min: this.u32() };
+    if (flag === 0x01) return { min: this.u32(), max: this.u32() };
+    return this.fail("integer too large", at); // spec tests: other flags are malformed limits
+  }
+  tableType(): TableType {
+    const elem = this.refType();
+    return { elem, limits: this.limits() };
+  }
+  globalType(): GlobalType {
+    const type = this.valType();
+    const at = this.pos;
+    const m = this.byte();
+    if (m > 1) this.fail("malformed mutability", at);
+    return { type, mutable: m === 1 };
+  }
+  zeroByte(): void {
+    const at = this.pos;
+    if (this.byte() !== 0) this.fail("zero byte expected", at);
+  }
+
+  /** 5.4.1 blocktype: 0x40 | valtype | s33 type index (non-negative). */
+  blockType(): BlockType {
+    const at = this.pos;
+    const b = this.bytes[this.pos];
+    if (b === 0x40) {
+      this.pos++;
+      return { kind: "empty" };
+    }
+    const t = VALTYPE_CODES[b];
+    if (t && this.pos < this.end) {
+      this.pos++;
+      return { kind: "val", type: t };
+    }
+    const index = this.s33();
+    if (index < 0) this.fail("malformed block type", at);
+    return { kind: "type", index };
+  }
+}
+
+/** Decoder state shared across sections. */
+interface ReadState {
+  usesDataIndex: boolean; // memory.init / data.drop seen: the data count section is required (5.5.13)
+}
+
+/** 5.4 one instruction, with its immediates. */
+function readInstr(c: Cursor, st: ReadState): Instr {
+  const offset = c.pos;
+  let op = c.byte();
+  if (op === 0xfc || op === 0xfd) {
+    const sub = c.u32();
+    if (sub > 0xff) c.fail(`illegal opcode 0x${op.toString(16)} ${sub}`, offset);
+    op = (op << 8) | sub;
+  }
+  const info = OPCODE_INFO.get(op);
+  if (!info) return c.fail(`illegal opcode 0x${op.toString(16)}`, offset);
+  const ins: Instr = { op, name: info.name, offset };
+  switch (info.imm) {
+    case "none":
+      break;
+    case "block":
+      ins.blockType = c.blockType();
+      break;
+    case "br":
+      ins.depth = c.u32();
+      break;
+    case "br_table": {
+      const n = c.u32();
+      const targets: number[] = [];
+      for (let i = 0; i < n; i++) targets.push(c.u32());
+      ins.targets = targets;
+      ins.defaultTarget = c.u32();
+      break;
+    }
+    case "func":
+    case "local":
+    case "global":
+    case "table":
+      ins.index = c.u32();
+      break;
+    case "call_indirect":
+      ins.typeIndex = c.u32();
+      ins.table = c.u32();
+      break;
+    case "memarg":
+      ins.align = c.u32();
+      ins.memOffset = c.u32();
+      break;
+    case "memarg_lane":
+      ins.align = c.u32();
+      ins.memOffset = c.u32();
+      ins.lane = c.byte();
+      break;
+    case "memory":
+      c.zeroByte();
+      ins.index = 0;
+      break;
+    case "i32":
+      ins.value = c.s32();
+      break;
+    case "i64":
+      ins.value = c.s64();
+      break;
+    case "f32": {
+      const b = c.take(4);
+      ins.value = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+      break;
+    }
+    case "f64": {
+      const b = c.take(8);
+      ins.value = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+      break;
+    }
+    case "v128": {
+      const b = c.take(16);
+      const dv = new DataView(b.buffer, b.byteOffset, 16);
+      ins.value = (dv.getBigUint64(8, true) << 64n) | dv.getBigUint64(0, true);
+      break;
+    }
+    case "reftype":
+      ins.refType = c.refType();
+      break;
+    case "select_t": {
+      const n = c.u32();
+      const types: ValType[] = [];
+      for (let i = 0; i < n; i++) types.push(c.valType());
+      ins.selectTypes = types;
+      break;
+    }
+    case "memory_init":
+      ins.segment = c.u32();
+      c.zeroByte();
+      ins.dst = 0;
+      st.usesDataIndex = true;
+      break;
+    case "data":
+      ins.index = c.u32();
+      st.usesDataIndex = true;
+      break;
+    case "memory_copy":
+      c.zeroByte();
+      c.zeroByte();
+      ins.dst = 0;
+      ins.src = 0;
+      break;
+    case "table_init":
+      ins.segment = c.u32();
+      ins.dst = c.u32();
+      break;
+    case "elem":
+      ins.index = c.u32();
+      break;
+    case "table_copy":
+      ins.dst = c.u32();
+      ins.src = c.u32();
+      break;
+    case "lane":
+      ins.lane = c.byte();
+      break;
+    case "shuffle":
+      ins.lanes = Array.from(c.take(16));
+      break;
+  }
+  return ins;
+}
+
+/** Reads instructions up to and including the `end` that closes nesting level 0. */
+function readSequence(c: Cursor, st: ReadState, out: Instr[]): void {
+  let depth = 0;
+  for (;;) {
+    if (c.eof()) c.fail(c.end === c.bytes.length ? "unexpected end" : "unexpected end of section or function");
+    const ins = readInstr(c, st);
+    out.push(ins);
+    if (ins.op === 0x02 || ins.op === 0x03 || ins.op === 0x04) depth++;
+    else if (ins.op === 0x0b && depth-- === 0) return;
+  }
+}
+
+/** 5.4.9 expr used as a constant expression: returned without its final `end`. */
+function readConstExpr(c: Cursor, st: ReadState): Instr[] {
+  const out: Instr[] = [];
+  readSequence(c, st, out);
+  out.pop();
+  return out;
+}
+
+// Section ids (5.5.2) and the order they must appear in; the data count section (12) sits
+// between the element (9) and code (10) sections.
+const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12 };
+
+/** 5.5 module: decodes a complete binary module. Throws WasmError if it is malformed. */
+export function readModule(bytes: Uint8Array): WasmModule {
+  const c = new Cursor(bytes, 0, bytes.length);
+  const st: ReadState = { usesDataIndex: false };
+  const m: WasmModule = {
+    types: [], imports: [], funcs: [], tables: [], memories: [], globals: [], exports: [],
+    elems: [], datas: [], names: { functions: new Map() }, customSections: [],
+  };
+
+  // 5.5.16 preamble: magic "\0asm" and version 1.
+  const magic = [0x00, 0x61, 0x73, 0x6d];
+  for (let i = 0; i < 4; i++) {
+    if (i >= bytes.length || bytes[i] !== magic[i]) c.fail("magic header not detected", 0);
+  }
+  c.pos = 4;
+  if (bytes.length < 8) c.fail("unexpected end", bytes.length);
+  if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) c.fail("unknown binary version", 4);
+  c.pos = 8;
+
+  let lastOrder = 0;
+  let funcTypeIndices: number[] | undefined;
+  let codeSeen = false;
+  while (c.pos < bytes.length) {
+    const idAt = c.pos;
+    const id = c.byte();
+    if (id > 12) c.fail("malformed section id", idAt);
+    const size = c.u32();
+    const start = c.pos;
+    if (size > bytes.length - start) c.fail("section size mismatch: unexpected end", start);
+    const end = start + size;
+    if (id !== 0) {
+      const order = SECTION_ORDER[id];
+      if (order <= lastOrder) c.fail("unexpected content after last section", idAt);
+      lastOrder = order;
+    }
+    c.end = end;
+    switch (id) {
+      case 0: readCustomSection(c, m); c.pos = end; break;
+      case 1: readVec(c, () => m.types.push(readFuncType(c))); break;
+      case 2: readVec(c, () => m.imports.push(readImport(c))); break;
+      case 3: funcTypeIndices = []; readVec(c, () => funcTypeIndices!.push(c.u32())); break;
+      case 4: readVec(c, () => m.tables.push(c.tableType())); break;
+      case 5: readVec(c, () => m.memories.push(c.limits())); break;
+      case 6: readVec(c, () => m.globals.push({ type: c.globalType(), init: readConstExpr(c, st) })); break;
+      case 7: readVec(c, () => m.exports.push(readExport(c))); break;
+      case 8: m.start = c.u32(); break;
+      case 9: readVec(c, () => m.elems.push(readElem(c, st))); break;
+      case 12: m.dataCount = c.u32(); break;
+      case 10: {
+        codeSeen = true;
+        const at = c.pos;
+        const n = c.u32();
+        if (n !== (funcTypeIndices?.length ?? 0)) c.fail("function and code section have inconsistent lengths", at);
+        for (let i = 0; i < n; i++) m.funcs.push(readCode(c, st, funcTypeIndices![i]));
+        break;
+      }
+      case 11: {
+        const at = c.pos;
+        const n = c.u32();
+        if (m.dataCount !== undefined && n !== m.dataCount) c.fail("data count and data section have inconsistent lengths", at);
+        for (let i = 0; i < n; i++) m.datas.push(readData(c, st));
+        break;
+      }
+    }
+    if (c.pos !== end) c.fail("section size mismatch", c.pos);
+    c.end = bytes.length;
+  }
+  if (!codeSeen && (funcTypeIndices?.length ?? 0) > 0) {
+    c.fail("function and code section have inconsistent lengths", bytes.length);
+  }
+  if (m.dataCount !== undefined && m.datas.length !== m.dataCount) {
+    c.fail("data count and data section have inconsistent lengths", bytes.length);
+  }
+  if (st.usesDataIndex && m.dataCount === undefined) c.fail("data count section required", bytes.length);
+  return m;
+}
+
+function readVec(c: Cursor, item: () => void): void {
+  const n = c.u32();
+  for (let i = 0; i < n; i++) item();
+}
+
+/** 5.3.6 functype: 0x60 vec(valtype) vec(valtype). */
+function readFuncType(c: Cursor): FuncType {
+  const at = c.pos;
+  if (c.byte() !== 0x60) c.fail("integer representation too long", at); // spec text for a bad functype tag
+  const params: ValType[] = [];
+  readVec(c, () => params.push(c.valType()));
+  const results: ValType[] = [];
+  readVec(c, () => results.push(c.valType()));
+  return { params, results };
+}
+
+/** 5.5.5 import: module name, field name, importdesc. */
+function readImport(c: Cursor): Import {
+  const module = c.name();
+  const name = c.name();
+  const at = c.pos;
+  const kind = c.byte();
+  switch (kind) {
+    case 0x00: return { module, name, desc: { kind: "func", typeIndex: c.u32() } };
+    case 0x01: return { module, name, desc: { kind: "table", table: c.tableType() } };
+    case 0x02: return { module, name, desc: { kind: "memory", limits: c.limits() } };
+    case 0x03: return { module, name, desc: { kind: "global", global: c.globalType() } };
+  }
+  return c.fail("malformed import kind", at);
+}
+
+/** 5.5.10 export: name, exportdesc. */
+function readExport(c: Cursor): Export {
+  const name = c.name();
+  const at = c.pos;
+  const kind = c.byte();
+  const kinds = ["func", "table", "memory", "global"] as const;
+  if (kind > 3) c.fail("malformed export kind", at);
+  return { name, kind: kinds[kind], index: c.u32() };
+}
+
+/** 5.5.12 element segment: eight encodings selected by a u32 flags field. */
+function readElem(c: Cursor, st: ReadState): Elem {
+  const at = c.pos;
+  const flags = c.u32();
+  if (flags > 7) c.fail("malformed elements segment kind", at);
+  const passiveOrDeclarative = (flags & 1) !== 0;
+  const explicitTable = (flags & 2) !== 0;
+  const usesExprs = (flags & 4) !== 0;
+  let mode: Elem["mode"] = "active";
+  let table = 0;
+  let offset: Instr[] | undefined;
+  if (passiveOrDeclarative) {
+    mode = explicitTable ? "declarative" : "passive";
+  } else {
+    if (explicitTable) table = c.u32();
+    offset = readConstExpr(c, st);
+  }
+  let elemType: ValType = "funcref";
+  if (passiveOrDeclarative || explicitTable) {
+    if (usesExprs) {
+      elemType = c.refType();
+    } else {
+      const kindAt = c.pos;
+      if (c.byte() !== 0x00) c.fail("malformed element kind", kindAt);
+    }
+  }
+  const init: Instr[][] = [];
+  if (usesExprs) {
+    readVec(c, () => init.push(readConstExpr(c, st)));
+  } else {
+    readVec(c, () => {
+      const offset = c.pos;
+      init.push([{ op: 0xd2, name: "ref.func", offset, index: c.u32() }]);
+    });
+  }
+  return offset ? { mode, table, offset, elemType, init } : { mode, table, elemType, init };
+}
+
+/** 5.5.14 data segment: flags 0 (active, memory 0), 1 (passive), 2 (active, explicit memory). */
+function readData(c: Cursor, st: ReadState): Data {
+  const at = c.pos;
+  const flags = c.u32();
+  if (flags > 2) c.fail("malformed data segment kind", at);
+  let memory = 0;
+  let offset: Instr[] | undefined;
+  if (flags !== 1) {
+    if (flags === 2) memory = c.u32();
+    offset = readConstExpr(c, st);
+  }
+  const lenAt = c.pos;
+  const len = c.u32();
+  if (len > c.end - c.pos) c.fail("unexpected end of section or function", lenAt);
+  const bytes = c.take(len).slice();
+  return offset ? { mode: "active", memory, offset, bytes } : { mode: "passive", memory, bytes };
+}
+
+/** 5.5.13 code entry: size, vec(locals), expr. */
+function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
+  const sizeAt = c.pos;
+  const size = c.u32();
+  const bodyOffset = c.pos;
+  if (size > c.end - c.pos) c.fail("unexpected end of section or function", sizeAt);
+  const sectionEnd = c.end;
+  c.end = bodyOffset + size;
+  const locals: ValType[] = [];
+  const groups = c.u32();
+  let total = 0;
+  const decls: [number, ValType][] = [];
+  for (let i = 0; i < groups; i++) {
+    const at = c.pos;
+    const n = c.u32();
+    total += n;
+    if (total > 0xffffffff) c.fail("too many locals", at);
+    decls.push([n, c.valType()]);
+  }
+  if (total > MAX_LOCALS) c.fail(`too many locals (${total}; implementation limit ${MAX_LOCALS})`, bodyOffset);
+  for (const [n, t] of decls) for (let i = 0; i < n; i++) locals.push(t);
+  const body: Instr[] = [];
+  readSequence(c, st, body);
+  if (c.pos !== c.end) c.fail("section size mismatch: junk after the function's end", c.pos);
+  c.end = sectionEnd;
+  return { typeIndex, locals, body, bodyOffset };
+}
+
+/** 5.5.3 custom section; the "name" section (7.4.1) is decoded best-effort: errors in it are ignored. */
+function readCustomSection(c: Cursor, m: WasmModule): void {
+  const name = c.name();
+  const bytes = c.bytes.slice(c.pos, c.end);
+  m.customSections.push({ name, bytes });
+  if (name !== "name") return;
+  const n = new Cursor(c.bytes, c.pos, c.end);
+  try {
+    while (!n.eof()) {
+      const id = n.byte();
+      const size = n.u32();
+      const end = n.pos + size;
+      if (end > c.end) break;
+      if (id === 0) {
+        m.names.module = n.name();
+      } else if (id === 1) {
+        const count = n.u32();
+        for (let i = 0; i < count; i++) {
+          const idx = n.u32();
+          m.names.functions.set(idx, n.name());
+        }
+      }
+      n.pos = end;
+    }
+  } catch (e) {
+    if (!(e instanceof WasmError)) throw e;
+  }
+}
