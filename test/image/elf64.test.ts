@@ -143,6 +143,18 @@ describe("writeElf64 as read by binutils", () => {
     expect(run("readelf", ["-S", p]).stdout).toMatch(/There are no sections/);
   });
 
+  it("keeps symbols (absolute) when section headers are off", () => {
+    const p = scratch.file("nosec-syms", writeElf64({
+      entry: 0x401000, sections: false, segments: [{ vaddr: 0x401000, data: EXIT42, flags: "rx" }],
+      symbols: [{ name: "_start", addr: 0x401000, size: EXIT42.length, kind: "func" }],
+    }), 0o755);
+    expect(run(p, [], 10).status).toBe(42);
+    const r = run("readelf", ["-S", "-s", "-W", p]);
+    expect(r.stderr).toBe("");
+    expect([...r.stdout.matchAll(/\]\s+(\.\S+)/g)].map((m) => m[1])).toEqual([".symtab", ".strtab", ".shstrtab"]);
+    expect(r.stdout).toMatch(/1: 0000000000401000\s+12 FUNC\s+GLOBAL DEFAULT\s+ABS _start/);
+  });
+
   it("is deterministic", () => {
     expect(Buffer.from(writeElf64(linuxImage())).equals(Buffer.from(bytes))).toBe(true);
   });

@@ -38,8 +38,7 @@ export async function buildAppImage(appDir: string, stages = new Stages(() => {}
 let hostCache: Promise<Uint8Array> | undefined;
 /** The kernel module that hosts a guest (`npm run wasm`); compiled once per process. */
 export function wasmHostModule(): Promise<Uint8Array> {
-  hostCache ??= compileWasmHost().then((r) => r.wasm);
-  return hostCache;
+  return (hostCache ??= compileWasmHost().then((r) => r.wasm));
 }
 
 /** Link an arbitrary guest module with the wasm host kernel. Throws WasmError / UnsupportedError. */

@@ -63,7 +63,7 @@ for (const [bits, size] of [[8, 1], [16, 2], [32, 4], [64, 8]] as const) {
     params: [L], results: [t],
     emit: (a, [addr], r) => {
       a.mov(8, R.rcx, addr);
-      if (size < 4) a.movzx(4, R.rax, size, mem(R.rcx, 0));
+      if (size === 1 || size === 2) a.movzx(4, R.rax, size, mem(R.rcx, 0));
       else a.mov(size, R.rax, mem(R.rcx, 0));
       store(a, r);
     },

@@ -42,19 +42,20 @@ class Cursor {
   fail(message: string, at = this.pos): never {
     throw new WasmError(message, at);
   }
+  /** Inside a section (or function) running out of bytes has its own spec message. */
+  inSection = false;
+  failEnd(): never {
+    return this.fail(this.inSection ? "unexpected end of section or function" : "unexpected end");
+  }
   eof(): boolean {
     return this.pos >= this.end;
   }
   byte(): number {
-    if (this.pos >= this.end) {
-      this.fail(this.end === this.bytes.length ? "unexpected end" : "unexpected end of section or function");
-    }
+    if (this.pos >= this.end) this.failEnd();
     return this.bytes[this.pos++];
   }
   take(n: number): Uint8Array {
-    if (n > this.end - this.pos) {
-      this.fail(this.end === this.bytes.length ? "unexpected end" : "unexpected end of section or function");
-    }
+    if (n > this.end - this.pos) this.failEnd();
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
@@ -172,6 +173,7 @@ class Cursor {
     const flag = this.byte();
     if (flag === 0x00) return { min: this.u32() };
     if (flag === 0x01) return { min: this.u32(), max: this.u32() };
+    if (flag & 0x80) this.fail("integer representation too long", at); // flags are a byte, not a LEB128
     return this.fail("integer too large", at); // spec tests: other flags are malformed limits
   }
   tableType(): TableType {
@@ -339,7 +341,7 @@ function readInstr(c: Cursor, st: ReadState): Instr {
 function readSequence(c: Cursor, st: ReadState, out: Instr[]): void {
   let depth = 0;
   for (;;) {
-    if (c.eof()) c.fail(c.end === c.bytes.length ? "unexpected end" : "unexpected end of section or function");
+    if (c.eof()) c.failEnd();
     const ins = readInstr(c, st);
     out.push(ins);
     if (ins.op === 0x02 || ins.op === 0x03 || ins.op === 0x04) depth++;
@@ -370,9 +372,8 @@ export function readModule(bytes: Uint8Array): WasmModule {
 
   // 5.5.16 preamble: magic "\0asm" and version 1.
   const magic = [0x00, 0x61, 0x73, 0x6d];
-  for (let i = 0; i < 4; i++) {
-    if (i >= bytes.length || bytes[i] !== magic[i]) c.fail("magic header not detected", 0);
-  }
+  if (bytes.length < 4) c.fail("unexpected end", bytes.length);
+  for (let i = 0; i < 4; i++) if (bytes[i] !== magic[i]) c.fail("magic header not detected", 0);
   c.pos = 4;
   if (bytes.length < 8) c.fail("unexpected end", bytes.length);
   if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) c.fail("unknown binary version", 4);
@@ -387,8 +388,9 @@ export function readModule(bytes: Uint8Array): WasmModule {
     if (id > 12) c.fail("malformed section id", idAt);
     const size = c.u32();
     const start = c.pos;
-    if (size > bytes.length - start) c.fail("section size mismatch: unexpected end", start);
+    if (size > bytes.length - start) c.fail("length out of bounds: section extends past the end", start);
     const end = start + size;
+    c.inSection = true;
     if (id !== 0) {
       const order = SECTION_ORDER[id];
       if (order <= lastOrder) c.fail("unexpected content after last section", idAt);
@@ -425,6 +427,7 @@ export function readModule(bytes: Uint8Array): WasmModule {
     }
     if (c.pos !== end) c.fail("section size mismatch", c.pos);
     c.end = bytes.length;
+    c.inSection = false;
   }
   if (!codeSeen && (funcTypeIndices?.length ?? 0) > 0) {
     c.fail("function and code section have inconsistent lengths", bytes.length);

@@ -133,7 +133,9 @@ export function validateModule(m: WasmModule): void {
     if (exportNames.has(ex.name)) throw new WasmError(`duplicate export name "${ex.name}"`, 0);
     exportNames.add(ex.name);
     const space = { func: c.funcs, table: c.tables, memory: c.mems, global: c.globals }[ex.kind];
-    if (ex.index >= space.length) throw new WasmError(`unknown ${ex.kind} ${ex.index} (export "${ex.name}")`, 0);
+    if (ex.index >= space.length) {
+      throw new WasmError(`unknown ${ex.kind === "func" ? "function" : ex.kind} ${ex.index} (export "${ex.name}")`, 0);
+    }
   }
   const base = c.funcs.length - m.funcs.length;
   m.funcs.forEach((f, i) => new FuncValidator(c, base + i).run());

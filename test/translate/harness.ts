@@ -1,0 +1,101 @@
+/**
+ * Differential harness: the same wasm module run under V8 (Node's WebAssembly) and on bare metal
+ * (translated, booted under QEMU), with the same host imports (tools/link/ABI.md), giving
+ * comparable { output, status } records.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildGuestImage } from "../../tools/link/build.ts";
+import { runQemu } from "../../tools/qemu/runner.ts";
+
+export interface RunResult {
+  /** Guest output lines (the kernel's own log lines removed). */
+  output: string[];
+  status: number | null;
+  /** Full serial text (metal) for diagnostics. */
+  raw: string;
+}
+
+function readString(mem: WebAssembly.Memory, ptr: number): string {
+  if (!ptr) return "null";
+  const dv = new DataView(mem.buffer);
+  const len = dv.getUint32(ptr - 4, true);
+  let s = "";
+  for (let i = 0; i < len; i += 2) s += String.fromCharCode(dv.getUint16(ptr + i, true));
+  return s;
+}
+
+/** Map V8's RuntimeError messages to the spec's trap names (ABI.md). */
+export function v8TrapKind(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  if (e instanceof RangeError && /call stack/i.test(m)) return "call stack exhausted";
+  if (/unreachable/.test(m)) return "unreachable";
+  if (/divide by zero|remainder by zero/.test(m)) return "integer divide by zero";
+  if (/divide result unrepresentable|integer overflow/.test(m)) return "integer overflow";
+  if (/float unrepresentable/.test(m)) return "invalid conversion to integer";
+  if (/memory access out of bounds/.test(m)) return "out of bounds memory access";
+  if (/table index is out of bounds/.test(m)) return "undefined element";
+  if (/null function/.test(m)) return "uninitialized element";
+  if (/signature mismatch/.test(m)) return "indirect call type mismatch";
+  return `unknown (${m})`;
+}
+
+class Exit extends Error {
+  constructor(readonly status: number) { super(`exit ${status}`); }
+}
+
+export async function runOnV8(wasm: Uint8Array): Promise<RunResult> {
+  const output: string[] = [];
+  let memory: WebAssembly.Memory | undefined;
+  const env = {
+    abort(msg: number, file: number, line: number, col: number) {
+      output.push(`abort: ${readString(memory!, msg)} at ${readString(memory!, file)}:${line}:${col}`);
+      throw new Exit(1);
+    },
+    trace(msg: number, n: number, ...args: number[]) {
+      output.push([readString(memory!, msg), ...args.slice(0, n).map((x) => String(x))].join(" "));
+    },
+    seed() { return Date.now(); },
+  };
+  try {
+    const { instance } = await WebAssembly.instantiate(wasm, { env });
+    memory = Object.values(instance.exports).find((x) => x instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined;
+    for (const name of ["_start", "main"]) {
+      const f = instance.exports[name];
+      if (typeof f === "function") (f as () => void)();
+    }
+    return { output, status: 0, raw: output.join("\n") };
+  } catch (e) {
+    if (e instanceof Exit) return { output, status: e.status, raw: output.join("\n") };
+    output.push(`trap: ${v8TrapKind(e)}`);
+    return { output, status: 2, raw: output.join("\n") };
+  }
+}
+
+/** Lines the kernel itself prints (log lines with a timestamp, backtrace lines). */
+const KERNEL_LINE = /^\[\s*\d+\.\d+\]|^\s+at /;
+
+export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000): Promise<RunResult> {
+  const image = await buildGuestImage(wasm);
+  const dir = mkdtempSync(join(tmpdir(), "diff-"));
+  try {
+    const elf = join(dir, "guest.elf");
+    writeFileSync(elf, image.elf);
+    const r = await runQemu({ kernel: elf, machine: "microvm", memory: "512M", timeoutMs });
+    const lines = r.serial.replace(/\r/g, "").split("\n").filter((l) => l.length > 0);
+    return { output: lines.filter((l) => !KERNEL_LINE.test(l)), status: r.timedOut ? -1 : r.status, raw: r.serial };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function watToWasm(wat: string): Promise<Uint8Array> {
+  const wabt = await (await import("wabt")).default();
+  const m = wabt.parseWat("t.wat", wat, { multi_value: true, bulk_memory: true, sign_extension: true, sat_float_to_int: true, reference_types: true });
+  try {
+    return new Uint8Array(m.toBinary({ write_debug_names: true }).buffer);
+  } finally {
+    m.destroy();
+  }
+}
