@@ -33,14 +33,11 @@ const textBuf = memory.data(32);
 
 // ---- bignum helpers ----
 
+// Plain loops rather than memory.fill/copy: the module stays free of bulk-memory operators.
 function bnSetU64(a: usize, v: u64): void {
-  memory.fill(a, 0, BN_BYTES);
   store<u32>(a, <u32>v);
   store<u32>(a, <u32>(v >> 32), 4);
-}
-
-function bnCopy(dst: usize, src: usize): void {
-  memory.copy(dst, src, BN_BYTES);
+  for (let i: usize = 8; i < BN_BYTES; i += 8) store<u64>(a + i, 0);
 }
 
 /** a <<= bits. */

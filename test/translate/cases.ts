@@ -1,0 +1,245 @@
+/**
+ * Differential test programs in the text format: one module per operator family / control
+ * construct, each printing its results through env.trace so V8 and bare metal can be compared.
+ */
+
+/** Module prelude: trace import, a memory with the message "r" (an AssemblyScript string at 16),
+ *  and printers for i32 (signed) and i64 (as signed high and unsigned low halves: exact in f64). */
+export function prelude(extra = ""): string {
+  return `
+  (import "env" "trace" (func $trace (param i32 i32 f64 f64 f64 f64 f64)))
+  (memory (export "memory") 1)
+  (data (i32.const 12) "\\02\\00\\00\\00r\\00")
+  (func $p32 (param $v i32)
+    (call $trace (i32.const 16) (i32.const 1) (f64.convert_i32_s (local.get $v))
+      (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0)))
+  (func $p64 (param $v i64)
+    (call $trace (i32.const 16) (i32.const 2)
+      (f64.convert_i32_s (i32.wrap_i64 (i64.shr_s (local.get $v) (i64.const 32))))
+      (f64.convert_i32_u (i32.wrap_i64 (local.get $v)))
+      (f64.const 0) (f64.const 0) (f64.const 0)))
+  ${extra}`;
+}
+
+const I32_VALUES = [0, 1, -1, 2, 7, -7, 31, 32, 33, 0x7fffffff, -0x80000000, 0x12345678, -0x543210fe, 0xff, 0x8000];
+const I64_VALUES = [0n, 1n, -1n, 5n, -5n, 63n, 64n, 65n, 0x7fffffffffffffffn, -0x8000000000000000n,
+  0x123456789abcdef0n, -0x0fedcba987654321n, 0xffffffffn, 0x100000000n, 0x80000000n];
+
+const I32_BINARY = ["add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr",
+  "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"];
+const I32_UNARY = ["clz", "ctz", "popcnt", "eqz", "extend8_s", "extend16_s"];
+const I64_UNARY = ["clz", "ctz", "popcnt", "eqz", "extend8_s", "extend16_s", "extend32_s"];
+
+function safe(op: string, a: bigint, b: bigint, min: bigint): boolean {
+  if (/div|rem/.test(op) && b === 0n) return false;
+  if (op === "div_s" && a === min && b === -1n) return false;
+  return true;
+}
+
+/** Every integer binary/unary operator over interesting operands (no trapping pairs). */
+export function integerModule(): string {
+  const lines: string[] = [];
+  for (const op of I32_BINARY) {
+    for (const a of I32_VALUES) for (const b of I32_VALUES) {
+      if (!safe(op, BigInt(a), BigInt(b), -0x80000000n)) continue;
+      lines.push(`(call $p32 (i32.${op} (i32.const ${a}) (i32.const ${b})))`);
+    }
+  }
+  for (const op of I32_BINARY) {
+    const o = op.startsWith("i") ? op : op;
+    for (const a of I64_VALUES) for (const b of I64_VALUES) {
+      if (!safe(o, a, b, -0x8000000000000000n)) continue;
+      const isCmp = /^(eq|ne|lt|gt|le|ge)/.test(op);
+      lines.push(isCmp
+        ? `(call $p32 (i64.${op} (i64.const ${a}) (i64.const ${b})))`
+        : `(call $p64 (i64.${op} (i64.const ${a}) (i64.const ${b})))`);
+    }
+  }
+  for (const op of I32_UNARY) for (const a of I32_VALUES) lines.push(`(call $p32 (i32.${op} (i32.const ${a})))`);
+  for (const op of I64_UNARY) for (const a of I64_VALUES) {
+    lines.push(op === "eqz" ? `(call $p32 (i64.eqz (i64.const ${a})))` : `(call $p64 (i64.${op} (i64.const ${a})))`);
+  }
+  for (const a of I64_VALUES) lines.push(`(call $p32 (i32.wrap_i64 (i64.const ${a})))`);
+  for (const a of I32_VALUES) {
+    lines.push(`(call $p64 (i64.extend_i32_s (i32.const ${a})))`);
+    lines.push(`(call $p64 (i64.extend_i32_u (i32.const ${a})))`);
+  }
+  // Split into functions of bounded size.
+  const funcs: string[] = [];
+  const calls: string[] = [];
+  for (let i = 0; i < lines.length; i += 200) {
+    funcs.push(`(func $f${i} ${lines.slice(i, i + 200).join("\n")})`);
+    calls.push(`(call $f${i})`);
+  }
+  return `(module ${prelude()} ${funcs.join("\n")} (func (export "main") ${calls.join(" ")}))`;
+}
+
+/** Loads and stores of every width, sign extension, offsets, memory.size/grow/fill/copy/init. */
+export function memoryModule(): string {
+  return `(module ${prelude(`
+  (data $passive "passive-bytes!")
+  (func (export "main") (local $i i32)
+    (i64.store (i32.const 100) (i64.const 0x8899aabbccddeeff))
+    (call $p32 (i32.load8_s (i32.const 100)))
+    (call $p32 (i32.load8_u (i32.const 100)))
+    (call $p32 (i32.load16_s (i32.const 100)))
+    (call $p32 (i32.load16_u (i32.const 101)))
+    (call $p32 (i32.load (i32.const 102)))
+    (call $p64 (i64.load8_s (i32.const 107)))
+    (call $p64 (i64.load8_u (i32.const 107)))
+    (call $p64 (i64.load16_s (i32.const 106)))
+    (call $p64 (i64.load16_u (i32.const 106)))
+    (call $p64 (i64.load32_s (i32.const 104)))
+    (call $p64 (i64.load32_u (i32.const 104)))
+    (call $p64 (i64.load offset=3 (i32.const 97)))
+    (i32.store8 (i32.const 200) (i32.const 0x1ff))
+    (i32.store16 offset=2 (i32.const 200) (i32.const 0x12345))
+    (i64.store8 (i32.const 204) (i64.const -1))
+    (i64.store16 (i32.const 205) (i64.const 0x7777))
+    (i64.store32 (i32.const 208) (i64.const 0x1122334455667788))
+    (call $p64 (i64.load (i32.const 200)))
+    (call $p64 (i64.load (i32.const 208)))
+    (call $p32 (memory.size))
+    (call $p32 (memory.grow (i32.const 2)))
+    (call $p32 (memory.size))
+    (call $p32 (memory.grow (i32.const 100000)))
+    (i32.store (i32.const 0x2fffc) (i32.const 42))
+    (call $p32 (i32.load (i32.const 0x2fffc)))
+    (memory.fill (i32.const 300) (i32.const 0xab) (i32.const 10))
+    (call $p64 (i64.load (i32.const 300)))
+    (call $p64 (i64.load (i32.const 303)))
+    (memory.copy (i32.const 302) (i32.const 100) (i32.const 8))
+    (call $p64 (i64.load (i32.const 302)))
+    (memory.copy (i32.const 101) (i32.const 100) (i32.const 8))
+    (call $p64 (i64.load (i32.const 100)))
+    (memory.copy (i32.const 100) (i32.const 101) (i32.const 8))
+    (call $p64 (i64.load (i32.const 100)))
+    (memory.init $passive (i32.const 400) (i32.const 2) (i32.const 8))
+    (call $p64 (i64.load (i32.const 400)))
+    (data.drop $passive)
+    (local.set $i (i32.const 0))
+    (loop $l
+      (i32.store (i32.add (i32.const 1000) (i32.shl (local.get $i) (i32.const 2))) (i32.mul (local.get $i) (local.get $i)))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))
+    (call $p32 (i32.load (i32.const 1396))))
+  `)})`;
+}
+
+/** Blocks, loops, if/else, br/br_if/br_table, return, select, calls, recursion, multi-value, globals. */
+export function controlModule(): string {
+  return `(module ${prelude(`
+  (global $g (mut i32) (i32.const 5))
+  (global $h (mut i64) (i64.const -9))
+  (type $bin (func (param i32 i32) (result i32)))
+  (table 4 funcref)
+  (elem (i32.const 0) $add $sub $fact)
+  (func $add (type $bin) (i32.add (local.get 0) (local.get 1)))
+  (func $sub (type $bin) (i32.sub (local.get 0) (local.get 1)))
+  (func $fact (param $n i32) (result i32)
+    (if (result i32) (i32.le_s (local.get $n) (i32.const 1))
+      (then (i32.const 1))
+      (else (i32.mul (local.get $n) (call $fact (i32.sub (local.get $n) (i32.const 1)))))))
+  (func $fib (param $n i64) (result i64)
+    (if (i64.lt_u (local.get $n) (i64.const 2)) (then (return (local.get $n))))
+    (i64.add (call $fib (i64.sub (local.get $n) (i64.const 1))) (call $fib (i64.sub (local.get $n) (i64.const 2)))))
+  (func $switch (param $x i32) (result i32)
+    (block $d (block $c (block $b (block $a
+      (br_table $a $b $c $d (local.get $x)))
+      (return (i32.const 100)))
+      (return (i32.const 200)))
+      (return (i32.const 300)))
+    (i32.const 400))
+  (func $swap (param i32 i64) (result i64 i32) (local.get 1) (local.get 0))
+  (func $divmod (param $a i32) (param $b i32) (result i32 i32)
+    (i32.div_u (local.get $a) (local.get $b)) (i32.rem_u (local.get $a) (local.get $b)))
+  (func $firstnonzero (param $a i32) (param $b i32) (param $c i32) (result i32)
+    (block $out (result i32)
+      (br_if $out (local.get $a) (local.get $a))
+      (drop)
+      (br_if $out (local.get $b) (local.get $b))
+      (drop)
+      (local.get $c)))
+  (func $sum (param $n i32) (result i32) (local $acc i32)
+    (block $done
+      (loop $top
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $top)))
+    (local.get $acc))
+  (func $nested (param $x i32) (result i32)
+    (block $a (result i32)
+      (block $b (result i32)
+        (i32.const 7)
+        (br_if $b (i32.eq (local.get $x) (i32.const 1)))
+        (drop)
+        (block $c (result i32)
+          (i32.const 8)
+          (br_if $a (i32.eq (local.get $x) (i32.const 2)))
+          (drop)
+          (i32.const 9)))
+      (i32.const 1000)
+      (i32.add)))
+  (func $blockparams (param $x i32) (result i32)
+    (local.get $x)
+    (block (param i32) (result i32) (i32.const 3) (i32.mul))
+    (loop (param i32) (result i32) (i32.const 1) (i32.add))
+    (if (param i32) (result i32) (i32.gt_s (local.get $x) (i32.const 0))
+      (then (i32.const 10) (i32.add))
+      (else (i32.const 20) (i32.sub))))
+  (func (export "main") (local $i i32)
+    (call $p32 (call $fact (i32.const 10)))
+    (call $p64 (call $fib (i64.const 20)))
+    (local.set $i (i32.const -1))
+    (loop $l
+      (call $p32 (call $switch (local.get $i)))
+      (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 6))))
+    (call $swap (i32.const 11) (i64.const 22))
+    (call $p32)
+    (call $p64)
+    (call $divmod (i32.const 47) (i32.const 5))
+    (call $p32)
+    (call $p32)
+    (call $p32 (call $firstnonzero (i32.const 0) (i32.const 0) (i32.const 3)))
+    (call $p32 (call $firstnonzero (i32.const 0) (i32.const 4) (i32.const 3)))
+    (call $p32 (call $firstnonzero (i32.const 5) (i32.const 4) (i32.const 3)))
+    (call $p32 (call $sum (i32.const 1000)))
+    (call $p32 (call $nested (i32.const 1)))
+    (call $p32 (call $nested (i32.const 2)))
+    (call $p32 (call $nested (i32.const 3)))
+    (call $p32 (call $blockparams (i32.const 5)))
+    (call $p32 (call $blockparams (i32.const -5)))
+    (call $p32 (select (i32.const 1) (i32.const 2) (i32.const 0)))
+    (call $p64 (select (i64.const 1) (i64.const 2) (i32.const 7)))
+    (call $p32 (call_indirect (type $bin) (i32.const 9) (i32.const 4) (i32.const 0)))
+    (call $p32 (call_indirect (type $bin) (i32.const 9) (i32.const 4) (i32.const 1)))
+    (global.set $g (i32.add (global.get $g) (i32.const 10)))
+    (call $p32 (global.get $g))
+    (global.set $h (i64.mul (global.get $h) (i64.const 3)))
+    (call $p64 (global.get $h))
+    (if (i32.const 0) (then (unreachable)))
+    (call $p32 (i32.const 12345)))
+  `)})`;
+}
+
+/** One module per trap kind: `main` traps inside a function whose name the backtrace must show. */
+export const TRAP_CASES: { kind: string; body: string; extra?: string }[] = [
+  { kind: "unreachable", body: "(unreachable)" },
+  { kind: "integer divide by zero", body: "(drop (i32.div_s (i32.const 1) (i32.const 0)))" },
+  { kind: "integer divide by zero", body: "(drop (i64.rem_u (i64.const 1) (i64.const 0)))" },
+  { kind: "integer overflow", body: "(drop (i32.div_s (i32.const -2147483648) (i32.const -1)))" },
+  { kind: "integer overflow", body: "(drop (i64.div_s (i64.const -9223372036854775808) (i64.const -1)))" },
+  { kind: "out of bounds memory access", body: "(drop (i32.load (i32.const 65534)))" },
+  { kind: "out of bounds memory access", body: "(i64.store offset=4294967295 (i32.const 1) (i64.const 0))" },
+  { kind: "out of bounds memory access", body: "(memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000))" },
+  { kind: "undefined element", body: "(drop (call_indirect (type $t) (i32.const 7)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
+  { kind: "uninitialized element", body: "(drop (call_indirect (type $t) (i32.const 1)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
+  { kind: "indirect call type mismatch", body: "(drop (call_indirect (type $t) (i32.const 0)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i64) (i64.const 1))" },
+  { kind: "call stack exhausted", body: "(drop (call $deep (i32.const 0)))", extra: "(func $deep (param i32) (result i32) (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))" },
+];
+
+export function trapModule(c: { body: string; extra?: string }): string {
+  return `(module ${prelude(c.extra ?? "")}
+    (func $trapping_function ${c.body})
+    (func (export "main") (call $p32 (i32.const 1)) (call $trapping_function) (call $p32 (i32.const 2))))`;
+}
