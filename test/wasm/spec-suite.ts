@@ -20,6 +20,8 @@ export const SPEC_DIR = "/work/shared/wasm-spec-testsuite";
 export interface SpecResult {
   file: string;
   passed: number;
+  /** Passed commands per kind: module, assert_malformed, assert_invalid, ... */
+  byKind: Record<string, number>;
   failures: string[];
 }
 
@@ -58,7 +60,7 @@ function wast2json(wastPath: string, json: string, dir: string): void {
 
 export function runSpecFile(wastFile: string): SpecResult {
   const dir = mkdtempSync(join(tmpdir(), "wasm-spec-"));
-  const result: SpecResult = { file: wastFile, passed: 0, failures: [] };
+  const result: SpecResult = { file: wastFile, passed: 0, byKind: {}, failures: [] };
   try {
     const json = join(dir, "out.json");
     try {
@@ -72,6 +74,7 @@ export function runSpecFile(wastFile: string): SpecResult {
       if (!cmd.filename || cmd.module_type === "text") continue;
       const where = `${wastFile}:${cmd.line} ${cmd.type}`;
       const bytes = new Uint8Array(readFileSync(join(dir, cmd.filename)));
+      const before = result.passed;
       switch (cmd.type) {
         case "module":
         case "assert_unlinkable":
@@ -117,6 +120,7 @@ export function runSpecFile(wastFile: string): SpecResult {
           break;
         }
       }
+      if (result.passed > before) result.byKind[cmd.type] = (result.byKind[cmd.type] ?? 0) + 1;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -128,11 +132,13 @@ if (process.argv[1] && basename(process.argv[1]) === "spec-suite.ts") {
   const files = process.argv.length > 2 ? process.argv.slice(2) : specFiles();
   let passed = 0;
   let failed = 0;
+  const byKind: Record<string, number> = {};
   for (const f of files) {
     const r = runSpecFile(f);
     passed += r.passed;
+    for (const [k, n] of Object.entries(r.byKind)) byKind[k] = (byKind[k] ?? 0) + n;
     failed += r.failures.length;
     for (const msg of r.failures) console.log(msg);
   }
-  console.log(`${files.length} files: ${passed} passed, ${failed} failed`);
+  console.log(`${files.length} files: ${passed} passed, ${failed} failed`, byKind);
 }

@@ -57,7 +57,7 @@ export function linkImage(input: LinkInput): LinkedImage {
 
   const bootInfo = L("boot_info"), pageTables = L("page_tables"), idt = L("idt");
   const stackGuard = L("stack_guard"), stackTop = L("stack_top"), stackLimit = L("stack_limit");
-  const multiReturn = L("multi_return"), symtab = L("symbol_table");
+  const multiReturn = L("multi_return"), sse41 = L("cpu_sse41"), symtab = L("symbol_table");
   const wasmMain = L("wasm_main"), guestRun = L("guest_run");
   const traps = new Map<TrapKind, Label>(ALL_TRAPS.map((k) => [k, L(`trap_${k}`)]));
   const signatures = new SignatureTable();
@@ -74,7 +74,7 @@ export function linkImage(input: LinkInput): LinkedImage {
       if (imp.module === "guest" && imp.name === "run" && input.guest) return { kind: "call", target: guestRun };
       throw new UnsupportedError(`kernel: unsupported import: ${imp.module}.${imp.name}`);
     },
-    traps, multiReturn, stackLimit, imageSymbols, signatures,
+    traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
   });
   let guest: TranslatedModule | undefined;
   if (input.guest) {
@@ -92,7 +92,7 @@ export function linkImage(input: LinkInput): LinkedImage {
         if (!f) throw new Error(`kernel does not export ${target}`);
         return { kind: "call", target: f.label };
       },
-      traps, multiReturn, stackLimit, imageSymbols, signatures,
+      traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
     });
     imageSymbols.set("guestMemoryBytes", guest.ctx.memory ? guest.ctx.memory.bytes : 0);
   } else {
@@ -110,6 +110,13 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.bind(wasmMain);
   asm.push(R.rbp);
   asm.mov(8, R.rbp, R.rsp);
+  // CPU features the translated code dispatches on: SSE4.1 = CPUID.1:ECX bit 19.
+  asm.mov(4, R.rax, 1);
+  asm.alu("xor", 4, R.rcx, R.rcx);
+  asm.cpuid();
+  asm.shift("shr", 4, R.rcx, 19);
+  asm.alu("and", 4, R.rcx, 1);
+  asm.mov(8, abs(sse41), R.rcx);
   callEntrySequence(asm, kernel);
   asm.mov(8, R.rsp, R.rbp);
   asm.pop(R.rbp);
@@ -182,6 +189,8 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.bind(stackLimit);
   asm.dq(0); // set below, once the stack's address is known
   const stackLimitCell = asm.offset - 8;
+  asm.bind(sse41);
+  asm.dq(0);
   asm.bind(multiReturn);
   for (let i = 0; i < MULTI_RETURN_SLOTS; i++) asm.dq(0);
   kernel.emitData(asm);

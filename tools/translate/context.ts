@@ -53,6 +53,8 @@ export interface ModuleContext {
   traps: Map<TrapKind, Label>;
   /** Results 1..n-1 of a multi-value call. */
   multiReturn: Label;
+  /** u64 cell: non-zero when the CPU has SSE4.1 (set at boot from CPUID). */
+  sse41: Label;
   /** u64 cell: lowest allowed rsp at function entry. */
   stackLimit: Label;
   /** Labels for the `image.*` intrinsics. */

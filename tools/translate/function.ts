@@ -18,6 +18,7 @@ import { blockSignature, funcType } from "../wasm/validate.ts";
 import type { ModuleContext } from "./context.ts";
 import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
+import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 
 interface Ctrl {
@@ -80,12 +81,8 @@ const STORES: Record<string, 1 | 2 | 4 | 8> = {
   "i32.store8": 1, "i32.store16": 2, "i64.store8": 1, "i64.store16": 2, "i64.store32": 4,
 };
 
-/** Operators that only move bits around; everything else on floats is refused for now. */
-const BIT_MOVES = new Set([
-  "i32.reinterpret_f32", "i64.reinterpret_f64", "f32.reinterpret_i32", "f64.reinterpret_i64",
-]);
 
-export class FunctionTranslator {
+export class FunctionTranslator implements FloatHost {
   private readonly type: FuncType;
   private readonly nParams: number;
   private readonly locals: ValType[];
@@ -102,7 +99,7 @@ export class FunctionTranslator {
   private current: Instr | undefined;
 
   constructor(
-    private readonly asm: Assembler,
+    readonly asm: Assembler,
     private readonly ctx: ModuleContext,
     private readonly funcIndex: number,
     private readonly localsDecl: ValType[],
@@ -167,19 +164,25 @@ export class FunctionTranslator {
   private scratchSlot(i: number): Mem {
     return mem(R.rbp, -8 * (i + 1));
   }
+  get sse41(): Label {
+    return this.ctx.sse41;
+  }
+  setTopType(t: ValType): void {
+    this.types[this.depth - 1] = t;
+  }
   private push(t: ValType): Mem {
     this.types[this.depth] = t;
     const s = this.slot(this.depth++);
     if (this.depth > this.maxDepth) this.maxDepth = this.depth;
     return s;
   }
-  private pop(): Mem {
+  pop(): Mem {
     return this.slot(--this.depth);
   }
-  private top(n = 0): Mem {
+  top(n = 0): Mem {
     return this.slot(this.depth - 1 - n);
   }
-  private trap(kind: TrapKind): Label {
+  trap(kind: TrapKind): Label {
     let l = this.trapLabels.get(kind);
     if (!l) {
       l = this.asm.label(`${this.displayName}.trap${kind}`);
@@ -547,10 +550,7 @@ export class FunctionTranslator {
         return;
       }
     }
-    if (BIT_MOVES.has(name)) {
-      this.types[this.depth - 1] = name.slice(0, 3) as ValType; // slot bits unchanged
-      return;
-    }
+    if (translateFloat(this, name)) return;
     this.unsupported();
   }
 

@@ -39,6 +39,7 @@ export interface ModuleOptions {
   traps: Map<TrapKind, Label>;
   multiReturn: Label;
   stackLimit: Label;
+  sse41: Label;
   imageSymbols: Map<string, Label | number>;
   signatures: SignatureTable;
 }
@@ -100,6 +101,7 @@ export class TranslatedModule {
       traps: opts.traps,
       multiReturn: opts.multiReturn,
       stackLimit: opts.stackLimit,
+      sse41: opts.sse41,
       imageSymbols: opts.imageSymbols,
     };
     importBindings.forEach((b, i) => {

@@ -38,6 +38,7 @@
  *
  * EXTENSIONS (added to the contract; xmm registers are numbers 0..15):
  *  - `reg(n)`, `isReg(x)`: box a register number / test for a boxed register.
+ *  - `observeForms(fn)`: test hook seeing the form of each instruction emitted (form coverage).
  *  - `patchI32(offset, value)`: overwrite 4 already-emitted bytes (a value known only later).
  *  - `jmpFarDword(sel, offset)`: far jump ptr16:32 also from 16-bit mode (66 EA), for real -> protected.
  *  - SSE2/SSE4.1 scalar float:
@@ -52,6 +53,12 @@
  *      `roundss(xmm, xmm/m32, imm8)`, `roundsd(xmm, xmm/m64, imm8)` (SSE4.1)
  */
 import { lookupForm, type Encoding } from "./forms.ts";
+
+let emitObserver: ((e: Encoding) => void) | null = null;
+/** Test hook: called with the form of every instruction emitted (null to stop). */
+export function observeForms(fn: ((e: Encoding) => void) | null): void {
+  emitObserver = fn;
+}
 
 const REGISTERS: readonly number[] = Array.from({ length: 16 }, (_, n) => new Number(n) as unknown as number);
 
@@ -654,6 +661,7 @@ export class Assembler {
    */
   private emit(mnemonic: string, operands: string, o: Operands = {}): void {
     const e: Encoding = lookupForm(mnemonic, operands);
+    emitObserver?.(e);
     const what = `${mnemonic} ${operands}`.trim();
     const fail = (why: string): never => {
       throw new Error(`x86: ${what} (${this.bits}-bit): ${why}`);

@@ -110,7 +110,6 @@ export const FORMS: readonly FormRow[] = [
 
   // ---- Control transfer (Vol. 2A "JMP", "Jcc", "CALL"; Vol. 2B "RET", "PUSH", "POP") ----
   ["jmp", "rel", "E9 cz"], ["jmp", "r/m", "FF /4"], ["jmp", "ptr16:z", "EA cp"], ["jmp", "m16:64", "REX.W + FF /5"],
-  ["jmp", "m16:z", "FF /5"],
   ["jcc", "rel", "0F 80+cc cz"],
   ["call", "rel", "E8 cz"], ["call", "r/m", "FF /2"],
   ["ret", "", "C3"],
