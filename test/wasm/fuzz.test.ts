@@ -14,7 +14,7 @@ const seedModule = wat(`(module
   (data (i32.const 16) "hello") (data $d "world")
   (func $main (export "main") (param i32) (result i32) (local f64 v128)
     (block $b (result i32)
-      (loop $l (br_table $l $b $l (local.get 0)))
+      (loop $l (br_if $l (local.get 0)) (br_table $l $l (local.get 0)))
       (if (result i32 i32) (i32.eqz (local.get 0)) (then (i32.const 1) (i32.const 2)) (else (i32.const 3) (i32.const 4)))
       (drop) (drop)
       (memory.init $d (i32.const 0) (i32.const 0) (i32.const 1))
