@@ -26,7 +26,7 @@ export async function buildAppImage(appDir: string, stages = new Stages(() => {}
     writeIso9660({
       volumeId: appDir.split("/").pop()!.toUpperCase().slice(0, 32),
       files: [
-        { name: "BOOT.BIN", data: linked.bootFile },
+        { name: "BOOT.BIN", data: linked.bootFile! },
         { name: "KERNEL.ELF", data: linked.elf },
       ],
       boot: { file: "BOOT.BIN" },
@@ -50,5 +50,5 @@ export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages
     validateModule(m);
     return m;
   });
-  return stages.run("translate + link", () => linkImage({ kernel: host, guest }));
+  return stages.run("translate + link", () => linkImage({ kernel: host, guest, bios: false }));
 }

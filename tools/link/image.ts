@@ -39,12 +39,14 @@ export interface LinkInput {
   kernel: WasmModule;
   guest?: WasmModule;
   progress?: (message: string) => void;
+  /** Also build the El Torito boot file (BIOS/ISO); default true. */
+  bios?: boolean;
 }
 
 export interface LinkedImage {
   elf: Uint8Array;
-  /** El Torito boot file (16-bit stub + payload) for the ISO. */
-  bootFile: Uint8Array;
+  /** El Torito boot file (16-bit stub + payload) for the ISO; absent when not asked for. */
+  bootFile?: Uint8Array;
   symbols: ElfSymbol[];
   textBytes: number;
   entry32Pvh: number;
@@ -65,6 +67,9 @@ export function linkImage(input: LinkInput): LinkedImage {
     ["bootInfo", bootInfo], ["symbolTable", symtab], ["stackTop", stackTop], ["stackLimit", stackLimit],
     ["guestMemoryBase", input.guest ? GUEST_MEMORY_BASE : 0],
   ]);
+  const guestBytes = L("guest.memory.bytes");
+  const guestHasMemory = !!input.guest && input.guest.memories.length > 0;
+  imageSymbols.set("guestMemoryBytes", guestHasMemory ? guestBytes : 0);
 
   // Modules first (their constructors refuse unsupported shapes before anything is emitted).
   const kernel = new TranslatedModule(input.kernel, {
@@ -80,7 +85,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   if (input.guest) {
     guest = new TranslatedModule(input.guest, {
       name: "guest",
-      memory: { mode: "sandbox", base: GUEST_MEMORY_BASE, maxPages: GUEST_MAX_PAGES },
+      memory: { mode: "sandbox", base: GUEST_MEMORY_BASE, maxPages: GUEST_MAX_PAGES, bytes: guestBytes },
       resolveImport: (imp) => {
         const target = imp.module === "env" ? GUEST_HOST_IMPORTS[imp.name] : undefined;
         if (!target) {
@@ -94,9 +99,6 @@ export function linkImage(input: LinkInput): LinkedImage {
       },
       traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
     });
-    imageSymbols.set("guestMemoryBytes", guest.ctx.memory ? guest.ctx.memory.bytes : 0);
-  } else {
-    imageSymbols.set("guestMemoryBytes", 0);
   }
   const trapEntry = kernel.exportedFunc("__trap");
   if (!trapEntry) throw new Error("kernel module does not export __trap(kind: i32, pc: u64, fp: u64)");
@@ -240,7 +242,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   }
 
   const elf = writeElf64({ entry: entry.entry32Pvh.address!, segments, symbols, pvhEntry: entry.entry32Pvh.address! });
-  const bootFile = buildBiosBootFile({
+  const bootFile = input.bios === false ? undefined : buildBiosBootFile({
     segments: segments.filter((s) => s.data.length > 0).map((s) => ({ addr: s.vaddr, data: s.data })),
     entry32Bios: entry.entry32Bios.address!,
   });

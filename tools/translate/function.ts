@@ -505,7 +505,7 @@ export class FunctionTranslator implements FloatHost {
         const x = this.top();
         // bsr gives the index of the highest set bit (ZF=1 and no result for 0): clz = (bits-1) - index.
         a.bitscan("bsr", size, R.rax, x);
-        a.mov(4, R.rcx, -1);
+        a.mov(size, R.rcx, -1);
         a.cmovcc("e", size, R.rax, R.rcx);
         a.unary("neg", size, R.rax);
         a.alu("add", size, R.rax, size * 8 - 1);

@@ -78,7 +78,7 @@ for (const [bits, size] of [[8, 1], [16, 2], [32, 4], [64, 8]] as const) {
 function imageIntrinsic(name: string, ctx: ModuleContext): Intrinsic | undefined {
   const sym = ctx.imageSymbols.get(name);
   if (sym === undefined) return undefined;
-  if (name === "guestMemoryBytes") {
+  if (name === "guestMemoryBytes" && typeof sym !== "number") {
     // Current size of the guest's memory: a cell the translator keeps up to date.
     return { params: [], results: [I], emit: (a, _, r) => { a.movabs(R.rax, sym); a.mov(8, R.rax, mem(R.rax, 0)); store(a, r); } };
   }

@@ -33,7 +33,8 @@ export class SignatureTable {
 
 export interface ModuleOptions {
   name: string;
-  memory: { mode: "identity" | "sandbox"; base: number; maxPages: number } | null;
+  /** `bytes`: the cell for the current size, when others must know it before translation. */
+  memory: { mode: "identity" | "sandbox"; base: number; maxPages: number; bytes?: Label } | null;
   /** Binding for a non-intrinsic function import; throw UnsupportedError to refuse it. */
   resolveImport: (imp: Import) => ImportBinding;
   traps: Map<TrapKind, Label>;
@@ -72,7 +73,10 @@ export class TranslatedModule {
     let memory: MemoryConfig | null = null;
     if (mod.memories.length === 1) {
       if (!opts.memory) throw new UnsupportedError(`${opts.name}: this image has no place for a linear memory`);
-      memory = { ...opts.memory, pages: new Label(`${opts.name}.memory.pages`), bytes: new Label(`${opts.name}.memory.bytes`) };
+      memory = {
+        mode: opts.memory.mode, base: opts.memory.base, maxPages: opts.memory.maxPages,
+        pages: new Label(`${opts.name}.memory.pages`), bytes: opts.memory.bytes ?? new Label(`${opts.name}.memory.bytes`),
+      };
       const max = mod.memories[0].max;
       if (max !== undefined) memory.maxPages = Math.min(memory.maxPages, max);
       if (mod.memories[0].min > memory.maxPages) {
