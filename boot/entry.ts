@@ -61,7 +61,8 @@ export const PT_PML4 = 0x0000; // PML4: entry 0 -> PDPT (covers 0 .. 512 GiB)
 export const PT_PDPT = 0x1000; // PDPT: entries 0..3 -> PD0..PD3 (1 GiB each)
 export const PT_PD0 = 0x2000; // PD0..PD3 contiguous: 2048 PDEs of 2 MiB = 0 .. 4 GiB
 export const PT_PT0 = 0x6000; // PT for the first 2 MiB in 4 KiB pages (page 0 not present)
-export const PAGE_TABLE_BYTES = 0x8000; // 8 pages reserved (page 7 spare)
+export const PT_SCRATCH = 0x7000; // page 7: boot scratch; +0 = u8 "inside a trap" flag (nested-trap guard)
+export const PAGE_TABLE_BYTES = 0x8000; // 8 pages reserved
 export const IDT_BYTES = 4096; // 256 gates x 16 bytes
 
 // ---- our GDT selectors (index << 3, TI = 0, RPL = 0) ----
@@ -103,6 +104,9 @@ export const TRAP_KIND_CPU_EXCEPTION_BASE = 32; // ABI.md "Traps": kind 32 + v
 
 // ---- isa-debug-exit (QEMU exits with (status << 1) | 1) ----
 const DEBUG_EXIT_PORT = 0xf4;
+const STATUS_PANIC = 4; // ABI.md: panic (CPU exception) - used when __trap itself faults
+const COM1 = 0x3f8; // nested-trap message goes straight to the UART data register
+export const NESTED_TRAP_MESSAGE = "\nboot: CPU exception inside __trap\n";
 
 /**
  * Emits both 32-bit entry points and everything they lead to at the current position.
@@ -110,6 +114,10 @@ const DEBUG_EXIT_PORT = 0xf4;
  */
 export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: Label; entry32Bios: Label } {
   const { bootInfo, pageTables, stackTop, idt, trapEntry, wasmMain } = layout;
+  checkAligned("bootInfo", bootInfo, 4096);
+  checkAligned("pageTables", pageTables, 4096);
+  checkAligned("idt", idt, 4096);
+  checkAligned("stackTop", stackTop, 16);
   const entry32Pvh = asm.label("entry32Pvh");
   const entry32Bios = asm.label("entry32Bios");
   const common32 = asm.label("boot.common32");
@@ -277,10 +285,17 @@ export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: La
   emitHaltForever(asm, "boot.done");
 
   emitExceptionStubs(asm, stubs, trapCommon);
-  emitTrapCommon(asm, trapCommon, trapEntry);
+  emitTrapCommon(asm, trapCommon, trapEntry, pageTables);
   emitGdt(asm, gdt, gdtr);
   emitIdtr(asm, idtr, idt);
   return { entry32Pvh, entry32Bios };
+}
+
+/** Alignment is checked here when the linker has already placed the label (else it is its duty). */
+function checkAligned(name: string, l: Label, n: number): void {
+  if (l.address !== undefined && l.address % n !== 0) {
+    throw new Error(`emitEntry: ${name} at 0x${l.address.toString(16)} is not ${n}-byte aligned`);
+  }
 }
 
 /** cld, then zero boot info, page tables and IDT. Clobbers eax, ecx, edi (32-bit code). */
@@ -337,11 +352,21 @@ function emitExceptionStubs(asm: Assembler, stubs: Label, trapCommon: Label): vo
 /**
  * Calls __trap(kind = 32 + vector, pc = faulting RIP, fp = rbp of the interrupted code) under the
  * ABI convention: arguments pushed first to last, caller pops. __trap prints the panic screen and
- * exits; if it returns we halt (there is nothing sane to resume).
+ * exits; if it returns we halt (there is nothing sane to resume). An exception raised while a
+ * previous one is still being reported (inside __trap) would recurse until the stack overflows and
+ * the machine triple-faults silently, so a flag in the boot scratch page turns it into a one-line
+ * message on COM1 and exit status 4 (panic).
  */
-function emitTrapCommon(asm: Assembler, trapCommon: Label, trapEntry: Label): void {
+function emitTrapCommon(asm: Assembler, trapCommon: Label, trapEntry: Label, pageTables: Label): void {
+  const nested = asm.label("boot.nestedTrap");
+  const message = asm.label("boot.nestedTrapMessage");
+  const printLoop = asm.label("boot.nestedTrapPrint");
+  const printDone = asm.label("boot.nestedTrapPrinted");
   asm.align(16);
   asm.bind(trapCommon);
+  asm.alu("cmp", 1, abs(pageTables, PT_SCRATCH), 0); // already reporting an exception?
+  asm.jcc("ne", nested);
+  asm.mov(1, abs(pageTables, PT_SCRATCH), 1); // from now on, yes (never cleared: __trap does not return)
   asm.mov(8, R.rax, mem(R.rsp, 0)); // vector
   asm.alu("add", 8, R.rax, TRAP_KIND_CPU_EXCEPTION_BASE); // kind = 32 + vector
   asm.mov(8, R.rcx, mem(R.rsp, 16)); // RIP from the interrupt frame
@@ -351,6 +376,23 @@ function emitTrapCommon(asm: Assembler, trapCommon: Label, trapEntry: Label): vo
   asm.call(trapEntry);
   asm.alu("add", 8, R.rsp, 24); // caller pops the three arguments
   emitHaltForever(asm, "boot.trapReturned");
+
+  asm.bind(nested);
+  asm.movabs(R.rsi, message); // rsi = NUL-terminated message
+  asm.mov(4, R.rdx, COM1); // dx = COM1 data register (polled output not needed under QEMU)
+  asm.bind(printLoop);
+  asm.movzx(4, R.rax, 1, mem(R.rsi)); // next byte
+  asm.test(4, R.rax, R.rax);
+  asm.jcc("e", printDone); // NUL: done
+  asm.outPort(1, "dx");
+  asm.alu("add", 8, R.rsi, 1);
+  asm.jmp(printLoop);
+  asm.bind(printDone);
+  asm.mov(4, R.rax, STATUS_PANIC);
+  asm.outPort(4, DEBUG_EXIT_PORT); // QEMU exits with (4 << 1) | 1 = 9
+  emitHaltForever(asm, "boot.nestedTrapHalt");
+  asm.bind(message);
+  asm.bytes(new TextEncoder().encode(NESTED_TRAP_MESSAGE + "\0"));
 }
 
 /**

@@ -14,7 +14,11 @@
 //   version >= 1:  +40 u64 memmap_paddr   +48 u32 memmap_entries  +52 u32 reserved
 // hvm_memmap_table_entry has the same 24-byte layout as an E820 entry.
 //
-// Physical addresses are identity-mapped; records above 4 GiB are ignored (never seen in practice).
+// Memory map source: the E820 entries in the boot info whenever their count is non-zero (BIOS, or a
+// PVH stub that copied the map there), else hvm_start_info's memmap. Physical addresses are
+// identity-mapped, except page 0, which is never mapped: a record there (QEMU's PVH option ROM
+// keeps hvm_start_info in page 0) cannot be read and is treated as absent rather than faulting.
+// Records above 4 GiB are ignored too (never seen in practice).
 
 import { bootInfoAddress } from "./arch/x86_64/image";
 
@@ -42,6 +46,8 @@ export const enum MemoryType { RAM = 1, RESERVED = 2, ACPI = 3, NVS = 4, UNUSABL
 @inline const HVM_CMDLINE_PADDR = 24;
 @inline const HVM_MEMMAP_PADDR = 40;
 @inline const HVM_MEMMAP_ENTRIES = 48;
+/** Addresses below this (page 0) are never mapped. */
+@inline const FIRST_MAPPED: u64 = 0x1000;
 /** Longest command line we scan for its NUL. */
 @inline const CMDLINE_MAX: usize = 4096;
 
@@ -70,26 +76,36 @@ export function bootSourceName(): string {
 export function hvmStartInfo(): usize {
   if (bootSource() != BootSource.PVH) return 0;
   const paddr = load<u64>(bootInfoAddress(), BI_HVM_START_INFO);
-  if (paddr == 0 || paddr > 0xffff_ffff) return 0;
+  if (!readable(paddr, 56)) return 0;
   const p = <usize>paddr;
   if (load<u32>(p, HVM_MAGIC) != HVM_START_MAGIC) return 0;
   return p;
 }
 
+/** True when [paddr, paddr + len) is in mapped memory below 4 GiB. */
+function readable(paddr: u64, len: u64): bool {
+  return paddr >= FIRST_MAPPED && paddr + len <= 0x1_0000_0000;
+}
+
+/** Number of E820 entries copied into the boot info by the stub. */
+@inline function bootInfoE820Count(): u32 {
+  return min(load<u32>(bootInfoAddress(), BI_E820_COUNT), <u32>E820_MAX);
+}
+
 /** Address of the first 24-byte memory map entry (0 when there is no map). */
 function memmapAddress(): usize {
-  if (bootSource() == BootSource.BIOS) return bootInfoAddress() + BI_E820_ENTRIES;
+  if (bootInfoE820Count() != 0) return bootInfoAddress() + BI_E820_ENTRIES;
   const hvm = hvmStartInfo();
   if (hvm == 0 || load<u32>(hvm, HVM_VERSION) < 1) return 0;
   const paddr = load<u64>(hvm, HVM_MEMMAP_PADDR);
-  return paddr == 0 || paddr > 0xffff_ffff ? 0 : <usize>paddr;
+  const n = <u64>load<u32>(hvm, HVM_MEMMAP_ENTRIES);
+  return readable(paddr, n * MEMMAP_ENTRY_SIZE) ? <usize>paddr : 0;
 }
 
 /** Number of firmware memory map entries. */
 export function memoryRegionCount(): i32 {
-  if (bootSource() == BootSource.BIOS) {
-    return <i32>min(load<u32>(bootInfoAddress(), BI_E820_COUNT), <u32>E820_MAX);
-  }
+  const copied = bootInfoE820Count();
+  if (copied != 0) return <i32>copied;
   if (memmapAddress() == 0) return 0;
   return <i32>load<u32>(hvmStartInfo(), HVM_MEMMAP_ENTRIES);
 }
@@ -117,7 +133,7 @@ export function cmdlineAddress(): usize {
   const hvm = hvmStartInfo();
   if (hvm == 0) return 0;
   const paddr = load<u64>(hvm, HVM_CMDLINE_PADDR);
-  return paddr == 0 || paddr > 0xffff_ffff ? 0 : <usize>paddr;
+  return readable(paddr, 1) ? <usize>paddr : 0;
 }
 
 /** Byte length of the command line (0 when there is none). */

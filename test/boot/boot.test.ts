@@ -11,7 +11,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
 import { runQemu, which, QEMU_BINARY } from "../../tools/qemu/runner.ts";
 import { buildBiosBootFile, BIOS_MAX_FILE_BYTES } from "../../boot/bios.ts";
-import { IMAGE_BASE, TRAP_STATUS, buildTestImage, testElf, testIso, type TestImage } from "./fixture.ts";
+import { NESTED_TRAP_MESSAGE } from "../../boot/entry.ts";
+import {
+  BIG_MARKER, IMAGE_BASE, TRAP_STATUS, buildTestImage, testElf, testIso, type TestImage, type Variant,
+} from "./fixture.ts";
 
 function disassemble(bytes: Uint8Array, bitness: 16 | 32 | 64, ip: number, count: number): string[] {
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
@@ -30,6 +33,10 @@ describe("boot/entry.ts", () => {
 
   it("starts the PVH entry with rdtsc", () => {
     expect(disassemble(at(img.entry32Pvh), 32, img.entry32Pvh, 1)).toEqual(["rdtsc"]);
+  });
+
+  it("refuses a misaligned bss block the linker has already placed", () => {
+    expect(() => buildTestImage("ok", { idt: 0x119008 })).toThrow(/idt at 0x119008 is not 4096-byte aligned/);
   });
 
   it("puts both entries in the text, 16-byte aligned", () => {
@@ -74,7 +81,7 @@ const haveQemu = which(QEMU_BINARY) !== null;
 describe.skipIf(!haveQemu)("boot under QEMU", () => {
   const dir = mkdtempSync(join(tmpdir(), "boot-test-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const images = { ok: buildTestImage("ok"), null: buildTestImage("null") };
+  const images = { ok: buildTestImage("ok"), null: buildTestImage("null"), ud2: buildTestImage("ud2"), nested: buildTestImage("nested") };
 
   function write(name: string, data: Uint8Array): string {
     const path = join(dir, name);
@@ -82,7 +89,7 @@ describe.skipIf(!haveQemu)("boot under QEMU", () => {
     return path;
   }
 
-  async function boot(how: "pvh-pc" | "pvh-microvm" | "iso", variant: "ok" | "null") {
+  async function boot(how: "pvh-pc" | "pvh-microvm" | "iso", variant: Variant) {
     const img = images[variant];
     const result =
       how === "iso"
@@ -110,12 +117,16 @@ describe.skipIf(!haveQemu)("boot under QEMU", () => {
     expect(tsc1, diag).toBeGreaterThan(tsc0);
   }
 
-  function expectNullTrap(r: { serial: string; status: number | null; diag: string; img: TestImage }): void {
+  type Run = { serial: string; status: number | null; diag: string; img: TestImage };
+  function expectNullTrap(r: Run): void {
+    expectTrap(r, 32 + 14); // #PF (CPU pushes an error code)
+  }
+  function expectTrap(r: Run, kind: number): void {
     expect(r.serial, r.diag).toContain("long mode ok\n");
     expect(r.serial, r.diag).not.toContain("did not fault");
     const m = /trap ([0-9a-f]{16}) pc ([0-9a-f]{16}) fp ([0-9a-f]{16})/.exec(r.serial);
     expect(m, r.diag).not.toBeNull();
-    expect(Number.parseInt(m![1], 16), r.diag).toBe(32 + 14); // #PF
+    expect(Number.parseInt(m![1], 16), r.diag).toBe(kind);
     expect(Number.parseInt(m![2], 16), r.diag).toBe(r.img.faultPc);
     expect(Number.parseInt(m![3], 16), r.diag).toBe(r.img.wasmMainFp);
     expect(r.status, r.diag).toBe(TRAP_STATUS);
@@ -136,6 +147,17 @@ describe.skipIf(!haveQemu)("boot under QEMU", () => {
     });
   }
 
+  it("PVH (microvm): ud2 reaches __trap with kind 38 (vector without error code)", async () => {
+    expectTrap(await boot("pvh-microvm", "ud2"), 32 + 6);
+  });
+
+  it("PVH (microvm): an exception inside __trap exits with status 4 and a message", async () => {
+    const r = await boot("pvh-microvm", "nested");
+    expect(r.serial, r.diag).toMatch(/trap 000000000000002e pc [0-9a-f]{16} fp [0-9a-f]{16}\n/);
+    expect(r.serial, r.diag).toContain(NESTED_TRAP_MESSAGE);
+    expect(r.status, r.diag).toBe(4);
+  });
+
   it("ISO (pc, SeaBIOS El Torito): long mode, boot info, status 0", async () => {
     const r = await boot("iso", "ok");
     expectLongModeReport(r.serial, r.diag);
@@ -143,6 +165,9 @@ describe.skipIf(!haveQemu)("boot under QEMU", () => {
     expect(field(r.serial, "e820"), r.diag).toBeGreaterThan(0n);
     expect(field(r.serial, "startinfo"), r.diag).toBe(0n);
     expect(field(r.serial, "e820type0"), r.diag).toBe(1n); // first entry: usable low RAM
+    expect(field(r.serial, "bigtail"), r.diag).toBe(BIG_MARKER); // whole ~464 KiB file loaded and copied
+    expect(field(r.serial, "segdata"), r.diag).toBe(0xaaaaaaaaaaaaaaaan); // later segment copied over
+    expect(field(r.serial, "segbss"), r.diag).toBe(0n); // memSize tail zeroed by the stub
     expect(r.status, r.diag).toBe(0);
   });
 

@@ -6,13 +6,16 @@
  * ```
  *   long mode ok
  *   sse ok                          (xorps ran: CR0.EM = 0, CR4.OSFXSR = 1)
- *   high ok                         (read at 0xFFFFF000: the last 2 MiB PDE is mapped)
+ *   high ok                         (reads at 0x1000, 0x1FF000, 0x200000, 0xFFFFF000 did not fault)
  *   source=<16 hex> e820=<16 hex> startinfo=<16 hex> tsc0=<16 hex> tsc1=<16 hex>
+ *     bigtail=<16 hex> segdata=<16 hex> segbss=<16 hex>   (ISO payload checks, 0 under PVH)
  *   startmagic=<16 hex>             (PVH only: hvm_start_info.magic, 0x336ec578)
  *   e820type0=<16 hex>              (BIOS only: type of the first E820 entry)
  * ```
- * and returns (exit status 0). The "null" variant dereferences address 0 after the first line;
- * trapEntry prints `trap <kind> pc <pc> fp <fp>` and exits with status 9.
+ * and returns (exit status 0). The "null" variant dereferences address 0 after the first line
+ * (#PF: the CPU pushes an error code), the "ud2" variant executes ud2 (#UD: no error code);
+ * trapEntry prints `trap <kind> pc <pc> fp <fp>` and exits with status 9 - except in the "nested"
+ * variant, where it then dereferences 0 itself (the entry code must exit with status 4).
  */
 import { Assembler, Label, R, abs, mem } from "../../tools/x86/assembler.ts";
 import { writeElf64 } from "../../tools/image/elf64.ts";
@@ -41,7 +44,16 @@ export interface TestImage {
   wasmMainFp: number;
 }
 
-export function buildTestImage(variant: "ok" | "null"): TestImage {
+export type Variant = "ok" | "null" | "ud2" | "nested";
+
+/** ISO only: a large segment (SeaBIOS must load the whole boot file) ending in a marker ... */
+export const BIG_SEGMENT = 0x200000;
+export const BIG_SEGMENT_BYTES = 0x74000; // stub + this stays under the 0x78000 limit
+export const BIG_MARKER = 0x1122334455667788n; // last 8 bytes of the big segment
+/** ... and two segments at the same address: 16 bytes 0xFF, then 8 bytes 0xAA with memSize 16. */
+export const BSS_SEGMENT = 0x280000;
+
+export function buildTestImage(variant: Variant, overrides: { idt?: number } = {}): TestImage {
   const asm = new Assembler({ bits: 32, origin: IMAGE_BASE });
   const at = (name: string, addr: number): Label => {
     const l = asm.label(name);
@@ -55,7 +67,7 @@ export function buildTestImage(variant: "ok" | "null"): TestImage {
     bootInfo,
     pageTables: at("pageTables", PAGE_TABLES),
     stackTop: at("stackTop", STACK_TOP),
-    idt: at("idt", IDT),
+    idt: at("idt", overrides.idt ?? IDT),
     trapEntry,
     wasmMain,
   });
@@ -86,14 +98,23 @@ export function buildTestImage(variant: "ok" | "null"): TestImage {
   asm.push(R.rbp);
   asm.mov(8, R.rbp, R.rsp);
   print("long mode ok\n");
-  if (variant === "null") {
+  if (variant === "null" || variant === "nested") {
     faultPc = asm.label("faultPc");
     asm.bind(faultPc);
     asm.mov(8, R.rax, abs(0)); // page 0 is not present: #PF
     print("null read did not fault\n");
   }
+  if (variant === "ud2") {
+    faultPc = asm.label("faultPc");
+    asm.bind(faultPc);
+    asm.ud2(); // #UD: vector 6, no CPU error code (the stub pushes a dummy)
+    print("ud2 did not fault\n");
+  }
   asm.db(0x0f, 0x57, 0xc0); // xorps xmm0, xmm0: #UD unless SSE is enabled
   print("sse ok\n");
+  asm.mov(8, R.rax, abs(0x1000)); // page 1: first present 4 KiB page of the PT
+  asm.mov(8, R.rax, abs(0x1ff000)); // page 511: last entry of the PT
+  asm.mov(8, R.rax, abs(0x200000)); // PD0[1]: first 2 MiB page
   asm.mov(4, R.rax, 0xfffff000 | 0); // zero-extends: 0x00000000FFFFF000
   asm.mov(8, R.rax, mem(R.rax)); // last 4 KiB below 4 GiB (must not fault)
   print("high ok\n");
@@ -102,6 +123,9 @@ export function buildTestImage(variant: "ok" | "null"): TestImage {
   printField(" startinfo=", () => asm.mov(8, R.rax, abs(bootInfo, 24)));
   printField(" tsc0=", () => asm.mov(8, R.rax, abs(bootInfo, 0)));
   printField(" tsc1=", () => asm.mov(8, R.rax, abs(bootInfo, 8)));
+  printField(" bigtail=", () => asm.mov(8, R.rax, abs(BIG_SEGMENT + BIG_SEGMENT_BYTES - 8)));
+  printField(" segdata=", () => asm.mov(8, R.rax, abs(BSS_SEGMENT)));
+  printField(" segbss=", () => asm.mov(8, R.rax, abs(BSS_SEGMENT + 8)));
   print("\n");
   const notPvh = asm.label("notPvh");
   const done = asm.label("done");
@@ -130,6 +154,7 @@ export function buildTestImage(variant: "ok" | "null"): TestImage {
   printField(" pc ", () => asm.mov(8, R.rax, mem(R.rbp, 24)));
   printField(" fp ", () => asm.mov(8, R.rax, mem(R.rbp, 16)));
   print("\n");
+  if (variant === "nested") asm.mov(8, R.rax, abs(0)); // fault again inside __trap
   asm.mov(4, R.rax, TRAP_STATUS);
   asm.outPort(4, 0xf4);
   asm.hlt();
@@ -200,8 +225,16 @@ export function testElf(img: TestImage): Uint8Array {
 
 /** El Torito ISO: the BIOS boot file carrying the text (bss left to the entry code / memSize). */
 export function testIso(img: TestImage): { iso: Uint8Array; bootFile: Uint8Array } {
+  const big = new Uint8Array(BIG_SEGMENT_BYTES);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+  new DataView(big.buffer).setBigUint64(big.length - 8, BIG_MARKER, true);
   const bootFile = buildBiosBootFile({
-    segments: [{ addr: IMAGE_BASE, data: img.text }],
+    segments: [
+      { addr: IMAGE_BASE, data: img.text },
+      { addr: BIG_SEGMENT, data: big },
+      { addr: BSS_SEGMENT, data: new Uint8Array(16).fill(0xff) },
+      { addr: BSS_SEGMENT, data: new Uint8Array(8).fill(0xaa), memSize: 16 }, // tail 8 bytes -> 0
+    ],
     entry32Bios: img.entry32Bios,
   });
   const iso = writeIso9660({ volumeId: "BOOTTEST", files: [{ name: "BOOT.BIN", data: bootFile }], boot: { file: "BOOT.BIN" } });

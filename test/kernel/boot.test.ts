@@ -22,7 +22,7 @@ let consoleApp: Uint8Array;
 beforeAll(async () => {
   [hello, consoleApp] = await Promise.all([
     compileKernelApp("apps/hello").then((r) => r.wasm),
-    compileKernelApp("test/kernel/fixtures/console-app").then((r) => r.wasm),
+    compileKernelApp("test/kernel/fixtures/console_app").then((r) => r.wasm),
   ]);
 });
 
@@ -110,5 +110,53 @@ describe("console", () => {
       "error: e",
     ]);
     expect(lines[8]).toMatch(/^\[ {4}0\.\d{6}\] /);
+  });
+});
+
+describe("boot info", () => {
+  let app: Uint8Array;
+  beforeAll(async () => {
+    app = (await compileKernelApp("test/kernel/fixtures/bootinfo_app")).wasm;
+  });
+
+  it("lists the E820 map of a BIOS boot", () => {
+    const m = instantiate(app);
+    writeBiosBootInfo(m, m.clock.ticks, E820.slice(0, 2));
+    m.run("main");
+    expect(m.serial()).toBe("BIOS regions=2 ram=654336\n0x0 0x9fc00 1\n0x9fc00 0x400 2\ncmdline=[]\n");
+  });
+
+  it("lists the hvm_start_info memory map and command line of a PVH boot", () => {
+    const m = instantiate(app);
+    writePvhBootInfo(m, m.clock.ticks, [{ base: 0x100000n, length: 0x1_0000_0000n, type: 1 }], "console=ttyS0 quiet");
+    m.run("main");
+    expect(m.serial()).toBe("PVH regions=1 ram=4294967296\n0x100000 0x100000000 1\ncmdline=[console=ttyS0 quiet]\n");
+  });
+
+  it("prefers E820 entries the stub copied into the boot info, also for PVH", () => {
+    const m = instantiate(app);
+    writePvhBootInfo(m, m.clock.ticks, [{ base: 0x100000n, length: 0x1000n, type: 1 }]);
+    const v = m.view();
+    v.setUint32(0x10000 + 20, 1, true); // count at boot info +20
+    v.setBigUint64(0x10000 + 64, 0x200000n, true);
+    v.setBigUint64(0x10000 + 72, 0x300000n, true);
+    v.setUint32(0x10000 + 80, 1, true);
+    m.run("main");
+    expect(m.serial().split("\n")[0]).toBe("PVH regions=1 ram=3145728");
+  });
+
+  it("treats hvm_start_info or a memory map in page 0 (never mapped) as absent", () => {
+    const m = instantiate(app);
+    writePvhBootInfo(m, m.clock.ticks, [{ base: 0x100000n, length: 0x1000n, type: 1 }]);
+    const v = m.view();
+    v.setBigUint64(0x40000 + 40, 0x5b8n, true); // memmap_paddr in page 0
+    m.run("main");
+    expect(m.serial().split("\n")[0]).toBe("PVH regions=0 ram=0");
+
+    const m2 = instantiate(app);
+    writePvhBootInfo(m2, m2.clock.ticks, []);
+    m2.view().setBigUint64(0x10000 + 24, 0x5b8n, true); // hvm_start_info itself in page 0
+    m2.run("main");
+    expect(m2.serial()).toBe("PVH regions=0 ram=0\ncmdline=[]\n");
   });
 });

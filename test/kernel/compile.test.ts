@@ -17,7 +17,7 @@ beforeAll(async () => {
   [hello, host, startApp] = await Promise.all([
     compileKernelApp("apps/hello", { wat: true }),
     compileWasmHost(),
-    compileKernelApp("test/kernel/fixtures/start-app/"),
+    compileKernelApp("test/kernel/fixtures/start_app/"),
   ]);
 });
 

@@ -33,7 +33,7 @@ let abortApp: Uint8Array;
 beforeAll(async () => {
   [hello, abortApp] = await Promise.all([
     compileKernelApp("apps/hello").then((r) => r.wasm),
-    compileKernelApp("test/kernel/fixtures/abort-app").then((r) => r.wasm),
+    compileKernelApp("test/kernel/fixtures/abort_app").then((r) => r.wasm),
   ]);
 });
 
@@ -185,7 +185,7 @@ describe("kernel abort", () => {
   it("prints 'abort: <msg> at <file>:<line>:<col>' and exits with status 1", () => {
     const m = bootedMachine(abortApp);
     expect(m.run("main")).toBe(1);
-    expect(m.serial()).toMatch(/^abort: the answer is wrong at test\/kernel\/fixtures\/abort-app\/main\.ts:7:3\n$/);
+    expect(m.serial()).toMatch(/^abort: the answer is wrong at test\/kernel\/fixtures\/abort_app\/main\.ts:7:3\n$/);
   });
 
   it("has no env imports (abort routed to kernel/panic/abort)", () => {

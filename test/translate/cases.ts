@@ -243,3 +243,88 @@ export function trapModule(c: { body: string; extra?: string }): string {
     (func $trapping_function ${c.body})
     (func (export "main") (call $p32 (i32.const 1)) (call $trapping_function) (call $p32 (i32.const 2))))`;
 }
+
+const F_VALUES = [0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 3.7, -3.7, 1e300, -1e-300, 1e-45, Infinity, -Infinity, NaN,
+  2 ** 53, 2 ** 53 + 2, 2 ** 63, -(2 ** 63), 2 ** 64, 4294967296, 4294967295.5, 2147483648, 2147483647.5, -2147483648.5,
+  -2147483649, 123456.789, -0.1, 16777217];
+
+function fconst(t: "f32" | "f64", v: number): string {
+  if (t === "f32") v = Math.fround(v); // wabt rejects f32 literals out of range
+  if (Number.isNaN(v)) return `(${t}.const nan)`;
+  if (v === Infinity) return `(${t}.const inf)`;
+  if (v === -Infinity) return `(${t}.const -inf)`;
+  if (Object.is(v, -0)) return `(${t}.const -0)`;
+  return `(${t}.const ${v.toExponential()})`;
+}
+
+/** Float arithmetic, comparisons, rounding and every conversion; results printed as bits (NaN as a marker). */
+export function floatModule(): string {
+  const lines: string[] = [];
+  for (const t of ["f32", "f64"] as const) {
+    const pr = t === "f32" ? "$pf32" : "$pf64";
+    for (const op of ["add", "sub", "mul", "div", "min", "max", "copysign"]) {
+      for (const a of F_VALUES) for (const b of [0, -0, 1, -2.5, 0.5, Infinity, -Infinity, NaN, 1e300, 3]) {
+        lines.push(`(call ${pr} (${t}.${op} ${fconst(t, a)} ${fconst(t, b)}))`);
+      }
+    }
+    for (const op of ["eq", "ne", "lt", "gt", "le", "ge"]) {
+      for (const a of [0, -0, 1, -1, NaN, Infinity]) for (const b of [0, -0, 1, NaN, -Infinity]) {
+        lines.push(`(call $p32 (${t}.${op} ${fconst(t, a)} ${fconst(t, b)}))`);
+      }
+    }
+    for (const op of ["abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest"]) {
+      for (const a of F_VALUES) lines.push(`(call ${pr} (${t}.${op} ${fconst(t, a)}))`);
+    }
+    for (const a of F_VALUES) {
+      for (const to of ["i32", "i64"] as const) for (const s of ["s", "u"]) {
+        const p = to === "i32" ? "$p32" : "$p64";
+        lines.push(`(call ${p} (${to}.trunc_sat_${t}_${s} ${fconst(t, a)}))`);
+        // Trapping truncation only where it is defined (trap cases are separate).
+        const v = Math.trunc(t === "f32" ? Math.fround(a) : a);
+        const bits = to === "i32" ? 32 : 64;
+        const ok = Number.isFinite(v) && (s === "s" ? v >= -(2 ** (bits - 1)) && v < 2 ** (bits - 1) : v >= 0 && v < 2 ** bits);
+        if (ok) lines.push(`(call ${p} (${to}.trunc_${t}_${s} ${fconst(t, a)}))`);
+      }
+    }
+    for (const v of [0, 1, -1, 7, 0x7fffffff, -0x80000000, 16777217, 0x12345679]) {
+      lines.push(`(call ${pr} (${t}.convert_i32_s (i32.const ${v})))`);
+      lines.push(`(call ${pr} (${t}.convert_i32_u (i32.const ${v})))`);
+    }
+    for (const v of [0n, 1n, -1n, 9007199254740993n, -9007199254740993n, 0x7fffffffffffffffn, -0x8000000000000000n, 0x123456789abcdef1n, -0x2000000000000001n]) {
+      lines.push(`(call ${pr} (${t}.convert_i64_s (i64.const ${v})))`);
+      lines.push(`(call ${pr} (${t}.convert_i64_u (i64.const ${v})))`);
+    }
+  }
+  for (const a of F_VALUES) {
+    lines.push(`(call $pf32 (f32.demote_f64 ${fconst("f64", a)}))`);
+    lines.push(`(call $pf64 (f64.promote_f32 ${fconst("f32", a)}))`);
+  }
+  lines.push(`(call $p32 (i32.reinterpret_f32 (f32.const -1.5)))`);
+  lines.push(`(call $pf32 (f32.reinterpret_i32 (i32.const 0x3fc00000)))`);
+  lines.push(`(call $p64 (i64.reinterpret_f64 (f64.const -1.5)))`);
+  lines.push(`(call $pf64 (f64.reinterpret_i64 (i64.const 0x3ff8000000000000)))`);
+  lines.push(`(f32.store (i32.const 500) (f32.const 3.25)) (call $pf32 (f32.load (i32.const 500)))`);
+  lines.push(`(f64.store (i32.const 504) (f64.const -3.25)) (call $pf64 (f64.load (i32.const 504)))`);
+  const funcs: string[] = [];
+  const calls: string[] = [];
+  for (let i = 0; i < lines.length; i += 200) {
+    funcs.push(`(func $f${i} ${lines.slice(i, i + 200).join("\n")})`);
+    calls.push(`(call $f${i})`);
+  }
+  return `(module ${prelude(`
+  (func $pf32 (param $v f32)
+    (if (f32.ne (local.get $v) (local.get $v))
+      (then (call $p32 (i32.const -999999)))
+      (else (call $p32 (i32.reinterpret_f32 (local.get $v))))))
+  (func $pf64 (param $v f64)
+    (if (f64.ne (local.get $v) (local.get $v))
+      (then (call $p32 (i32.const -999999)))
+      (else (call $p64 (i64.reinterpret_f64 (local.get $v))))))`)}
+  ${funcs.join("\n")} (func (export "main") ${calls.join(" ")}))`;
+}
+
+TRAP_CASES.push(
+  { kind: "invalid conversion to integer", body: "(drop (i32.trunc_f64_s (f64.const nan)))" },
+  { kind: "integer overflow", body: "(drop (i32.trunc_f32_u (f32.const -1)))" },
+  { kind: "integer overflow", body: "(drop (i64.trunc_f64_s (f64.const 9.3e18)))" },
+);

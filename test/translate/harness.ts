@@ -33,11 +33,12 @@ export function v8TrapKind(e: unknown): string {
   if (/unreachable/.test(m)) return "unreachable";
   if (/divide by zero|remainder by zero/.test(m)) return "integer divide by zero";
   if (/divide result unrepresentable|integer overflow/.test(m)) return "integer overflow";
-  if (/float unrepresentable/.test(m)) return "invalid conversion to integer";
+  // V8 reports NaN and out-of-range truncation alike; the spec names them apart.
+  if (/float unrepresentable/.test(m)) return "invalid conversion to integer or integer overflow";
   if (/memory access out of bounds/.test(m)) return "out of bounds memory access";
   if (/table index is out of bounds/.test(m)) return "undefined element";
-  if (/null function/.test(m)) return "uninitialized element";
-  if (/signature mismatch/.test(m)) return "indirect call type mismatch";
+  // V8 uses one message for both; the harness treats them as one kind.
+  if (/null function|signature mismatch/.test(m)) return "uninitialized element or indirect call type mismatch";
   return `unknown (${m})`;
 }
 
@@ -75,6 +76,17 @@ export async function runOnV8(wasm: Uint8Array): Promise<RunResult> {
 
 /** Lines the kernel itself prints (log lines with a timestamp, backtrace lines). */
 const KERNEL_LINE = /^\[\s*\d+\.\d+\]|^\s+at /;
+
+/** The same trap as V8 reported it (V8 folds two spec kinds into one message). */
+export function sameTrap(v8Line: string | undefined, metalLine: string | undefined): boolean {
+  if (v8Line === metalLine) return true;
+  const folds: [RegExp, string][] = [
+    [/^trap: (uninitialized element|indirect call type mismatch)$/, "uninitialized element or indirect call type mismatch"],
+    [/^trap: (invalid conversion to integer|integer overflow)$/, "invalid conversion to integer or integer overflow"],
+  ];
+  for (const [re, folded] of folds) if (metalLine && re.test(metalLine) && v8Line === `trap: ${folded}`) return true;
+  return false;
+}
 
 export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000): Promise<RunResult> {
   const image = await buildGuestImage(wasm);

@@ -51,6 +51,23 @@ describe("branches to labels", () => {
     expect(texts(a, 16)).toEqual(["jb 0x7c0a", "jmp 0x7c00", "call 0x7c0a", "hlt"]);
   });
 
+  it("lets EIP wrap in 32-bit mode (any target is reachable)", () => {
+    const a = new Assembler({ bits: 32, origin: 0x10 });
+    const top = a.label("top");
+    a.jmp(top);
+    a.defineAbsolute(top, 0xfffffff0);
+    expect(hexBytes(a.finish())).toBe("e9 db ff ff ff"); // 0xfffffff0 - 0x15 mod 2^32
+    expect(texts(a, 32)).toEqual(["jmp 0xfffffff0"]);
+  });
+
+  it("rejects a 64-bit rel32 beyond +-2 GiB", () => {
+    const a = new Assembler({ bits: 64, origin: 0 });
+    const far = a.label("far");
+    a.call(far);
+    a.defineAbsolute(far, 0x80000005);
+    expect(() => a.finish()).toThrow(/label "far".*rel32/);
+  });
+
   it("branches to a label defined at an absolute address (another assembler's code)", () => {
     const a = new Assembler({ bits: 64, origin: 0x200000 });
     const ext = a.label("external");

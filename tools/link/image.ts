@@ -108,6 +108,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   const entry = emitEntry(asm, { bootInfo, pageTables, stackTop, idt, trapEntry: trapEntry.label, wasmMain });
   asm.bits = 64;
 
+  const stubs: { name: string; start: Label; end: Label }[] = [];
   asm.align(16, 0xcc);
   asm.bind(wasmMain);
   asm.push(R.rbp);
@@ -123,6 +124,8 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.mov(8, R.rsp, R.rbp);
   asm.pop(R.rbp);
   asm.ret();
+  stubs.push({ name: "wasm_main", start: wasmMain, end: L("wasm_main.end") });
+  asm.bind(stubs[stubs.length - 1].end);
 
   asm.align(16, 0xcc);
   asm.bind(guestRun);
@@ -132,6 +135,8 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.mov(8, R.rsp, R.rbp);
   asm.pop(R.rbp);
   asm.ret();
+  stubs.push({ name: "guest_run", start: guestRun, end: L("guest_run.end") });
+  asm.bind(stubs[stubs.length - 1].end);
 
   // Trap stubs: called from a landing pad in the trapping function (return address = pc + 1).
   for (const [kind, label] of traps) {
@@ -165,6 +170,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.align(4096, 0);
   const rodataStart = asm.here;
   const functions = [
+    ...stubs,
     ...kernel.functions,
     ...(guest ? guest.functions : []),
   ];
@@ -233,7 +239,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   const symbols: ElfSymbol[] = functions.map((f) => ({
     name: f.name, addr: f.start.address!, size: f.end.address! - f.start.address!, kind: "func",
   }));
-  for (const [name, l] of [["entry32_pvh", entry.entry32Pvh], ["entry32_bios", entry.entry32Bios], ["wasm_main", wasmMain], ["guest_run", guestRun]] as const) {
+  for (const [name, l] of [["entry32_pvh", entry.entry32Pvh], ["entry32_bios", entry.entry32Bios]] as const) {
     symbols.push({ name, addr: l.address!, size: 0, kind: "func" });
   }
   for (const [kind, l] of traps) symbols.push({ name: `trap_${kind}`, addr: l.address!, size: 0, kind: "func" });

@@ -113,8 +113,12 @@ export class TranslatedModule {
     });
   }
 
+  /** Name section name, else the export name, else `<module>.func[i]`. */
   funcName(index: number): string {
-    return this.mod.names.functions.get(index) ?? `${this.opts.name}.func[${index}]`;
+    const named = this.mod.names.functions.get(index);
+    if (named) return named;
+    const exp = this.mod.exports.find((e) => e.kind === "func" && e.index === index);
+    return exp ? `${this.opts.name}.${exp.name}` : `${this.opts.name}.func[${index}]`;
   }
 
   /** Translate every function at the current position of `asm` (64-bit text). */

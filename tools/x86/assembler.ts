@@ -152,7 +152,8 @@ const SSE_SOURCE: Record<SseOp, string> = {
   xorps: "xmm, xmm/m128", xorpd: "xmm, xmm/m128",
 };
 
-type FixupKind = "rel16" | "rel32" | "abs16" | "abs32" | "abs32s" | "abs64";
+/** rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
+type FixupKind = "rel16" | "rel32" | "rel32w" | "abs16" | "abs32" | "abs32s" | "abs64";
 
 interface Fixup {
   kind: FixupKind;
@@ -629,10 +630,11 @@ export class Assembler {
       let n: number;
       let ok: boolean;
       switch (f.kind) {
-        case "rel16": case "rel32":
+        case "rel16": case "rel32": case "rel32w":
           value = target - (this.origin + f.end);
           n = f.kind === "rel16" ? 2 : 4;
-          ok = fitsField(value, n, true);
+          // 16/32-bit modes: (E)IP wraps, so any target within one wrap of the next instruction is reachable.
+          ok = f.kind === "rel32" ? fitsField(value, 4, true) : Math.abs(value) < 2 ** (8 * n);
           break;
         case "abs16": value = target; n = 2; ok = value >= 0 && value <= 0xffff; break;
         case "abs32": value = target; n = 4; ok = fitsField(value, 4, false); break;
@@ -763,7 +765,7 @@ export class Assembler {
     // Relative branch target.
     if (e.rel) {
       if (!(o.rel instanceof Label)) fail("missing label");
-      fix.push({ kind: opSize16 ? "rel16" : "rel32", at: out.length, label: o.rel!, addend: 0 });
+      fix.push({ kind: opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", at: out.length, label: o.rel!, addend: 0 });
       out.push(...new Array<number>(opSize16 ? 2 : 4).fill(0));
     }
 
