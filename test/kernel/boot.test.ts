@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileKernelApp } from "../../tools/build/compile.ts";
+import { compileFixture } from "./fixtures.ts";
 import { instantiate, writeBiosBootInfo, writePvhBootInfo, type MemoryRegion } from "./harness.ts";
 
 const E820: MemoryRegion[] = [
@@ -17,12 +18,12 @@ const E820: MemoryRegion[] = [
 const RAM_KIB = (0x9fc00 + 0x1fee0000) / 1024;
 const LOG_PREFIX = /^\[ {4}\d\.\d{6}\] info: /;
 
-let hello: Uint8Array;
-let consoleApp: Uint8Array;
+let hello: Uint8Array<ArrayBuffer>;
+let consoleApp: Uint8Array<ArrayBuffer>;
 beforeAll(async () => {
   [hello, consoleApp] = await Promise.all([
     compileKernelApp("apps/hello").then((r) => r.wasm),
-    compileKernelApp("test/kernel/fixtures/console_app").then((r) => r.wasm),
+    compileFixture("console_app").then((r) => r.wasm),
   ]);
 });
 
@@ -114,9 +115,9 @@ describe("console", () => {
 });
 
 describe("boot info", () => {
-  let app: Uint8Array;
+  let app: Uint8Array<ArrayBuffer>;
   beforeAll(async () => {
-    app = (await compileKernelApp("test/kernel/fixtures/bootinfo_app")).wasm;
+    app = (await compileFixture("bootinfo_app")).wasm;
   });
 
   it("lists the E820 map of a BIOS boot", () => {

@@ -8,6 +8,7 @@ import {
   CompileError, KERNEL_MEMORY_BASE, compileKernelApp, compileSnippet, compileWasmHost, type CompileResult,
 } from "../../tools/build/compile.ts";
 import { disallowedImports, floatOperators, wasmToText } from "../../tools/build/inspect.ts";
+import { compileFixture } from "./fixtures.ts";
 import { instantiate } from "./harness.ts";
 
 let hello: CompileResult;
@@ -17,11 +18,11 @@ beforeAll(async () => {
   [hello, host, startApp] = await Promise.all([
     compileKernelApp("apps/hello", { wat: true }),
     compileWasmHost(),
-    compileKernelApp("test/kernel/fixtures/start_app/"),
+    compileFixture("start_app"),
   ]);
 });
 
-function exportsOf(wasm: Uint8Array) {
+function exportsOf(wasm: Uint8Array<ArrayBuffer>) {
   return WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => `${e.kind}:${e.name}`).sort();
 }
 

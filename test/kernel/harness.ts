@@ -58,7 +58,7 @@ export interface Machine {
   run(name: string, ...args: unknown[]): number | undefined;
 }
 
-export function instantiate(wasm: Uint8Array, opts: MachineOptions = {}): Machine {
+export function instantiate(wasm: Uint8Array<ArrayBuffer>, opts: MachineOptions = {}): Machine {
   const tscHz = opts.tscHz ?? 2_400_000_000n;
   const rdtscStep = opts.rdtscStep ?? 50n;
   const cpuidTable = opts.cpuid ?? CPUID_2400MHZ;

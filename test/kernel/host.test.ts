@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compileWasmHost } from "../../tools/build/compile.ts";
 import { GUEST_BYTES, instantiate, writeBiosBootInfo, writeGuestString, type Machine } from "./harness.ts";
 
-let host: Uint8Array;
+let host: Uint8Array<ArrayBuffer>;
 beforeAll(async () => {
   host = (await compileWasmHost()).wasm;
 });

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileKernelApp } from "../../tools/build/compile.ts";
+import { compileFixture } from "./fixtures.ts";
 import { FAKE_STACK, instantiate, writeBiosBootInfo, writeSymbolTable, type Machine } from "./harness.ts";
 
 const SYMBOLS = [
@@ -28,12 +29,12 @@ const TRAP_TEXT: Record<number, string> = {
   10: "call stack exhausted",
 };
 
-let hello: Uint8Array;
-let abortApp: Uint8Array;
+let hello: Uint8Array<ArrayBuffer>;
+let abortApp: Uint8Array<ArrayBuffer>;
 beforeAll(async () => {
   [hello, abortApp] = await Promise.all([
     compileKernelApp("apps/hello").then((r) => r.wasm),
-    compileKernelApp("test/kernel/fixtures/abort_app").then((r) => r.wasm),
+    compileFixture("abort_app").then((r) => r.wasm),
   ]);
 });
 
@@ -185,7 +186,7 @@ describe("kernel abort", () => {
   it("prints 'abort: <msg> at <file>:<line>:<col>' and exits with status 1", () => {
     const m = bootedMachine(abortApp);
     expect(m.run("main")).toBe(1);
-    expect(m.serial()).toMatch(/^abort: the answer is wrong at test\/kernel\/fixtures\/abort_app\/main\.ts:7:3\n$/);
+    expect(m.serial()).toMatch(/^abort: the answer is wrong at test\/kernel\/fixtures\/abort_app\/main\.ts:4:3\n$/);
   });
 
   it("has no env imports (abort routed to kernel/panic/abort)", () => {

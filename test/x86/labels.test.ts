@@ -5,7 +5,7 @@
  * do not fit, and operands a mode cannot encode.
  */
 import { describe, expect, it } from "vitest";
-import { Assembler, Label, R, abs, isReg, mem, reg } from "../../tools/x86/assembler.ts";
+import { Assembler, Label, R, abs, isReg, mem, reg, type Mem } from "../../tools/x86/assembler.ts";
 import { disassemble, hexBytes } from "../../tools/x86/disasm.ts";
 
 const texts = (a: Assembler, bits: 16 | 32 | 64 = 64): string[] =>
@@ -92,7 +92,8 @@ describe("absolute fixups", () => {
     const limit = a.label("stackLimit");
     a.mov(8, R.rax, abs(data, 8)); // [data+8] absolute, SIB no-base form
     a.alu("cmp", 8, R.rsp, abs(limit));
-    a.mov(4, mem(R.rbx, data), 7); // base + label displacement: disp32 fixup
+    const viaRbx: Mem = { kind: "mem", base: R.rbx, index: null, scale: 1, disp: data, addend: 0 };
+    a.mov(4, viaRbx, 7); // base + label displacement: disp32 fixup
     a.movabs(R.r11, data);
     a.align(8, 0);
     a.bind(data);

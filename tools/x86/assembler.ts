@@ -35,6 +35,9 @@
  * Encoding choices: alu imm uses the sign-extended imm8 form (83 /n ib) when it fits, else the
  * short rAX form (05 id ...) for rax, else 81 /n id; `mov` to a 32/16/8-bit register uses B8+r;
  * shifts by 1 use D1; `xchg` never uses 90+r; `rep movs/stos` get 0x67 in 16-bit mode (esi/edi/ecx).
+ * Branch range: rel32 in 64-bit mode must fit a signed 32-bit offset; in 16/32-bit mode (E)IP wraps,
+ * so any target less than 64 KiB / 4 GiB away is accepted. `lgdt`/`lidt` in 16-bit mode have 16-bit
+ * operand size (24-bit base), as the SDM defines them without 0x66.
  *
  * EXTENSIONS (added to the contract; xmm registers are numbers 0..15):
  *  - `reg(n)`, `isReg(x)`: box a register number / test for a boxed register.
@@ -60,7 +63,7 @@ export function observeForms(fn: ((e: Encoding) => void) | null): void {
   emitObserver = fn;
 }
 
-const REGISTERS: readonly number[] = Array.from({ length: 16 }, (_, n) => new Number(n) as unknown as number);
+const REGISTERS: readonly number[] = Array.from({ length: 16 }, (_, n) => Object.freeze(new Number(n)) as unknown as number);
 
 /** The boxed register `n` (0..15): use it where a plain number would mean an immediate. */
 export function reg(n: number): Reg {
