@@ -49,7 +49,15 @@ export const BOOT_INFO_TSC_MAIN = 8; // u64 tsc just before the first wasm call
 export const BOOT_INFO_SOURCE = 16; // u32 1 = BIOS, 2 = PVH
 export const BOOT_INFO_E820_COUNT = 20; // u32 number of E820 entries at +64
 export const BOOT_INFO_START_INFO = 24; // u64 physical address of hvm_start_info
-export const BOOT_INFO_E820 = 64; // E820 entries, 24 bytes each
+export const BOOT_INFO_CMDLINE = 32; // u64 address of the copied kernel command line (PVH), else 0
+export const BOOT_INFO_E820 = 64; // E820 entries (BIOS) or the PVH memmap copy, 24 bytes each
+export const BOOT_INFO_CMDLINE_COPY = 0x800; // the command line copy: NUL-terminated
+export const BOOT_INFO_CMDLINE_MAX = 2047; // bytes before the NUL
+// hvm_start_info fields (xen/include/public/arch-x86/hvm/start_info.h)
+export const START_INFO_VERSION = 4; // u32
+export const START_INFO_CMDLINE_PADDR = 24; // u64
+export const START_INFO_MEMMAP_PADDR = 40; // u64 (version >= 1)
+export const START_INFO_MEMMAP_ENTRIES = 48; // u32 (version >= 1)
 export const BOOT_INFO_BYTES = 4096; // what this code zeroes
 export const SOURCE_BIOS = 1;
 export const SOURCE_PVH = 2;
@@ -142,6 +150,46 @@ export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: La
   asm.mov(4, abs(bootInfo, BOOT_INFO_TSC_ENTRY + 4), R.rsi); // tsc high
   asm.mov(4, abs(bootInfo, BOOT_INFO_SOURCE), SOURCE_PVH); // source = 2
   asm.mov(4, abs(bootInfo, BOOT_INFO_START_INFO), R.rbx); // hvm_start_info address (high dword stays 0)
+  // Copy what the kernel needs out of the loader's records now, while paging is off: QEMU puts
+  // hvm_start_info, its memory map and the command line in low memory, page 0 included, which the
+  // kernel cannot read once page 0 is unmapped.
+  const noMemmap = asm.label("boot.pvhNoMemmap");
+  const memmapCountOk = asm.label("boot.pvhMemmapCountOk");
+  asm.alu("cmp", 4, mem(R.rbx, START_INFO_VERSION), 1); // memmap fields exist from version 1 on
+  asm.jcc("b", noMemmap);
+  asm.mov(4, R.rcx, mem(R.rbx, START_INFO_MEMMAP_ENTRIES)); // ecx = number of entries
+  asm.alu("cmp", 4, R.rcx, E820_MAX_ENTRIES); // never copy more than the record holds
+  asm.jcc("be", memmapCountOk);
+  asm.mov(4, R.rcx, E820_MAX_ENTRIES); // clamp
+  asm.bind(memmapCountOk);
+  asm.mov(4, abs(bootInfo, BOOT_INFO_E820_COUNT), R.rcx); // same layout as E820 entries (24 bytes)
+  asm.imul3(4, R.rcx, R.rcx, E820_ENTRY_BYTES); // bytes to copy
+  asm.mov(4, R.rsi, mem(R.rbx, START_INFO_MEMMAP_PADDR)); // source: the loader's memmap (low dword; < 4 GiB)
+  asm.lea(4, R.rdi, abs(bootInfo, BOOT_INFO_E820)); // destination: boot info +64
+  asm.repMovs(1); // DF = 0 (cld in emitZeroOwnedBss)
+  asm.bind(noMemmap);
+  // Command line: NUL-terminated string, copied to boot info +0x800 (at most 2047 bytes + NUL).
+  const noCmdline = asm.label("boot.pvhNoCmdline");
+  const cmdLoop = asm.label("boot.pvhCmdLoop");
+  const cmdDone = asm.label("boot.pvhCmdDone");
+  asm.mov(4, R.rsi, mem(R.rbx, START_INFO_CMDLINE_PADDR)); // esi = cmdline (0 when there is none)
+  asm.test(4, R.rsi, R.rsi);
+  asm.jcc("e", noCmdline);
+  asm.lea(4, R.rdi, abs(bootInfo, BOOT_INFO_CMDLINE_COPY)); // edi = our copy
+  asm.mov(4, abs(bootInfo, BOOT_INFO_CMDLINE), R.rdi); // boot info +32 = its address
+  asm.mov(4, R.rcx, BOOT_INFO_CMDLINE_MAX); // room left
+  asm.bind(cmdLoop);
+  asm.mov(1, R.rax, mem(R.rsi)); // al = next byte
+  asm.mov(1, mem(R.rdi), R.rax); // store it (the terminating NUL too)
+  asm.test(1, R.rax, R.rax);
+  asm.jcc("e", cmdDone); // end of string
+  asm.unary("inc", 4, R.rsi);
+  asm.unary("inc", 4, R.rdi);
+  asm.unary("dec", 4, R.rcx);
+  asm.jcc("ne", cmdLoop);
+  asm.mov(1, mem(R.rdi), 0); // truncated: terminate
+  asm.bind(cmdDone);
+  asm.bind(noCmdline);
   asm.jmp(common32);
 
   // =============================== 32-bit: BIOS entry ==============================

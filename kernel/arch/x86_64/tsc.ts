@@ -24,7 +24,7 @@ import { rdtsc, cpuid, inb, outb, CpuidReg } from "./intrinsics";
 @inline const PORT_61_SPEAKER: u8 = 0x02;
 @inline const PORT_61_OUT2: u8 = 0x20;
 /** Bound on the calibration loop so a missing PIT cannot hang boot. */
-@inline const MAX_CALIBRATION_POLLS: i32 = 50_000_000;
+@inline const MAX_CALIBRATION_POLLS: i32 = 5_000_000;
 
 /** Where the cached frequency came from. */
 export const enum TscSource { NONE = 0, CPUID_15 = 1, CPUID_16 = 2, PIT = 3 }
