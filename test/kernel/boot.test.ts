@@ -67,7 +67,7 @@ describe("hello image", () => {
     const pit = instantiate(hello, { cpuid: { 0: [0xd, 0, 0, 0] }, tscHz: 1_800_000_000n });
     writeBiosBootInfo(pit, pit.clock.ticks, E820);
     pit.run("_start");
-    // The virtual clock moves 1 us per poll of port 0x61, so the measurement is within 0.01%.
+    // The virtual clock moves 1 us per PIT read, so the measurement is within 0.01%.
     const mhz = Number(/TSC (\d+) MHz/.exec(pit.serial())![1]);
     expect(mhz).toBeGreaterThanOrEqual(1799);
     expect(mhz).toBeLessThanOrEqual(1800);

@@ -6,8 +6,8 @@
  *  - COM1 16550: collects bytes written to THR (0x3F8 with DLAB clear); LSR always says "THR empty".
  *  - isa-debug-exit: `outl(0xF4, status)` throws `Exit(status)`.
  *  - TSC: a virtual clock in ticks at `tscHz`; every rdtsc advances it by `rdtscStep`, every
- *    `inb(0x61)` poll by 1 µs. PIT channel 2 (ports 0x42/0x43/0x61) raises OUT2 once `latch`
- *    PIT ticks of virtual time have passed since the count was written, so PIT calibration can
+ *    `inb(0x40)` by 1 µs. PIT channel 0 (ports 0x40/0x43) counts down from its reload value at
+ *    1.193182 MHz of virtual time and answers the counter-latch command, so PIT calibration can
  *    be tested. CPUID answers from a table.
  *  - Memory: the module's own (exported) memory, used from address 0 like physical memory. The
  *    harness puts the boot info, symbol table, a stack for fake frames and a guest region at the
@@ -67,7 +67,9 @@ export function instantiate(wasm: Uint8Array<ArrayBuffer>, opts: MachineOptions 
   const uartRegs: Array<[number, number]> = [];
   let lcr = 0;
   let pitStart = -1n;
-  let pitLatch = 0;
+  let pitReload = 0;
+  let latched = 0;
+  let latchReads = 0;
   let pitLow = -1;
   let memory: WebAssembly.Memory | undefined;
   const mem = () => {
@@ -83,11 +85,16 @@ export function instantiate(wasm: Uint8Array<ArrayBuffer>, opts: MachineOptions 
         if (reg === 0 && (lcr & 0x80) === 0) serialBytes.push(v & 0xff);
         else uartRegs.push([reg, v]);
       } else if (port === 0x43) {
-        pitLow = -1;
-      } else if (port === 0x42) {
+        if ((v & 0xc0) === 0 && (v & 0x30) === 0) {
+          // Counter latch command for channel 0: freeze the current count for two reads.
+          const pitTicks = pitStart < 0n ? 0n : ((clock.ticks - pitStart) * 1_193_182n) / tscHz;
+          latched = Number(BigInt(pitReload) - (pitTicks % BigInt(pitReload + 1)));
+          latchReads = 0;
+        } else pitLow = -1;
+      } else if (port === 0x40) {
         if (pitLow < 0) pitLow = v;
         else {
-          pitLatch = pitLow | (v << 8);
+          pitReload = pitLow | (v << 8);
           pitStart = clock.ticks;
           pitLow = -1;
         }
@@ -99,10 +106,10 @@ export function instantiate(wasm: Uint8Array<ArrayBuffer>, opts: MachineOptions 
     },
     inb(port: number): number {
       if (port === 0x3fd) return 0x60; // THR empty, transmitter idle
-      if (port === 0x61) {
+      if (port === 0x40) {
         clock.ticks += tscHz / 1_000_000n;
-        const out2 = pitStart >= 0n && (clock.ticks - pitStart) * 1_193_182n >= BigInt(pitLatch) * tscHz;
-        return out2 ? 0x21 : 0x01;
+        const byte = latchReads++ === 0 ? latched & 0xff : (latched >> 8) & 0xff;
+        return byte;
       }
       return 0xff;
     },

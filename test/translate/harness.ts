@@ -60,7 +60,7 @@ export async function runOnV8(wasm: Uint8Array): Promise<RunResult> {
     seed() { return Date.now(); },
   };
   try {
-    const { instance } = await WebAssembly.instantiate(wasm, { env });
+    const { instance } = (await WebAssembly.instantiate(wasm, { env })) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
     memory = Object.values(instance.exports).find((x) => x instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined;
     for (const name of ["_start", "main"]) {
       const f = instance.exports[name];

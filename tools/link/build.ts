@@ -24,7 +24,7 @@ export async function buildAppImage(appDir: string, stages = new Stages(() => {}
   const linked = await stages.run("translate + link", () => linkImage({ kernel: mod }));
   const iso = await stages.run("write ISO 9660 + El Torito", () =>
     writeIso9660({
-      volumeId: appDir.split("/").pop()!.toUpperCase().slice(0, 32),
+      volumeId: appDir.split("/").pop()!.toUpperCase().replace(/[^A-Z0-9_]/g, "_").slice(0, 32),
       files: [
         { name: "BOOT.BIN", data: linked.bootFile! },
         { name: "KERNEL.ELF", data: linked.elf },

@@ -4,8 +4,8 @@
 //  1. CPUID leaf 0x15 (TSC / core crystal clock ratio): Hz = crystal Hz * EBX / EAX
 //     (Intel SDM Vol. 3B §18.7.3). Needs ECX (crystal Hz) != 0.
 //  2. CPUID leaf 0x16 EAX (processor base frequency in MHz).
-//  3. Calibration against PIT channel 2 counting down ~10 ms in mode 0, gate through port 0x61,
-//     OUT2 read back in bit 5 of port 0x61 (after: Linux arch/x86/kernel/tsc.c, pit_calibrate_tsc).
+//  3. Calibration against ~10 ms of PIT channel 0 read back with latch commands (Intel 8254 data
+//     sheet: counter latch command; idea after Linux arch/x86/kernel/tsc.c, pit_calibrate_tsc).
 // The result is computed once and cached. Integer arithmetic only.
 
 import { rdtsc, cpuid, inb, outb, CpuidReg } from "./intrinsics";
@@ -14,15 +14,12 @@ import { rdtsc, cpuid, inb, outb, CpuidReg } from "./intrinsics";
 @inline const PIT_HZ: u64 = 1193182;
 /** ~10 ms worth of PIT ticks. */
 @inline const PIT_LATCH: u32 = <u32>(PIT_HZ / 100);
-@inline const PIT_CH2_DATA: u16 = 0x42;
+@inline const PIT_CH0_DATA: u16 = 0x40;
+/** Channel 0, access lobyte/hibyte, mode 2 (rate generator), binary. */
+@inline const PIT_CH0_MODE2: u8 = 0x34;
+/** Counter latch command for channel 0. */
+@inline const PIT_LATCH_CH0: u8 = 0x00;
 @inline const PIT_MODE_CMD: u16 = 0x43;
-/** Channel 2, access lobyte/hibyte, mode 0 (interrupt on terminal count), binary. */
-@inline const PIT_CH2_MODE0: u8 = 0xb0;
-/** NMI status and control: bit 0 = gate 2, bit 1 = speaker data, bit 5 = OUT2. */
-@inline const PORT_61: u16 = 0x61;
-@inline const PORT_61_GATE2: u8 = 0x01;
-@inline const PORT_61_SPEAKER: u8 = 0x02;
-@inline const PORT_61_OUT2: u8 = 0x20;
 /** Bound on the calibration loop so a missing PIT cannot hang boot. */
 @inline const MAX_CALIBRATION_POLLS: i32 = 5_000_000;
 
@@ -77,18 +74,38 @@ function remember(hz: u64, source: TscSource): u64 {
   return hz;
 }
 
-/** Counts TSC ticks while PIT channel 2 counts PIT_LATCH ticks down to zero. */
+/**
+ * Counts TSC ticks over ~10 ms of PIT channel 0, read back with the counter-latch command.
+ * Channel 0 (not 2) because it needs no gate: QEMU's microvm has a PIT but no port 0x61.
+ * The counter runs down from 0xFFFF in mode 2; deltas between polls are summed modulo 2^16,
+ * so wrap-around is harmless as long as polls are less than 55 ms apart.
+ */
 function calibrateWithPit(): u64 {
-  // Gate high (counting enabled), speaker output off.
-  outb(PORT_61, (inb(PORT_61) & ~PORT_61_SPEAKER) | PORT_61_GATE2);
-  outb(PIT_MODE_CMD, PIT_CH2_MODE0);
-  outb(PIT_CH2_DATA, <u8>(PIT_LATCH & 0xff));
-  outb(PIT_CH2_DATA, <u8>(PIT_LATCH >> 8)); // counting starts after the high byte
+  outb(PIT_MODE_CMD, PIT_CH0_MODE2);
+  outb(PIT_CH0_DATA, 0xff);
+  outb(PIT_CH0_DATA, 0xff); // reload value 0xFFFF; counting starts after the high byte
+  let previous = readPitChannel0();
   const start = rdtsc();
+  let elapsed: u32 = 0;
   let polls = 0;
-  while ((inb(PORT_61) & PORT_61_OUT2) == 0) {
+  let moved = false;
+  while (elapsed < PIT_LATCH) {
+    const now = readPitChannel0();
+    const delta = (previous - now) & 0xffff;
+    if (delta != 0) moved = true;
+    elapsed += delta;
+    previous = now;
     if (++polls >= MAX_CALIBRATION_POLLS) return 0;
+    if (!moved && polls > 1_000_000) return 0; // no PIT answering
   }
   const ticks = rdtsc() - start;
-  return ticks * PIT_HZ / <u64>PIT_LATCH;
+  return ticks * PIT_HZ / <u64>elapsed;
+}
+
+/** Latches and reads channel 0's current count (low byte, then high byte). */
+function readPitChannel0(): u32 {
+  outb(PIT_MODE_CMD, PIT_LATCH_CH0);
+  const lo = <u32>inb(PIT_CH0_DATA);
+  const hi = <u32>inb(PIT_CH0_DATA);
+  return (hi << 8) | lo;
 }
