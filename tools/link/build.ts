@@ -6,7 +6,10 @@ import { readModule } from "../wasm/reader.ts";
 import { validateModule } from "../wasm/validate.ts";
 import { writeIso9660 } from "../image/iso9660.ts";
 import { linkImage, type LinkedImage } from "./image.ts";
-import { compileKernelApp, compileWasmHost } from "../build/compile.ts";
+import { compileKernelApp, compileWasmHost, PROJECT_ROOT } from "../build/compile.ts";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Stages } from "../cli/stages.ts";
 
 export interface AppImage extends LinkedImage {
@@ -36,9 +39,34 @@ export async function buildAppImage(appDir: string, stages = new Stages(() => {}
 }
 
 let hostCache: Promise<Uint8Array> | undefined;
-/** The kernel module that hosts a guest (`npm run wasm`); compiled once per process. */
+/**
+ * The kernel module that hosts a guest (`npm run wasm`). Compiled once per process and cached on
+ * disk under build/cache/, keyed by a hash of the kernel's sources and the compiler version, so
+ * a later run skips asc when nothing changed.
+ */
 export function wasmHostModule(): Promise<Uint8Array> {
-  return (hostCache ??= compileWasmHost().then((r) => r.wasm));
+  return (hostCache ??= cachedWasmHost());
+}
+
+async function cachedWasmHost(): Promise<Uint8Array> {
+  const hash = createHash("sha256");
+  const files = readdirSync(join(PROJECT_ROOT, "kernel"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .sort();
+  for (const f of files) {
+    hash.update(f);
+    hash.update(readFileSync(join(PROJECT_ROOT, "kernel", f)));
+  }
+  hash.update(readFileSync(join(PROJECT_ROOT, "tools/build/compile.ts")));
+  hash.update(readFileSync(join(PROJECT_ROOT, "node_modules/assemblyscript/package.json")));
+  const file = join(PROJECT_ROOT, "build", "cache", `wasm-host-${hash.digest("hex").slice(0, 16)}.wasm`);
+  if (existsSync(file)) return new Uint8Array(readFileSync(file));
+  const wasm = (await compileWasmHost()).wasm;
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, wasm);
+  renameSync(tmp, file); // atomic: parallel test workers may race here
+  return wasm;
 }
 
 /** Link an arbitrary guest module with the wasm host kernel. Throws WasmError / UnsupportedError. */
