@@ -100,6 +100,8 @@ export function planInstall(
 let aptUpdated = false;
 
 export interface EnsureOptions {
+  /** Which tools to check (default: all of HOST_TOOLS). */
+  tools?: readonly HostTool[];
   install: boolean; // false: only check, fail when something is missing
   log: (s: string) => void;
   searchPath?: string; // where tools, apt-get and sudo are looked up (default: PATH + sbin dirs)
@@ -109,7 +111,8 @@ export interface EnsureOptions {
 /** Makes sure every tool in HOST_TOOLS is installed, installing the missing ones with apt. */
 export async function ensureHostTools(opts: EnsureOptions): Promise<void> {
   const searchPath = opts.searchPath ?? defaultSearchPath();
-  const missing = missingTools(searchPath);
+  const wanted = opts.tools ?? HOST_TOOLS;
+  const missing = missingTools(searchPath, wanted);
   if (missing.length === 0) return;
 
   const packages = packagesFor(missing);
@@ -134,7 +137,7 @@ export async function ensureHostTools(opts: EnsureOptions): Promise<void> {
     if (argv.includes("update")) aptUpdated = true;
   }
 
-  const still = missingTools(searchPath);
+  const still = missingTools(searchPath, wanted);
   if (still.length > 0) {
     const names = still.map((t) => `${t.command} (${t.pkg})`).join(", ");
     throw new Error(`still missing after apt-get install: ${names}`);
