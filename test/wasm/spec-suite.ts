@@ -11,11 +11,14 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { readModule, WasmError } from "../../tools/wasm/reader.ts";
 import { validateModule } from "../../tools/wasm/validate.ts";
 
-export const SPEC_DIR = "/work/shared/wasm-spec-testsuite";
+/** The suite lives beside the repository (../shared/wasm-spec-testsuite); SPEC_TESTSUITE overrides. */
+export const SPEC_DIR =
+  process.env.SPEC_TESTSUITE ?? resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/wasm-spec-testsuite");
 
 export interface SpecResult {
   file: string;
