@@ -26,6 +26,10 @@
  * tables, IDT) itself before writing to them; the boot stack needs no zeroing.
  */
 import { Assembler, Label, R, abs, mem } from "../tools/x86/assembler.ts";
+import { emitInterruptGates, emitInterruptStubs } from "./interrupts.ts";
+import {
+  emitIstAndTss, emitProtectedGdt, emitProtectedPageTables, PAGE_TABLE_BYTES_PROTECTED, type ProtectLayout,
+} from "./protect.ts";
 
 export interface EntryLayout {
   /** 4 KiB-aligned, >= 4 KiB of bss; record layout in ABI.md "Boot info". */
@@ -41,6 +45,13 @@ export interface EntryLayout {
   trapEntry: Label;
   /** 64-bit: the whole wasm entry sequence; returns when the program is done. */
   wasmMain: Label;
+  /**
+   * W^X page tables, guard pages, uncached MMIO, TSS with IST stacks (boot/protect.ts). Without it:
+   * everything RW and executable, no TSS. With it pageTables needs PAGE_TABLE_BYTES_PROTECTED.
+   */
+  protect?: ProtectLayout;
+  /** 32 bytes of zeroed data: pending bits of vectors 32..255 (boot/interrupts.ts). Without it gates 32..255 stay empty. */
+  interruptPending?: Label;
 }
 
 // ---- boot info record (ABI.md "Boot info") ----
@@ -50,6 +61,7 @@ export const BOOT_INFO_SOURCE = 16; // u32 1 = BIOS, 2 = PVH
 export const BOOT_INFO_E820_COUNT = 20; // u32 number of E820 entries at +64
 export const BOOT_INFO_START_INFO = 24; // u64 physical address of hvm_start_info
 export const BOOT_INFO_CMDLINE = 32; // u64 address of the copied kernel command line (PVH), else 0
+export const BOOT_INFO_ERROR_CODE = 40; // u64 error code of the CPU exception being reported (trapCommon)
 export const BOOT_INFO_E820 = 64; // E820 entries (BIOS) or the PVH memmap copy, 24 bytes each
 export const BOOT_INFO_CMDLINE_COPY = 0x800; // the command line copy: NUL-terminated
 export const BOOT_INFO_CMDLINE_MAX = 2047; // bytes before the NUL
@@ -219,7 +231,9 @@ export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: La
   asm.bind(common32);
   // Our GDT (diagram at emitGdt): 0x08 = 64-bit code, 0x10 = flat data. lgdt with a 32-bit base
   // (operand size 32). CS keeps its cached 32-bit descriptor until the far jump below.
-  asm.lgdt(abs(gdtr));
+  // With protection the GDT (and a TSS descriptor) is built in writable bss instead (boot/protect.ts).
+  if (layout.protect) emitProtectedGdt(asm, pageTables, layout.protect);
+  else asm.lgdt(abs(gdtr));
 
   // ---- page tables (SDM §4.5): 0..4 GiB identity-mapped, page 0 not present ----
   asm.lea(4, R.rax, abs(pageTables, PT_PDPT + (PTE_P | PTE_RW))); // PML4E: PDPT address | P | RW
@@ -254,6 +268,8 @@ export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: La
   asm.alu("add", 4, R.rdi, 8); // next PTE
   asm.unary("dec", 4, R.rcx);
   asm.jcc("ne", ptLoop);
+  // W^X, guard pages, XD, uncached non-RAM on top of the flat map (boot/protect.ts header).
+  if (layout.protect) emitProtectedPageTables(asm, pageTables, bootInfo, layout.protect);
 
   // ---- SDM §9.8.5 step 1: CR4.PAE (plus SSE enables, §13.1.3) ----
   asm.movFromCr(R.rax, 4);
@@ -320,7 +336,12 @@ export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: La
   asm.alu("add", 8, R.rdi, 16); // next gate
   asm.unary("dec", 4, R.rcx);
   asm.jcc("ne", idtLoop);
+  // ---- gates 32..255: device/timer vectors -> set a pending bit, iretq (boot/interrupts.ts) ----
+  const irqStubs = asm.label("boot.irqStubsRef");
+  if (layout.interruptPending) emitInterruptGates(asm, idt, irqStubs);
   asm.lidt(abs(idtr)); // IDTR = { limit 4095, base idt }
+  // IST stacks for #DF, NMI, #PF, #SS, #GP and the task register (boot/protect.ts).
+  if (layout.protect) emitIstAndTss(asm, idt);
 
   // ---- boot info +8: tsc just before the first wasm call ----
   asm.rdtsc();
@@ -333,7 +354,8 @@ export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: La
   emitHaltForever(asm, "boot.done");
 
   emitExceptionStubs(asm, stubs, trapCommon);
-  emitTrapCommon(asm, trapCommon, trapEntry, pageTables);
+  if (layout.interruptPending) emitInterruptStubs(asm, layout.interruptPending, irqStubs);
+  emitTrapCommon(asm, trapCommon, trapEntry, pageTables, bootInfo);
   emitGdt(asm, gdt, gdtr);
   emitIdtr(asm, idtr, idt);
   return { entry32Pvh, entry32Bios };
@@ -352,7 +374,7 @@ function emitZeroOwnedBss(asm: Assembler, layout: EntryLayout): void {
   asm.alu("xor", 4, R.rax, R.rax); // fill value 0
   const blocks: [Label, number][] = [
     [layout.bootInfo, BOOT_INFO_BYTES],
-    [layout.pageTables, PAGE_TABLE_BYTES],
+    [layout.pageTables, layout.protect ? PAGE_TABLE_BYTES_PROTECTED : PAGE_TABLE_BYTES],
     [layout.idt, IDT_BYTES],
   ];
   for (const [block, bytes] of blocks) {
@@ -405,7 +427,7 @@ function emitExceptionStubs(asm: Assembler, stubs: Label, trapCommon: Label): vo
  * the machine triple-faults silently, so a flag in the boot scratch page turns it into a one-line
  * message on COM1 and exit status 4 (panic).
  */
-function emitTrapCommon(asm: Assembler, trapCommon: Label, trapEntry: Label, pageTables: Label): void {
+function emitTrapCommon(asm: Assembler, trapCommon: Label, trapEntry: Label, pageTables: Label, bootInfo: Label): void {
   const nested = asm.label("boot.nestedTrap");
   const message = asm.label("boot.nestedTrapMessage");
   const printLoop = asm.label("boot.nestedTrapPrint");
@@ -418,6 +440,8 @@ function emitTrapCommon(asm: Assembler, trapCommon: Label, trapEntry: Label, pag
   asm.mov(8, R.rax, mem(R.rsp, 0)); // vector
   asm.alu("add", 8, R.rax, TRAP_KIND_CPU_EXCEPTION_BASE); // kind = 32 + vector
   asm.mov(8, R.rcx, mem(R.rsp, 16)); // RIP from the interrupt frame
+  asm.mov(8, R.rdx, mem(R.rsp, 8)); // error code (0 for vectors without one)
+  asm.mov(8, abs(bootInfo, BOOT_INFO_ERROR_CODE), R.rdx); // boot info +40: the panic screen decodes it
   asm.push(R.rax); // arg 0: kind
   asm.push(R.rcx); // arg 1: pc
   asm.push(R.rbp); // arg 2: fp (the CPU does not touch rbp: still the interrupted function's frame)

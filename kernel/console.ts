@@ -6,11 +6,11 @@
 //
 // Log line format (Linux-like):   [    0.001234] info: message
 // The timestamp is seconds.microseconds since the boot stub's first instruction (boot info +0).
-// May import: kernel/arch/x86_64 (uart, tsc), kernel/bootinfo.
+// May import: kernel/arch/x86_64 (uart), kernel/time.
 
 import { uartPutc } from "./arch/x86_64/uart16550";
-import { readTsc, ticksToMicros } from "./arch/x86_64/tsc";
-import { bootTscAtStub } from "./bootinfo";
+import { linuxPutByte } from "./arch/linux/console";
+import { now, NS_PER_US } from "./time";
 
 /** Log severity, printed as the word after the timestamp. */
 export const enum LogLevel { DEBUG = 0, INFO = 1, WARN = 2, ERROR = 3 }
@@ -19,7 +19,9 @@ let lineStart = true;
 
 /** Writes one raw byte. */
 export function putByte(b: u8): void {
-  uartPutc(b);
+  // Hosted Linux build (kernel/wasm-host-linux.ts defines the global): stdout instead of COM1.
+  if (isDefined(KERNEL_HOSTED_LINUX)) linuxPutByte(b);
+  else uartPutc(b);
   lineStart = b == 0x0a;
 }
 
@@ -151,11 +153,9 @@ export function printHex0x(v: u64, minDigits: i32 = 1): void {
   printHex(v, minDigits);
 }
 
-/** Microseconds since the boot stub's first instruction. */
+/** Microseconds since the boot stub's first instruction (kernel/time.ts's now()). */
 export function microsSinceBoot(): u64 {
-  const start = bootTscAtStub();
-  const now = readTsc();
-  return now > start ? ticksToMicros(now - start) : 0;
+  return now() / NS_PER_US;
 }
 
 /** Starts a log line: "[    0.001234] info: ". Finish it with print*() and newline(). */

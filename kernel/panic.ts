@@ -5,10 +5,14 @@
 //    trapping function, fp = its rbp. Prints
 //        trap: <WebAssembly spec wording>             (kinds 1-10, exit status 2)
 //        panic: CPU exception <v> <name> at 0x<pc>    (kind 32+v, exit status 4)
+//          fault address (cr2): 0x<addr>              (#PF)
+//          error code: 0x<code> (<decoded for #PF>)   (vectors that push one; boot info +40)
 //    then one line per frame:   "  at <name>+0x<offset> (0x<address>)"
 //    starting with pc, then walking the rbp chain ([fp] = caller's rbp, [fp+8] = return address).
 //    Caller frames show return address - 1 (inside the call instruction, like the trap pc), so
 //    the name is the caller's even when the call is the function's last instruction.
+//    Then, once the kernel runtime has allocated anything, its counters (kernel/runtime/index.ts
+//    printMemoryStats): "  memory: heap <n> allocs, <n> frees, <n> B in use ...", one line per pool.
 //  - `abort(msg, file, line, col)`: AssemblyScript's abort, aliased here with
 //    `asc --use abort=kernel/panic/abort`. Prints "abort: <msg> at <file>:<line>:<col>", status 1.
 //
@@ -16,9 +20,10 @@
 // second entry prints one line and exits at once.
 
 import { exit, EXIT_ABORT, EXIT_TRAP, EXIT_PANIC } from "./arch/x86_64/debug_exit";
-import { symbolTableAddress } from "./arch/x86_64/image";
+import { bootInfoAddress, symbolTableAddress } from "./arch/x86_64/image";
 import { readCr2 } from "./arch/x86_64/intrinsics";
 import { freshLine, newline, print, printHex, printU32, printUtf8 } from "./console";
+import { printMemoryStats, runtimeInUse } from "./runtime/index";
 
 /** Frames printed at most (the trapping pc counts as one). */
 @inline const MAX_FRAMES = 64;
@@ -26,6 +31,14 @@ import { freshLine, newline, print, printHex, printU32, printUtf8 } from "./cons
 @inline export const TRAP_CPU_EXCEPTION_BASE = 32;
 /** CPU exception vector of a page fault (CR2 holds the faulting address). */
 @inline const VECTOR_PAGE_FAULT = 14;
+/** Boot info +40: error code of the exception being reported (tools/link/ABI.md "Boot info"). */
+@inline const BOOT_INFO_ERROR_CODE: usize = 40;
+// #PF error code bits (Intel SDM Vol. 3A §4.7, Figure 4-12).
+@inline const PF_PRESENT: u64 = 1 << 0; // 0 = page not present, 1 = protection violation
+@inline const PF_WRITE: u64 = 1 << 1;
+@inline const PF_USER: u64 = 1 << 2;
+@inline const PF_RESERVED: u64 = 1 << 3;
+@inline const PF_FETCH: u64 = 1 << 4;
 
 // Symbol table layout: +0 u32 count, +4 u32 reserved, +8 entries of 16 bytes.
 @inline const SYMTAB_ENTRIES: usize = 8;
@@ -147,6 +160,25 @@ export function printBacktrace(pc: u64, fp: u64): void {
   }
 }
 
+/** Vectors for which the CPU pushes an error code (SDM Vol. 3A Table 6-1). */
+function hasErrorCode(vector: i32): bool {
+  return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 || vector == 29 || vector == 30;
+}
+
+/** "  error code: 0x<hex>", decoded for #PF: "(not present|protection, read|write|fetch, kernel|user[, reserved bit])". */
+function printErrorCode(vector: i32, code: u64): void {
+  print("  error code: 0x");
+  printHex(code);
+  if (vector == VECTOR_PAGE_FAULT) {
+    print((code & PF_PRESENT) != 0 ? " (protection, " : " (not present, ");
+    print((code & PF_FETCH) != 0 ? "fetch, " : (code & PF_WRITE) != 0 ? "write, " : "read, ");
+    print((code & PF_USER) != 0 ? "user" : "kernel");
+    if ((code & PF_RESERVED) != 0) print(", reserved bit");
+    print(")");
+  }
+  newline();
+}
+
 /** The kernel's trap handler, exported from the entry module as `__trap`. */
 export function __trap(kind: i32, pc: u64, fp: u64): void {
   if (panicking) {
@@ -174,6 +206,7 @@ export function __trap(kind: i32, pc: u64, fp: u64): void {
       printHex(readCr2());
       newline();
     }
+    if (hasErrorCode(vector)) printErrorCode(vector, load<u64>(bootInfoAddress(), BOOT_INFO_ERROR_CODE));
   } else {
     print("trap: ");
     print(trapKindText(kind));
@@ -184,6 +217,8 @@ export function __trap(kind: i32, pc: u64, fp: u64): void {
     newline();
   }
   printBacktrace(pc, fp);
+  // Allocator counters (kernel/runtime), once anything was allocated: leaks and exhaustion show here.
+  if (runtimeInUse()) printMemoryStats();
   exit(kind >= TRAP_CPU_EXCEPTION_BASE ? EXIT_PANIC : EXIT_TRAP);
 }
 

@@ -2,7 +2,8 @@
 //
 // The boot stub's entry64 runs, in order: this module's start section (top-level statements),
 // the export `_start`, the export `main` (the application's, from <app>/main.ts, compiled into the
-// same module), then exits with status 0 (tools/link/ABI.md "Entry").
+// same module), the export `_run` (the event loop: until no timer or poller is left), then exits
+// with status 0 (tools/link/ABI.md "Entry").
 //
 // Boot report line, e.g.:
 //   [    0.012345] info: boot: PVH, RAM 130036 KiB, TSC 2994 MHz, 8123 us from stub to _start
@@ -11,7 +12,10 @@ import { uartInit } from "./arch/x86_64/uart16550";
 import { readTsc, tscFrequencyHz, ticksToMicros } from "./arch/x86_64/tsc";
 import { exit } from "./arch/x86_64/debug_exit";
 import { bootSourceName, bootTscAtStub, totalRamBytes } from "./bootinfo";
-import { LogLevel, logBegin, newline, print, printU64 } from "./console";
+import { LogLevel, logBegin, newline, print, printU64, printHex0x } from "./console";
+import { interruptsInit, ioapicPinsFound } from "./arch/x86_64/interrupts";
+import { lapicBase, lapicId, lapicTscDeadline, lapicTimerHz } from "./arch/x86_64/lapic";
+import { run } from "./events/loop";
 
 export { __trap } from "./panic";
 
@@ -36,6 +40,35 @@ export function _start(): void {
   print(" MHz, ");
   printU64(bootMicros);
   print(" us from stub to _start");
+  newline();
+
+  // 8259 remapped + masked, local APIC, IOAPIC pins masked, APIC timer measured (~5 ms).
+  // Needs the TSC rate; interrupts stay off until the event loop first idles.
+  if (interruptsInit(hz)) reportInterrupts();
+}
+
+/** After the application's main: the event loop, until no timer or poller is left. */
+export function _run(): void {
+  run();
+}
+
+/** One log line: "irq: local APIC 0 at 0xfee00000, timer TSC-deadline, IOAPIC 24 pins". */
+function reportInterrupts(): void {
+  logBegin(LogLevel.INFO);
+  print("irq: local APIC ");
+  printU64(lapicId());
+  print(" at ");
+  printHex0x(lapicBase());
+  if (lapicTscDeadline()) {
+    print(", timer TSC-deadline");
+  } else {
+    print(", timer one-shot ");
+    printU64(lapicTimerHz() / 1000);
+    print(" kHz");
+  }
+  print(", IOAPIC ");
+  printU64(ioapicPinsFound());
+  print(" pins");
   newline();
 }
 

@@ -201,6 +201,31 @@ describe("writeElf64 PVH images", () => {
     const r = qemu(["-M", "pc", "-kernel", p]);
     expect(r.status, r.stderr).toBe((6 << 1) | 1);
   });
+
+  it("packs segments without page padding when segmentAlign is 16, and still boots (pc)", () => {
+    const image: ElfImage = {
+      entry: 0x100000, pvhEntry: 0x100000,
+      segments: [
+        { vaddr: 0x100000, data: PVH_OUT_DATA, memSize: 0x1000, flags: "rx" },
+        { vaddr: 0x101000, data: new Uint8Array([6, 0, 0, 0]), memSize: 0x1000, flags: "rw" },
+      ],
+    };
+    const paged = writeElf64(image);
+    const packed = writeElf64({ ...image, segmentAlign: 16 });
+    expect(packed.length).toBeLessThan(paged.length - 4096);
+    const p = scratch.file("pvh-packed.elf", packed);
+    const ph = programHeaders(p).filter((h) => h.type === "LOAD");
+    for (const h of ph) expect(h.offset % 16).toBe(h.vaddr % 16);
+    expect(ph[1].offset).toBeLessThan(0x1000); // no page padding before the second segment
+    const r = qemu(["-M", "pc", "-kernel", p]);
+    expect(r.status, r.stderr).toBe((6 << 1) | 1);
+  });
+
+  it("refuses a segmentAlign that is not a power of two up to 4096", () => {
+    for (const segmentAlign of [0, 3, 8192]) {
+      expect(() => writeElf64({ entry: 0x100000, segments: [{ vaddr: 0x100000, data: PVH_OUT5, flags: "rx" }], segmentAlign })).toThrow(/segmentAlign/);
+    }
+  });
 });
 
 describe("writeElf64 refuses malformed images", () => {

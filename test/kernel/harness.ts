@@ -20,6 +20,8 @@ export const FAKE_STACK = 0x30000;
 export const HVM_START_INFO = 0x40000;
 export const GUEST_BASE = 0x100000;
 export const GUEST_BYTES = 0x100000;
+/** The 32-byte interrupt pending bitmap (image.interruptPending). */
+export const INTERRUPT_PENDING = 0x50000;
 
 export class Exit extends Error {
   constructor(readonly status: number) {
@@ -129,6 +131,15 @@ export function instantiate(wasm: Uint8Array<ArrayBuffer>, opts: MachineOptions 
     },
     cli() {},
     sti() {},
+    stiHlt() {
+      throw new Error("stiHlt reached (no interrupt source in the fake machine)");
+    },
+    xchg32(addr: number, v: number): number {
+      const view = new DataView(mem().buffer);
+      const old = view.getUint32(addr >>> 0, true);
+      view.setUint32(addr >>> 0, v >>> 0, true);
+      return old;
+    },
     mfence() {},
     lfence() {},
     sfence() {},
@@ -147,6 +158,7 @@ export function instantiate(wasm: Uint8Array<ArrayBuffer>, opts: MachineOptions 
     stackLimit: () => FAKE_STACK,
     guestMemoryBase: () => GUEST_BASE,
     guestMemoryBytes: () => GUEST_BYTES,
+    interruptPending: () => INTERRUPT_PENDING,
   };
   const guest = { run: () => opts.guestRun?.() };
   const module = new WebAssembly.Module(wasm);

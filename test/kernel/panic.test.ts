@@ -49,13 +49,23 @@ function buildFrames(m: Machine, frames: Array<{ ret: number; next: number }>, b
   return base;
 }
 
+/** The allocator counters kernel/runtime appends to every panic screen once anything was allocated. */
+const MEMORY_STATS = /^ {2}(memory: |pool ).*\n/gm;
+
+/** The machine's serial output without the allocator counter lines (checked on their own below). */
+function withoutMemoryStats(m: Machine): Machine {
+  const raw = m.serial;
+  m.serial = () => raw().replace(MEMORY_STATS, "");
+  return m;
+}
+
 function bootedMachine(wasm = hello, opts = {}) {
   const m = instantiate(wasm, opts);
   writeBiosBootInfo(m, m.clock.ticks, []);
   writeSymbolTable(m, SYMBOLS);
   m.run("_start");
   m.clearSerial();
-  return m;
+  return withoutMemoryStats(m);
 }
 
 describe("__trap", () => {
@@ -137,7 +147,7 @@ describe("__trap", () => {
   });
 
   it("prints unknown names when there is no symbol table", () => {
-    const m = instantiate(hello);
+    const m = withoutMemoryStats(instantiate(hello));
     writeBiosBootInfo(m, m.clock.ticks, []);
     m.run("_start");
     m.clearSerial();
@@ -153,6 +163,7 @@ describe("__trap", () => {
       [
         "panic: CPU exception 14 #PF page fault at 0x101234",
         "  fault address (cr2): 0xdead000",
+        "  error code: 0x0 (not present, read, kernel)",
         "  at net/tcp/Tcb#onSegment+0x34 (0x101234)",
         "  at apps/hello/main/main+0x44 (0x1010c4)",
         "",
@@ -169,6 +180,20 @@ describe("__trap", () => {
     // Simulate a partial line: nothing else is printed by main, so use a trap after main's line.
     expect(m.run("__trap", 1, 0x101001n, 0n)).toBe(2);
     expect(m.serial()).toBe("Hello from TypeScript on bare metal!\ntrap: unreachable\n  at kernel/start/_start+0x1 (0x101001)\n");
+  });
+
+  it("ends with the allocator counters once the kernel runtime has allocated", () => {
+    const m = instantiate(hello);
+    writeBiosBootInfo(m, m.clock.ticks, [{ base: 0x100000n, length: 0x7f00000n, type: 1 }]);
+    writeSymbolTable(m, SYMBOLS);
+    m.run("_start");
+    // _start already allocated through the kernel runtime (start-up objects), so the counters show.
+    m.clearSerial();
+    expect(m.run("__trap", 1, 0x101001n, 0n)).toBe(2);
+    const lines = m.serial().trimEnd().split("\n");
+    expect(lines.slice(0, 2)).toEqual(["trap: unreachable", "  at kernel/start/_start+0x1 (0x101001)"]);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^ {2}memory: heap [1-9]\d*\/\d+ allocs\/frees, [1-9]\d* B used \(peak \d+\) of \d+ B, pages \d+\/\d+$/);
   });
 
   it("does not recurse when the panic screen itself traps", () => {

@@ -328,3 +328,175 @@ TRAP_CASES.push(
   { kind: "integer overflow", body: "(drop (i32.trunc_f32_u (f32.const -1)))" },
   { kind: "integer overflow", body: "(drop (i64.trunc_f64_s (f64.const 9.3e18)))" },
 );
+
+/** Reference types and tables (§4.4.2, §4.4.6): every table instruction, ref.*, typed select,
+ *  call_indirect through several tables, passive and declarative element segments, growth. */
+export function tableModule(): string {
+  return `(module ${prelude(`
+  (type $bin (func (param i32 i32) (result i32)))
+  (type $un (func (result i32)))
+  (table $t0 4 funcref)
+  (table $t1 2 8 funcref)
+  (table $ext 2 externref)
+  (table $big 0 funcref)
+  (func $add (type $bin) (i32.add (local.get 0) (local.get 1)))
+  (func $sub (type $bin) (i32.sub (local.get 0) (local.get 1)))
+  (func $mul (type $bin) (i32.mul (local.get 0) (local.get 1)))
+  (func $c7 (type $un) (i32.const 7))
+  (func $c9 (type $un) (i32.const 9))
+  (elem (table $t0) (i32.const 0) func $add $sub)
+  (elem (table $t1) (i32.const 1) func $c7)
+  (elem $pass funcref (ref.func $mul) (ref.null func) (ref.func $c9))
+  (elem $pass2 func $c7 $c9)
+  (elem declare func $sub)
+  (global $gf (mut funcref) (ref.func $add))
+  (global $ge (mut externref) (ref.null extern))
+  (func $id (param funcref) (result funcref) (local.get 0))
+  (func $isnull (param externref) (result i32) (ref.is_null (local.get 0)))
+  (func $bin0 (param i32 i32 i32) (call $p32 (call_indirect $t0 (type $bin) (local.get 0) (local.get 1) (local.get 2))))
+  (func $un1 (param i32) (call $p32 (call_indirect $t1 (type $un) (local.get 0))))
+  (func $unbig (param i32) (call $p32 (call_indirect $big (type $un) (local.get 0))))
+  (func (export "main") (local $lf funcref) (local $le externref)
+    (call $bin0 (i32.const 5) (i32.const 3) (i32.const 0))
+    (call $bin0 (i32.const 5) (i32.const 3) (i32.const 1))
+    (call $un1 (i32.const 1))
+    (call $p32 (table.size $t0))
+    (call $p32 (table.size $t1))
+    (call $p32 (table.size $ext))
+    (call $p32 (table.size $big))
+    (call $p32 (ref.is_null (table.get $t0 (i32.const 2))))
+    (call $p32 (ref.is_null (table.get $t0 (i32.const 0))))
+    (table.set $t0 (i32.const 2) (ref.func $mul))
+    (call $bin0 (i32.const 6) (i32.const 7) (i32.const 2))
+    ;; grow within the maximum, beyond it, by zero
+    (call $p32 (table.grow $t1 (ref.func $c9) (i32.const 3)))
+    (call $p32 (table.size $t1))
+    (call $un1 (i32.const 4))
+    (call $p32 (ref.is_null (table.get $t1 (i32.const 0))))
+    (call $p32 (table.grow $t1 (ref.null func) (i32.const 4)))
+    (call $p32 (table.grow $t1 (ref.null func) (i32.const 3)))
+    (call $p32 (table.grow $t1 (ref.null func) (i32.const 0)))
+    (call $p32 (table.size $t1))
+    ;; an unbounded table
+    (call $p32 (table.grow $big (ref.func $c7) (i32.const 1000)))
+    (call $p32 (table.size $big))
+    (call $unbig (i32.const 999))
+    (call $p32 (table.grow $big (ref.null func) (i32.const -1)))
+    (call $p32 (table.size $big))
+    ;; fill, copy (overlapping, both directions, across tables)
+    (table.fill $t1 (i32.const 5) (ref.func $c7) (i32.const 3))
+    (call $un1 (i32.const 7))
+    (call $un1 (i32.const 5))
+    (table.fill $t1 (i32.const 8) (ref.null func) (i32.const 0))
+    (table.copy $t0 $t0 (i32.const 1) (i32.const 0) (i32.const 3))
+    (call $bin0 (i32.const 6) (i32.const 7) (i32.const 1))
+    (call $bin0 (i32.const 6) (i32.const 7) (i32.const 2))
+    (call $bin0 (i32.const 6) (i32.const 7) (i32.const 3))
+    (table.copy $t0 $t0 (i32.const 0) (i32.const 1) (i32.const 3))
+    (call $bin0 (i32.const 6) (i32.const 7) (i32.const 0))
+    (call $bin0 (i32.const 6) (i32.const 7) (i32.const 1))
+    (call $bin0 (i32.const 6) (i32.const 7) (i32.const 2))
+    (table.copy $big $t1 (i32.const 10) (i32.const 4) (i32.const 3))
+    (call $unbig (i32.const 10))
+    (call $unbig (i32.const 11))
+    (table.copy $t0 $t0 (i32.const 4) (i32.const 0) (i32.const 0))
+    ;; passive segments, elem.drop
+    (table.init $t0 $pass (i32.const 0) (i32.const 0) (i32.const 3))
+    (call $bin0 (i32.const 3) (i32.const 4) (i32.const 0))
+    (call $p32 (ref.is_null (table.get $t0 (i32.const 1))))
+    (call $p32 (call_indirect $t0 (type $un) (i32.const 2)))
+    (table.init $t1 $pass2 (i32.const 6) (i32.const 1) (i32.const 1))
+    (call $un1 (i32.const 6))
+    (elem.drop $pass)
+    (table.init $t0 $pass (i32.const 4) (i32.const 0) (i32.const 0))
+    (elem.drop $pass)
+    ;; references as values: globals, locals, params, results, typed select
+    (call $p32 (ref.is_null (local.get $lf)))
+    (call $p32 (ref.is_null (local.get $le)))
+    (call $p32 (ref.is_null (global.get $gf)))
+    (call $p32 (ref.is_null (global.get $ge)))
+    (call $p32 (ref.is_null (ref.func $sub)))
+    (table.set $t0 (i32.const 3) (call $id (global.get $gf)))
+    (call $bin0 (i32.const 20) (i32.const 22) (i32.const 3))
+    (global.set $gf (table.get $t0 (i32.const 0)))
+    (table.set $t0 (i32.const 1) (global.get $gf))
+    (call $bin0 (i32.const 20) (i32.const 22) (i32.const 1))
+    (local.set $lf (select (result funcref) (ref.func $c9) (ref.null func) (i32.const 1)))
+    (table.set $t1 (i32.const 0) (local.get $lf))
+    (call $un1 (i32.const 0))
+    (local.set $lf (select (result funcref) (ref.func $c9) (ref.null func) (i32.const 0)))
+    (call $p32 (ref.is_null (local.get $lf)))
+    (table.set $ext (i32.const 1) (select (result externref) (global.get $ge) (table.get $ext (i32.const 0)) (i32.const 1)))
+    (call $p32 (call $isnull (table.get $ext (i32.const 1))))
+    (call $p32 (table.grow $ext (ref.null extern) (i32.const 2)))
+    (call $p32 (table.size $ext))
+    (call $p32 (i32.const 12345)))
+  `)})`;
+}
+
+/** Imports of the spectest host's globals, table and memory (tools/link/spectest.ts), globals
+ *  initialised from imported globals, segment offsets read from an imported global. */
+export function importsModule(): string {
+  return `(module
+  (import "env" "trace" (func $trace (param i32 i32 f64 f64 f64 f64 f64)))
+  (import "spectest" "global_i32" (global $gi i32))
+  (import "spectest" "global_i64" (global $gl i64))
+  (import "spectest" "global_f64" (global $gd f64))
+  (import "spectest" "table" (table $t 10 funcref))
+  (import "spectest" "memory" (memory 1 2))
+  (type $un (func (result i32)))
+  (table $big 700 funcref)
+  (global $copy i32 (global.get $gi))
+  (global $copyl (mut i64) (global.get $gl))
+  (data (i32.const 12) "\\02\\00\\00\\00r\\00")
+  (data (global.get $gi) "\\2a\\00\\00\\00")
+  (data (i32.const 670) "\\07")
+  (elem (table $t) (i32.const 1) func $c7)
+  (elem (table $big) (global.get $gi) func $c9 $c7)
+  (elem (table $big) (i32.const 667) func $c5)
+  (func $c5 (type $un) (i32.const 5))
+  (func $c7 (type $un) (i32.const 7))
+  (func $c9 (type $un) (i32.const 9))
+  (func $p32 (param $v i32)
+    (call $trace (i32.const 16) (i32.const 1) (f64.convert_i32_s (local.get $v))
+      (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0)))
+  (func (export "main")
+    (call $p32 (global.get $gi))
+    (call $p32 (global.get $copy))
+    (call $p32 (i32.wrap_i64 (global.get $copyl)))
+    (call $p32 (i32.trunc_f64_s (f64.mul (global.get $gd) (f64.const 10))))
+    (call $p32 (table.size $t))
+    (call $p32 (call_indirect $t (type $un) (i32.const 1)))
+    (call $p32 (ref.is_null (table.get $t (i32.const 0))))
+    (call $p32 (table.grow $t (ref.func $c9) (i32.const 11)))
+    (call $p32 (table.grow $t (ref.func $c9) (i32.const 10)))
+    (call $p32 (call_indirect $t (type $un) (i32.const 19)))
+    (call $p32 (call_indirect $big (type $un) (i32.const 666)))
+    (call $p32 (call_indirect $big (type $un) (i32.const 667)))
+    (call $p32 (i32.load (i32.const 666)))
+    (call $p32 (memory.size))
+    (call $p32 (memory.grow (i32.const 1)))
+    (call $p32 (memory.grow (i32.const 1)))
+    (i32.store (i32.const 131068) (i32.const 99))
+    (call $p32 (i32.load (i32.const 131068)))))`;
+}
+
+/** Instantiation traps: an active segment out of bounds traps before the start function runs. */
+export const INSTANTIATION_TRAPS: { kind: string; wat: string }[] = [
+  { kind: "out of bounds table access", wat: `(module ${prelude(`(table 3 funcref) (func $f) (elem (i32.const 0) $f) (elem (i32.const 2) $f $f)
+    (func $start (call $p32 (i32.const 1))) (start $start)`)} (func (export "main") (call $p32 (i32.const 2))))` },
+  { kind: "out of bounds memory access", wat: `(module ${prelude(`(data (i32.const 65535) "ab")
+    (func $start (call $p32 (i32.const 1))) (start $start)`)} (func (export "main") (call $p32 (i32.const 2))))` },
+];
+
+const TABLE = "(type $t (func (result i32))) (table $a 2 funcref) (table $b 3 funcref) (elem (table $b) (i32.const 0) func $k) (func $k (result i32) (i32.const 1)) (elem $e func $k $k)";
+TRAP_CASES.push(
+  { kind: "out of bounds table access", body: "(drop (table.get $b (i32.const 3)))", extra: TABLE },
+  { kind: "out of bounds table access", body: "(table.set $a (i32.const -1) (ref.null func))", extra: TABLE },
+  { kind: "out of bounds table access", body: "(table.fill $b (i32.const 2) (ref.null func) (i32.const 2))", extra: TABLE },
+  { kind: "out of bounds table access", body: "(table.copy $a $b (i32.const 1) (i32.const 0) (i32.const 2))", extra: TABLE },
+  { kind: "out of bounds table access", body: "(table.init $b $e (i32.const 0) (i32.const 1) (i32.const 2))", extra: TABLE },
+  { kind: "out of bounds table access", body: "(elem.drop $e) (table.init $b $e (i32.const 0) (i32.const 0) (i32.const 1))", extra: TABLE },
+  { kind: "undefined element", body: "(drop (call_indirect $b (type $t) (i32.const 3)))", extra: TABLE },
+  { kind: "uninitialized element", body: "(drop (call_indirect $b (type $t) (i32.const 1)))", extra: TABLE },
+);

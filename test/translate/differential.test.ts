@@ -43,6 +43,24 @@ describe("translator vs V8 (wat)", () => {
   });
 });
 
+describe("translator vs V8: tables, references, imports, instantiation", () => {
+  it("tables and references: table.*, elem.drop, ref.*, typed select, call_indirect through several tables", async () => {
+    const r = await differential(cases.tableModule());
+    expect(r.output[r.output.length - 1]).toBe("r 12345");
+  });
+  it("imports of spectest globals, table and memory; offsets from an imported global", async () => {
+    const r = await differential(cases.importsModule());
+    expect(r.output).toContain("r 666");
+  });
+  for (const c of cases.INSTANTIATION_TRAPS) {
+    it(`instantiation trap: ${c.kind}`, async () => {
+      const metal = await differential(c.wat);
+      expect(metal.output).toEqual([`trap: ${c.kind}`]);
+      expect(metal.raw).toMatch(/at guest\.instantiate\+0x/);
+    });
+  }
+});
+
 describe("traps: kind, status 2 and a backtrace naming the function", () => {
   for (const c of cases.TRAP_CASES) {
     it(`${c.kind}: ${c.body.slice(0, 60)}`, async () => {

@@ -36,7 +36,10 @@ export function v8TrapKind(e: unknown): string {
   // V8 reports NaN and out-of-range truncation alike; the spec names them apart.
   if (/float unrepresentable/.test(m)) return "invalid conversion to integer or integer overflow";
   if (/memory access out of bounds/.test(m)) return "out of bounds memory access";
-  if (/table index is out of bounds/.test(m)) return "undefined element";
+  // V8 uses one message for call_indirect's index check and for table accesses.
+  if (/table index is out of bounds/.test(m)) return "undefined element or out of bounds table access";
+  if (/element segment (is )?out of bounds/.test(m)) return "out of bounds table access";
+  if (/data segment (is )?out of bounds/.test(m)) return "out of bounds memory access";
   // V8 uses one message for both; the harness treats them as one kind.
   if (/null function|signature mismatch/.test(m)) return "uninitialized element or indirect call type mismatch";
   return `unknown (${m})`;
@@ -59,9 +62,19 @@ export async function runOnV8(wasm: Uint8Array): Promise<RunResult> {
     },
     seed() { return Date.now(); },
   };
+  // The spec suite's host module (tools/link/spectest.ts binds the same on bare metal).
+  const spectest = {
+    global_i32: new WebAssembly.Global({ value: "i32" }, 666),
+    global_i64: new WebAssembly.Global({ value: "i64" }, 666n),
+    global_f32: new WebAssembly.Global({ value: "f32" }, 666.6),
+    global_f64: new WebAssembly.Global({ value: "f64" }, 666.6),
+    table: new WebAssembly.Table({ initial: 10, maximum: 20, element: "anyfunc" }),
+    memory: new WebAssembly.Memory({ initial: 1, maximum: 2 }),
+  };
   try {
-    const { instance } = (await WebAssembly.instantiate(wasm, { env })) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
-    memory = Object.values(instance.exports).find((x) => x instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined;
+    const { instance } = (await WebAssembly.instantiate(wasm, { env, spectest })) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
+    memory = (Object.values(instance.exports).find((x) => x instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined) ??
+      spectest.memory;
     for (const name of ["_start", "main"]) {
       const f = instance.exports[name];
       if (typeof f === "function") (f as () => void)();
@@ -74,8 +87,8 @@ export async function runOnV8(wasm: Uint8Array): Promise<RunResult> {
   }
 }
 
-/** Lines the kernel itself prints (log lines with a timestamp, backtrace lines). */
-const KERNEL_LINE = /^\[\s*\d+\.\d+\]|^\s+at /;
+/** Lines the kernel itself prints (log lines with a timestamp, the panic screen's indented lines). */
+const KERNEL_LINE = /^\[\s*\d+\.\d+\]|^\s+\S/;
 
 /** The same trap as V8 reported it (V8 folds two spec kinds into one message). */
 export function sameTrap(v8Line: string | undefined, metalLine: string | undefined): boolean {
@@ -83,6 +96,7 @@ export function sameTrap(v8Line: string | undefined, metalLine: string | undefin
   const folds: [RegExp, string][] = [
     [/^trap: (uninitialized element|indirect call type mismatch)$/, "uninitialized element or indirect call type mismatch"],
     [/^trap: (invalid conversion to integer|integer overflow)$/, "invalid conversion to integer or integer overflow"],
+    [/^trap: (undefined element|out of bounds table access)$/, "undefined element or out of bounds table access"],
   ];
   for (const [re, folded] of folds) if (metalLine && re.test(metalLine) && v8Line === `trap: ${folded}`) return true;
   return false;

@@ -14,12 +14,12 @@ export const X86_INTRINSICS = new Set([
   "outb", "outw", "outl", "inb", "inw", "inl", "rdtsc", "cpuid", "pause", "hlt", "cli", "sti",
   "mfence", "lfence", "sfence", "rdmsr", "wrmsr", "readCr2", "readCr3", "readFramePointer",
   "mmioRead8", "mmioRead16", "mmioRead32", "mmioRead64",
-  "mmioWrite8", "mmioWrite16", "mmioWrite32", "mmioWrite64",
+  "mmioWrite8", "mmioWrite16", "mmioWrite32", "mmioWrite64", "stiHlt", "xchg32",
 ]);
 
 /** Intrinsics of module `image`. */
 export const IMAGE_INTRINSICS = new Set([
-  "bootInfo", "symbolTable", "stackTop", "stackLimit", "guestMemoryBase", "guestMemoryBytes",
+  "bootInfo", "symbolTable", "stackTop", "stackLimit", "guestMemoryBase", "guestMemoryBytes", "interruptPending",
 ]);
 
 /** Float instructions that only move bit patterns (allowed in the integer-only kernel). */

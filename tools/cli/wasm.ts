@@ -2,29 +2,37 @@
  * `npm run wasm -- [options] <module.wasm>`: runs any WebAssembly module (built by asc or not) on
  * bare metal under QEMU and prints its output. Exit status: the module's (0 done, 1 abort, 2 trap),
  * 3 when the module is refused before boot (malformed, invalid or using something unsupported).
+ *
+ * `--hosted`: the same kernel and guest as a Linux x86-64 executable (tools/link/hosted.ts, ABI.md
+ * "Hosted Linux target"), run as a child process; same output and statuses. `--keep <file>` keeps
+ * the executable (for gdb/perf).
  */
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildGuestImage } from "../link/build.ts";
+import { spawn } from "node:child_process";
+import { chmodSync } from "node:fs";
+import { buildGuestImage, buildHostedImage } from "../link/build.ts";
 import { runQemu } from "../qemu/runner.ts";
 import { Stages } from "./stages.ts";
 import { UnsupportedError, LinkError } from "../translate/errors.ts";
 import { WasmError } from "../wasm/reader.ts";
 
-const USAGE = `usage: npm run wasm -- [--hosted] [--verbose] [--timeout <seconds>] [--machine microvm|pc] <module.wasm>`;
+const USAGE = `usage: npm run wasm -- [--hosted [--keep <file>]] [--verbose] [--timeout <seconds>] [--machine microvm|pc] <module.wasm>`;
 
 export const REFUSED = 3;
 
 async function main(argv: string[]): Promise<number> {
   let file: string | undefined;
   let hosted = false, verbose = false, timeout = 30;
+  let keep: string | undefined;
   let machine: "microvm" | "pc" = "microvm";
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--hosted") hosted = true;
     else if (a === "--verbose" || a === "-v") verbose = true;
     else if (a === "--timeout") timeout = Number(argv[++i]);
+    else if (a === "--keep") keep = argv[++i];
     else if (a === "--machine") machine = argv[++i] as "microvm" | "pc";
     else if (a === "-h" || a === "--help") { console.log(USAGE); return 0; }
     else if (a.startsWith("-")) { console.error(`unknown option: ${a}\n${USAGE}`); return 2; }
@@ -32,10 +40,6 @@ async function main(argv: string[]): Promise<number> {
     else file = a;
   }
   if (!file) { console.error(USAGE); return 2; }
-  if (hosted) {
-    console.error("refused: the hosted Linux target (--hosted) is not implemented yet (tracked in the translator issue)");
-    return REFUSED;
-  }
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(file));
@@ -44,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const stages = new Stages(verbose ? undefined : () => {});
+  if (hosted) return runHosted(bytes, stages, timeout, keep);
   let image;
   try {
     image = await buildGuestImage(bytes, stages);
@@ -71,6 +76,42 @@ async function main(argv: string[]): Promise<number> {
       return 125;
     }
     return r.status;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Builds the hosted executable, runs it with stdout passed through, returns its exit status. */
+async function runHosted(bytes: Uint8Array, stages: Stages, timeout: number, keep?: string): Promise<number> {
+  let image;
+  try {
+    image = await buildHostedImage(bytes, stages);
+  } catch (e) {
+    if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
+      console.error(`refused: ${e.message}`);
+      return REFUSED;
+    }
+    throw e;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "wasm-hosted-"));
+  try {
+    const exe = keep ?? join(dir, "guest");
+    writeFileSync(exe, image.elf);
+    chmodSync(exe, 0o755);
+    return await new Promise<number>((resolve, reject) => {
+      const child = spawn(exe, [], { stdio: ["ignore", "inherit", "inherit"] });
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        console.error(`timeout: the module did not finish within ${timeout} s (raise it with --timeout)`);
+        resolve(124);
+      }, timeout * 1000);
+      child.on("error", reject);
+      child.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        if (signal) console.error(`the process was killed by ${signal}`);
+        resolve(code ?? 128 + 11);
+      });
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

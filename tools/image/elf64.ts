@@ -58,6 +58,10 @@ export interface ElfImage {
   pvhEntry?: number;
   /** Default true: emit section headers for the segments in addition to program headers. */
   sections?: boolean;
+  /** p_align of the loadable segments and the modulus of their file offsets (default 4096, what
+   *  Linux's loader needs). Direct-boot loaders (QEMU's PVH -kernel, Firecracker) read each segment
+   *  by offset and size, so a boot image may use 16 to pack segments without page padding. */
+  segmentAlign?: number;
 }
 
 // ---- constants (gABI ch. 4/5, x86-64 psABI) ----
@@ -118,6 +122,10 @@ interface PlacedSegment {
 
 export function writeElf64(img: ElfImage): Uint8Array {
   const withSections = img.sections ?? true;
+  const segmentAlign = img.segmentAlign ?? PAGE;
+  if (!Number.isInteger(segmentAlign) || segmentAlign < 1 || segmentAlign > PAGE || (segmentAlign & (segmentAlign - 1)) !== 0) {
+    throw new Error(`segmentAlign ${segmentAlign} must be a power of two between 1 and ${PAGE}`);
+  }
   const symbols = img.symbols ?? [];
   const segments = validateSegments(img.segments);
   checkAddr("entry", img.entry);
@@ -156,7 +164,7 @@ export function writeElf64(img: ElfImage): Uint8Array {
   // ---- segment bytes at offsets congruent to vaddr mod PAGE ----
   for (const s of segments) {
     const cur = w.length;
-    s.offset = cur + mod(s.seg.vaddr - cur, PAGE);
+    s.offset = cur + mod(s.seg.vaddr - cur, segmentAlign);
     w.padTo(s.offset).bytes(s.seg.data);
   }
 
@@ -277,7 +285,7 @@ export function writeElf64(img: ElfImage): Uint8Array {
   for (const s of segments) {
     const pf = PF_R | (s.seg.flags === "rw" ? PF_W : 0) | (s.seg.flags === "rx" ? PF_X : 0);
     h.u32(PT_LOAD).u32(pf).u64(s.offset).u64(s.seg.vaddr).u64(s.paddr)
-      .u64(s.seg.data.length).u64(s.memSize).u64(PAGE);
+      .u64(s.seg.data.length).u64(s.memSize).u64(segmentAlign);
   }
   if (hasNote) {
     h.u32(PT_NOTE).u32(PF_R).u64(noteOffset).u64(0).u64(0).u64(noteSize).u64(0).u64(4);

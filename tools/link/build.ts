@@ -6,7 +6,8 @@ import { readModule } from "../wasm/reader.ts";
 import { validateModule } from "../wasm/validate.ts";
 import { writeIso9660 } from "../image/iso9660.ts";
 import { linkImage, type LinkedImage } from "./image.ts";
-import { compileKernelApp, compileWasmHost, PROJECT_ROOT } from "../build/compile.ts";
+import { compileKernelApp, compileWasmHost, kernelAscFlags, runAsc, PROJECT_ROOT } from "../build/compile.ts";
+import { linkHosted, type HostedImage } from "./hosted.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -48,7 +49,7 @@ export function wasmHostModule(): Promise<Uint8Array> {
   return (hostCache ??= cachedWasmHost());
 }
 
-async function cachedWasmHost(): Promise<Uint8Array> {
+async function cachedWasmHost(flavour = "wasm-host", compile: () => Promise<{ wasm: Uint8Array }> = compileWasmHost): Promise<Uint8Array> {
   const hash = createHash("sha256");
   const files = readdirSync(join(PROJECT_ROOT, "kernel"), { recursive: true, encoding: "utf8" })
     .filter((f) => f.endsWith(".ts"))
@@ -59,9 +60,9 @@ async function cachedWasmHost(): Promise<Uint8Array> {
   }
   hash.update(readFileSync(join(PROJECT_ROOT, "tools/build/compile.ts")));
   hash.update(readFileSync(join(PROJECT_ROOT, "node_modules/assemblyscript/package.json")));
-  const file = join(PROJECT_ROOT, "build", "cache", `wasm-host-${hash.digest("hex").slice(0, 16)}.wasm`);
+  const file = join(PROJECT_ROOT, "build", "cache", `${flavour}-${hash.digest("hex").slice(0, 16)}.wasm`);
   if (existsSync(file)) return new Uint8Array(readFileSync(file));
-  const wasm = (await compileWasmHost()).wasm;
+  const wasm = (await compile()).wasm;
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, wasm);
@@ -79,4 +80,22 @@ export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages
     return m;
   });
   return stages.run("translate + link", () => linkImage({ kernel: host, guest, bios: false }));
+}
+
+let linuxHostCache: Promise<Uint8Array> | undefined;
+/** The kernel module of hosted images (kernel/wasm-host-linux.ts), cached like wasmHostModule(). */
+export function wasmHostLinuxModule(): Promise<Uint8Array> {
+  return (linuxHostCache ??= cachedWasmHost("wasm-host-linux", () =>
+    runAsc("kernel/wasm-host-linux.ts", ["kernel/wasm-host-linux.ts"], kernelAscFlags(true))));
+}
+
+/** Link a guest module with the Linux host kernel as a Linux executable (tools/link/hosted.ts). */
+export async function buildHostedImage(guestWasm: Uint8Array, stages = new Stages(() => {})): Promise<HostedImage> {
+  const host = readModule(await stages.run("asc kernel/wasm-host-linux", () => wasmHostLinuxModule()));
+  const guest = await stages.run("read + validate guest", () => {
+    const m = readModule(guestWasm);
+    validateModule(m);
+    return m;
+  });
+  return stages.run("translate + link (hosted)", () => linkHosted({ kernel: host, guest }));
 }

@@ -10,26 +10,33 @@
  */
 import { Assembler, Label, R, abs, mem } from "../x86/assembler.ts";
 import { emitEntry } from "../../boot/entry.ts";
+import { IST_STACKS, IST_STACK_BYTES, PAGE_TABLE_BYTES_PROTECTED } from "../../boot/protect.ts";
 import { buildBiosBootFile } from "../../boot/bios.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
 import { UnsupportedError } from "../translate/errors.ts";
 import { SignatureTable, TranslatedModule, PAGE } from "../translate/module.ts";
 import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
+import { GuestSpace } from "./guests.ts";
 
 export const IMAGE_BASE = 0x100000;
 export const KERNEL_MEMORY_BASE = 0x400000;
 export const GUEST_MEMORY_BASE = 0x1000000;
 /** The kernel's identity-mapped heap may grow up to the guest's memory. */
 const KERNEL_MAX_PAGES = GUEST_MEMORY_BASE / PAGE;
+/**
+ * Without a guest the kernel may grow over all identity-mapped RAM (wasm32's 4 GiB): memory.grow is
+ * only a counter; kernel/runtime/pages.ts hands out what the firmware memory map says exists.
+ */
+const KERNEL_MAX_PAGES_ALONE = 0x1_0000_0000 / PAGE;
 /** Guest memory is limited to 256 MiB for now (the runner gives QEMU 512 MiB). */
-const GUEST_MAX_PAGES = 4096;
-const STACK_BYTES = 256 * 1024;
+export const GUEST_MAX_PAGES = 4096;
+export const STACK_BYTES = 256 * 1024;
 /** Stack kept free below the limit so a trap handler can still run after exhaustion. */
-const STACK_RESERVE = 64 * 1024;
-const MULTI_RETURN_SLOTS = 64;
+export const STACK_RESERVE = 64 * 1024;
+export const MULTI_RETURN_SLOTS = 64;
 
-const GUEST_HOST_IMPORTS: Record<string, string> = {
+export const GUEST_HOST_IMPORTS: Record<string, string> = {
   abort: "__host_abort",
   trace: "__host_trace",
   seed: "__host_seed",
@@ -41,6 +48,102 @@ export interface LinkInput {
   progress?: (message: string) => void;
   /** Also build the El Torito boot file (BIOS/ISO); default true. */
   bios?: boolean;
+  /** Replaces `guest`: adds the guest instances and runs them (the spec test driver, tools/spec/driver.ts). */
+  driver?: GuestDriver;
+}
+
+/**
+ * A native replacement for the guest's entry sequence inside `guest_run` (ABI.md "Test driver").
+ * With a driver the image gets a recovery cell: while its pc is non-zero, a trap stub restores
+ * rsp/rbp from it and jumps to pc with the trap kind in rax instead of calling __trap.
+ */
+export interface GuestDriver {
+  /** Adds the guest instances, in instantiation order (GuestSpace.add; `spectest` is bound by default). */
+  link(guests: GuestSpace): void;
+  /** Emits the body of guest_run (inside its rbp frame); may emit out-of-line code after a jmp. */
+  emitRun(asm: Assembler, env: DriverEnv): void;
+}
+export interface DriverEnv {
+  multiReturn: Label;
+  /** Recovery cell: u64 pc (0 = none), u64 rsp, u64 rbp. */
+  recovery: Label;
+  /** Emits output of the bytes [rsi, rsi + rdx); clobbers rax, rcx, rdx, rsi, rdi, r11. */
+  emitWrite(asm: Assembler): void;
+}
+
+/** Output to COM1, polling LSR.THRE before each byte (a full FIFO drops bytes): DriverEnv.emitWrite on metal. */
+export function emitSerialWrite(asm: Assembler): void {
+  const loop = asm.label(), done = asm.label(), wait = asm.label();
+  asm.mov(8, R.rcx, R.rdx);
+  asm.bind(loop);
+  asm.test(8, R.rcx, R.rcx);
+  asm.jcc("e", done);
+  asm.mov(4, R.rdx, 0x3fd); // COM1 line status register
+  asm.bind(wait);
+  asm.inPort(1, "dx");
+  asm.test(1, R.rax, 0x20); // transmit holding register empty?
+  asm.jcc("e", wait);
+  asm.mov(4, R.rdx, 0x3f8); // COM1 data register
+  asm.movzx(4, R.rax, 1, mem(R.rsi));
+  asm.outPort(1, "dx");
+  asm.alu("add", 8, R.rsi, 1);
+  asm.alu("sub", 8, R.rcx, 1);
+  asm.jmp(loop);
+  asm.bind(done);
+}
+
+/**
+ * Trap stubs (ABI.md "Traps"): called from a landing pad in the trapping function (return address
+ * = pc + 1). With `recovery`, a set recovery cell wins (driver mode). `halt` ends a stub whose
+ * __trap returned.
+ */
+export function emitTrapStubs(
+  asm: Assembler, traps: Map<TrapKind, Label>,
+  o: { stackGuard: Label; stackLimit: Label; trapEntry: Label; recovery?: Label; halt: (asm: Assembler) => void },
+): void {
+  for (const [kind, label] of traps) {
+    asm.align(16, 0xcc);
+    asm.bind(label);
+    if (o.recovery) {
+      const report = asm.label();
+      asm.mov(8, R.rcx, abs(o.recovery)); // recovery pc
+      asm.test(8, R.rcx, R.rcx);
+      asm.jcc("e", report);
+      asm.mov(8, R.rsp, abs(o.recovery, 8)); // the driver's frame
+      asm.mov(8, R.rbp, abs(o.recovery, 16));
+      asm.mov(4, R.rax, kind); // tell the driver which trap
+      asm.jmp(R.rcx);
+      asm.bind(report);
+    }
+    asm.pop(R.rax); // return address inside the trapping function
+    asm.unary("dec", 8, R.rax); // point into the call instruction itself
+    asm.movabs(R.rcx, o.stackGuard); // let the panic code use the reserve: limit = guard page top
+    asm.alu("add", 8, R.rcx, 4096);
+    asm.mov(8, abs(o.stackLimit), R.rcx);
+    asm.push(kind); // __trap(kind,
+    asm.push(R.rax); //        pc,
+    asm.push(R.rbp); //        fp)
+    asm.call(o.trapEntry);
+    o.halt(asm);
+  }
+}
+
+/** Symbol table (ABI.md "Symbol table") at `symtab`, names right after it. */
+export function emitSymbolTable(asm: Assembler, symtab: Label, functions: { name: string; start: Label; end: Label }[]): void {
+  const names = functions.map(() => new Label("name"));
+  asm.bind(symtab);
+  asm.dd(functions.length);
+  asm.dd(0);
+  functions.forEach((f, i) => {
+    asm.dd(f.start);
+    asm.dd(f.end);
+    asm.dd(names[i]);
+    asm.dd(Buffer.byteLength(f.name, "utf8"));
+  });
+  functions.forEach((f, i) => {
+    asm.bind(names[i]);
+    asm.bytes(new Uint8Array(Buffer.from(f.name, "utf8")));
+  });
 }
 
 export interface LinkedImage {
@@ -61,51 +164,57 @@ export function linkImage(input: LinkInput): LinkedImage {
   const stackGuard = L("stack_guard"), stackTop = L("stack_top"), stackLimit = L("stack_limit");
   const multiReturn = L("multi_return"), sse41 = L("cpu_sse41"), symtab = L("symbol_table");
   const wasmMain = L("wasm_main"), guestRun = L("guest_run");
+  const interruptPending = L("interrupt_pending"); // 32 bytes: boot/interrupts.ts
   const traps = new Map<TrapKind, Label>(ALL_TRAPS.map((k) => [k, L(`trap_${k}`)]));
   const signatures = new SignatureTable();
+  const hasGuests = !!input.guest || !!input.driver;
   const imageSymbols = new Map<string, Label | number>([
     ["bootInfo", bootInfo], ["symbolTable", symtab], ["stackTop", stackTop], ["stackLimit", stackLimit],
-    ["guestMemoryBase", input.guest ? GUEST_MEMORY_BASE : 0],
+    ["guestMemoryBase", hasGuests ? GUEST_MEMORY_BASE : 0],
+    ["interruptPending", interruptPending],
   ]);
   const guestBytes = L("guest.memory.bytes");
-  const guestHasMemory = !!input.guest && input.guest.memories.length > 0;
-  imageSymbols.set("guestMemoryBytes", guestHasMemory ? guestBytes : 0);
+  imageSymbols.set("guestMemoryBytes", hasGuests ? guestBytes : 0);
 
   // Modules first (their constructors refuse unsupported shapes before anything is emitted).
   const kernel = new TranslatedModule(input.kernel, {
     name: "kernel",
-    memory: { mode: "identity", base: 0, maxPages: KERNEL_MAX_PAGES },
+    memory: { mode: "identity", base: 0, maxPages: hasGuests ? KERNEL_MAX_PAGES : KERNEL_MAX_PAGES_ALONE },
     resolveImport: (imp) => {
-      if (imp.module === "guest" && imp.name === "run" && input.guest) return { kind: "call", target: guestRun };
+      if (imp.module === "guest" && imp.name === "run" && hasGuests) return { kind: "call", target: guestRun };
       throw new UnsupportedError(`kernel: unsupported import: ${imp.module}.${imp.name}`);
     },
     traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
   });
-  let guest: TranslatedModule | undefined;
-  if (input.guest) {
-    guest = new TranslatedModule(input.guest, {
-      name: "guest",
-      memory: { mode: "sandbox", base: GUEST_MEMORY_BASE, maxPages: GUEST_MAX_PAGES, bytes: guestBytes },
-      resolveImport: (imp) => {
-        const target = imp.module === "env" ? GUEST_HOST_IMPORTS[imp.name] : undefined;
-        if (!target) {
-          throw new UnsupportedError(
-            `unsupported import: ${imp.module}.${imp.name} (a module run on bare metal may import env.abort, env.trace and env.seed)`,
-          );
-        }
-        const f = kernel.exportedFunc(target);
-        if (!f) throw new Error(`kernel does not export ${target}`);
-        return { kind: "call", target: f.label };
-      },
-      traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
-    });
-  }
+  const guests = new GuestSpace({
+    base: GUEST_MEMORY_BASE, totalPages: GUEST_MAX_PAGES, maxPages: GUEST_MAX_PAGES, firstBytes: guestBytes,
+    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
+    host: (imp) => {
+      const target = imp.module === "env" && imp.desc.kind === "func" ? GUEST_HOST_IMPORTS[imp.name] : undefined;
+      if (!target) {
+        throw new UnsupportedError(
+          `unsupported import: ${imp.module}.${imp.name} (a module run on bare metal may import env.abort, env.trace and env.seed)`,
+        );
+      }
+      const f = kernel.exportedFunc(target);
+      if (!f) throw new Error(`kernel does not export ${target}`);
+      return { kind: "call", target: f.label };
+    },
+  });
+  if (input.driver) input.driver.link(guests);
+  else if (input.guest) guests.add(input.guest, "guest");
+  const guest: TranslatedModule | undefined = input.driver ? undefined : guests.modules[0];
   const trapEntry = kernel.exportedFunc("__trap");
   if (!trapEntry) throw new Error("kernel module does not export __trap(kind: i32, pc: u64, fp: u64)");
 
   // ---- text: boot entry (32-bit, then 64-bit), wasm entry sequence, trap stubs, code.
   log("link: boot entry");
-  const entry = emitEntry(asm, { bootInfo, pageTables, stackTop, idt, trapEntry: trapEntry.label, wasmMain });
+  // W^X boundaries for the page tables (boot/protect.ts); bound below as the sections are laid out.
+  const textStartL = L("text_start"), rodataStartL = L("rodata_start"), dataStartL = L("data_start");
+  const istStacks = L("ist_stacks");
+  asm.defineAbsolute(textStartL, IMAGE_BASE);
+  const protect = { textStart: textStartL, rodataStart: rodataStartL, dataStart: dataStartL, stackGuard, istStacks };
+  const entry = emitEntry(asm, { bootInfo, pageTables, stackTop, idt, trapEntry: trapEntry.label, wasmMain, interruptPending, protect });
   asm.bits = 64;
 
   const stubs: { name: string; start: Label; end: Label }[] = [];
@@ -120,7 +229,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.shift("shr", 4, R.rcx, 19);
   asm.alu("and", 4, R.rcx, 1);
   asm.mov(8, abs(sse41), R.rcx);
-  callEntrySequence(asm, kernel);
+  callEntrySequence(asm, kernel, KERNEL_ENTRY_EXPORTS);
   asm.mov(8, R.rsp, R.rbp);
   asm.pop(R.rbp);
   asm.ret();
@@ -131,69 +240,52 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.bind(guestRun);
   asm.push(R.rbp);
   asm.mov(8, R.rbp, R.rsp);
-  if (guest) callEntrySequence(asm, guest);
+  const recovery = input.driver ? L("driver_recovery") : undefined;
+  if (input.driver) input.driver.emitRun(asm, { multiReturn, recovery: recovery!, emitWrite: emitSerialWrite });
+  else if (guest) callEntrySequence(asm, guest);
   asm.mov(8, R.rsp, R.rbp);
   asm.pop(R.rbp);
   asm.ret();
   stubs.push({ name: "guest_run", start: guestRun, end: L("guest_run.end") });
   asm.bind(stubs[stubs.length - 1].end);
 
-  // Trap stubs: called from a landing pad in the trapping function (return address = pc + 1).
-  for (const [kind, label] of traps) {
-    asm.align(16, 0xcc);
-    asm.bind(label);
-    asm.pop(R.rax); // return address inside the trapping function
-    asm.unary("dec", 8, R.rax); // point into the call instruction itself
-    asm.movabs(R.rcx, stackGuard); // let the panic code use the reserve: limit = guard page top
-    asm.alu("add", 8, R.rcx, 4096);
-    asm.mov(8, abs(stackLimit), R.rcx);
-    asm.push(kind); // __trap(kind,
-    asm.push(R.rax); //        pc,
-    asm.push(R.rbp); //        fp)
-    asm.call(trapEntry.label);
-    const spin = asm.label();
-    asm.bind(spin);
-    asm.cli();
-    asm.hlt();
-    asm.jmp(spin);
-  }
+  emitTrapStubs(asm, traps, {
+    stackGuard, stackLimit, trapEntry: trapEntry.label, recovery,
+    halt: (a) => {
+      const spin = a.label();
+      a.bind(spin);
+      a.cli();
+      a.hlt();
+      a.jmp(spin);
+    },
+  });
 
   log(`translate: kernel (${input.kernel.funcs.length} functions)`);
   kernel.emitCode(asm);
-  if (guest) {
-    log(`translate: guest (${input.guest!.funcs.length} functions)`);
-    guest.emitCode(asm);
+  if (guests.modules.length) {
+    log(`translate: guests (${guests.modules.reduce((n, m) => n + m.mod.funcs.length, 0)} functions)`);
+    guests.emitCode(asm);
   }
   const textEnd = asm.here;
 
   // ---- rodata: symbol table (ABI.md) and passive segment bytes.
   asm.align(4096, 0);
   const rodataStart = asm.here;
+  asm.bind(rodataStartL);
   const functions = [
     ...stubs,
     ...kernel.functions,
-    ...(guest ? guest.functions : []),
+    ...guests.functions(),
   ];
-  const names = functions.map(() => new Label("name"));
-  asm.bind(symtab);
-  asm.dd(functions.length);
-  asm.dd(0);
-  functions.forEach((f, i) => {
-    asm.dd(f.start);
-    asm.dd(f.end);
-    asm.dd(names[i]);
-    asm.dd(Buffer.byteLength(f.name, "utf8"));
-  });
-  functions.forEach((f, i) => {
-    asm.bind(names[i]);
-    asm.bytes(new Uint8Array(Buffer.from(f.name, "utf8")));
-  });
+  emitSymbolTable(asm, symtab, functions);
   kernel.emitRodata(asm);
-  guest?.emitRodata(asm);
+  guests.emitRodata(asm);
+  const rodataEnd = asm.here;
 
   // ---- data
   asm.align(4096, 0);
   const dataStart = asm.here;
+  asm.bind(dataStartL);
   asm.bind(stackLimit);
   asm.dq(0); // set below, once the stack's address is known
   const stackLimitCell = asm.offset - 8;
@@ -201,8 +293,15 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.dq(0);
   asm.bind(multiReturn);
   for (let i = 0; i < MULTI_RETURN_SLOTS; i++) asm.dq(0);
+  if (recovery) {
+    asm.bind(recovery); // driver mode: u64 pc, rsp, rbp
+    asm.dq(0); asm.dq(0); asm.dq(0);
+  }
+  asm.bind(interruptPending); // 8-byte aligned here; zero at load (in the file, not bss)
+  for (let i = 0; i < 4; i++) asm.dq(0);
   kernel.emitData(asm);
-  guest?.emitData(asm);
+  guests.emitData(asm);
+  const dataEnd = asm.here;
   asm.align(4096, 0);
   const fileEnd = asm.here;
 
@@ -213,11 +312,13 @@ export function linkImage(input: LinkInput): LinkedImage {
     bss += bytes;
   };
   place(bootInfo, 4096);
-  place(pageTables, 8 * 4096);
+  place(pageTables, PAGE_TABLE_BYTES_PROTECTED);
   place(idt, 4096);
   place(stackGuard, 4096);
   bss += STACK_BYTES;
   asm.defineAbsolute(stackTop, bss);
+  // IST stacks above the boot stack: above its limit too, so the panic code's prologue checks pass.
+  place(istStacks, IST_STACKS * IST_STACK_BYTES);
   const bssEnd = bss;
   const limit = (stackTop.address! - STACK_BYTES) + STACK_RESERVE;
   asm.patchI32(stackLimitCell, limit);
@@ -229,11 +330,13 @@ export function linkImage(input: LinkInput): LinkedImage {
   const bytes = asm.finish();
   const at = (addr: number) => addr - IMAGE_BASE;
   const segments: ElfSegment[] = [
-    { vaddr: IMAGE_BASE, data: bytes.subarray(0, at(rodataStart)), flags: "rx" },
-    { vaddr: rodataStart, data: bytes.subarray(at(rodataStart), at(dataStart)), flags: "r" },
-    { vaddr: dataStart, data: bytes.subarray(at(dataStart), at(fileEnd)), memSize: bssEnd - dataStart, flags: "rw" },
+    // Each segment's file bytes stop where its contents end; the page padding up to the next
+    // segment is zero-filled by the loader (memSize), so the file carries no padding.
+    { vaddr: IMAGE_BASE, data: bytes.subarray(0, at(textEnd)), memSize: rodataStart - IMAGE_BASE, flags: "rx" },
+    { vaddr: rodataStart, data: bytes.subarray(at(rodataStart), at(rodataEnd)), memSize: dataStart - rodataStart, flags: "r" },
+    { vaddr: dataStart, data: bytes.subarray(at(dataStart), at(dataEnd)), memSize: bssEnd - dataStart, flags: "rw" },
   ];
-  const memorySegments = [...kernel.activeData, ...(guest ? guest.activeData : [])];
+  const memorySegments = [...kernel.activeData, ...guests.activeData()];
   for (const d of mergeSegments(memorySegments)) segments.push({ vaddr: d.addr, data: d.bytes, flags: "rw" });
 
   const symbols: ElfSymbol[] = functions.map((f) => ({
@@ -247,19 +350,26 @@ export function linkImage(input: LinkInput): LinkedImage {
     symbols.push({ name, addr: l.address!, size: 0, kind: "object" });
   }
 
-  const elf = writeElf64({ entry: entry.entry32Pvh.address!, segments, symbols, pvhEntry: entry.entry32Pvh.address! });
+  // segmentAlign 16: PVH loaders read segments by offset and size, so no page padding in the file.
+  const elf = writeElf64({ entry: entry.entry32Pvh.address!, segments, symbols, pvhEntry: entry.entry32Pvh.address!, segmentAlign: 16 });
   const bootFile = input.bios === false ? undefined : buildBiosBootFile({
-    segments: segments.filter((s) => s.data.length > 0).map((s) => ({ addr: s.vaddr, data: s.data })),
+    segments: segments.filter((s) => s.data.length > 0).map((s) => ({ addr: s.vaddr, data: s.data, memSize: s.memSize })),
     entry32Bios: entry.entry32Bios.address!,
   });
   return { elf, bootFile, symbols, textBytes: textEnd - IMAGE_BASE, entry32Pvh: entry.entry32Pvh.address! };
 }
 
-/** Start section, then exports `_start` and `main` (each if present), results discarded. */
-function callEntrySequence(asm: Assembler, m: TranslatedModule): void {
+/** The kernel module's entry exports, in call order: init, the application, the event loop. */
+export const KERNEL_ENTRY_EXPORTS = ["_start", "main", "_run"];
+
+/** Instantiation function (segments that run, and may trap, before the start function), start
+ *  section, then the `exports` (default `_start`, `main`), each if present, results discarded. */
+export function callEntrySequence(asm: Assembler, m: TranslatedModule, exports: string[] = ["_start", "main"]): void {
+  const init = m.initFunc();
+  if (init) asm.call(init);
   const start = m.startFunc();
   if (start) asm.call(start);
-  for (const name of ["_start", "main"]) {
+  for (const name of exports) {
     const f = m.exportedFunc(name);
     if (!f) continue;
     if (f.type.params.length) {
@@ -270,7 +380,7 @@ function callEntrySequence(asm: Assembler, m: TranslatedModule): void {
 }
 
 /** Merge adjacent or overlapping active data segments (later ones win) into contiguous runs. */
-function mergeSegments(segs: { addr: number; bytes: Uint8Array }[]): { addr: number; bytes: Uint8Array }[] {
+export function mergeSegments(segs: { addr: number; bytes: Uint8Array }[]): { addr: number; bytes: Uint8Array }[] {
   if (segs.length === 0) return [];
   const sorted = [...segs].sort((x, y) => x.addr - y.addr);
   const runs: { addr: number; end: number; parts: { addr: number; bytes: Uint8Array }[] }[] = [];

@@ -4,13 +4,23 @@
  * Built by `module.ts`; addresses are assembler labels resolved by the linker.
  */
 import type { Label } from "../x86/assembler.ts";
-import type { WasmModule } from "../wasm/types.ts";
+import type { ValType, WasmModule } from "../wasm/types.ts";
 import type { TrapKind } from "./traps.ts";
 
-/** How a function import is satisfied. */
+/** How an import is satisfied (tools/link/ABI.md "Import bindings"). */
 export type ImportBinding =
   | { kind: "intrinsic"; module: string; name: string } // expanded inline (intrinsics.ts)
-  | { kind: "call"; target: Label }; // an ordinary call under the ABI (another module's function)
+  | { kind: "call"; target: Label } // an ordinary call under the ABI (another module's function)
+  /** An imported global: the provider's 8-byte cell (value bits as in a frame slot). */
+  | { kind: "global"; cell: Label }
+  /** An imported table of the provider's current size `min` and limit `max`. With `storage`, the
+   *  provider owns the entries/size cells (shared table); without, the importing module allocates
+   *  them (all null). */
+  | { kind: "table"; min: number; max?: number; storage?: TableConfig }
+  /** An imported memory of `min` pages now and at most `max`. With `storage` it is the provider's
+   *  (shared: its base and size cells; active data is then written by the instantiation function),
+   *  else placed where ModuleOptions.memory says. */
+  | { kind: "memory"; min: number; max?: number; storage?: MemoryConfig };
 
 export interface MemoryConfig {
   /** identity: address = zext(addr) + offset, unchecked (the kernel's own module).
@@ -27,10 +37,14 @@ export interface MemoryConfig {
 }
 
 export interface TableConfig {
-  /** Entries of 16 bytes: u64 code address (0 = null), u32 signature id, u32 unused. */
+  /** Entries of 8 bytes: a reference value (ABI.md "References"; 0 = null). */
   entries: Label;
-  /** u32 cell: current number of entries. */
+  /** u64 cell: current number of entries. */
   size: Label;
+  /** Room for this many entries: table.grow fails beyond it. */
+  capacity: number;
+  /** funcref or externref. */
+  elem: ValType;
 }
 
 export interface ModuleContext {
@@ -42,9 +56,12 @@ export interface ModuleContext {
   funcLabels: (Label | undefined)[];
   /** Binding of every imported function (index < number of imported functions). */
   importBindings: ImportBinding[];
-  /** 8-byte cell of every global. */
+  /** 8-byte cell of every global (global index space: imports first). */
   globals: Label[];
+  /** Every table (table index space: imports first). */
   tables: TableConfig[];
+  /** Per element segment: its items (8-byte references) and a u64 cell with its current length. */
+  elemSegments: { items: Label; length: Label }[];
   /** Per data segment: address of its bytes and a u64 cell with its current length (0 once dropped). */
   dataSegments: { bytes: Label; length: Label }[];
   /** Canonical signature id per type index (equal function types share an id). */

@@ -12,7 +12,7 @@
  * is static, a branch copies its arity values to the target's slots and jumps; `end` merely binds
  * the label. Code after an unconditional branch is skipped until the matching `else`/`end`.
  */
-import { Assembler, CC, Label, R, abs, mem, type Cond, type Mem, type Size } from "../x86/assembler.ts";
+import { Assembler, CC, Label, R, abs, isMem, mem, reg, type Cond, type Mem, type RM, type Size } from "../x86/assembler.ts";
 import type { BlockType, FuncType, Instr, ValType } from "../wasm/types.ts";
 import { blockSignature, funcType } from "../wasm/validate.ts";
 import type { ModuleContext } from "./context.ts";
@@ -20,6 +20,7 @@ import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
+import { GPR_POOL, RegPool, XMM_POOL } from "./regalloc.ts";
 
 interface Ctrl {
   kind: "block" | "loop" | "if" | "func";
@@ -81,6 +82,49 @@ const STORES: Record<string, 1 | 2 | 4 | 8> = {
   "i32.store8": 1, "i32.store16": 2, "i64.store8": 1, "i64.store16": 2, "i64.store32": 4,
 };
 
+/**
+ * Where an operand-stack value is (Winch's value stack): in its canonical frame slot, a constant
+ * not yet materialised (64-bit pattern; i32/f32 zero-extended), a local not yet read (its slot is
+ * read when the value is consumed; `local.set` of that local materialises it first), or a
+ * register owned by this entry. Floats usually live in xmm registers, integers in GPRs, but a
+ * reinterpret only retypes the entry, so consumers convert whatever they find.
+ */
+type Val =
+  | { k: "slot" }
+  | { k: "const"; v: bigint }
+  | { k: "local"; i: number }
+  | { k: "reg"; r: number }
+  | { k: "xmm"; x: number };
+/** A popped value: where it is, its type, and its depth (whose slot a "slot" value still occupies). */
+interface Opnd { v: Val; t: ValType; d: number }
+/** A condition not yet turned into a value: `cmp x, y` (or `ucomis x, y`) and the condition code. */
+interface Condition { x: Opnd; y: Opnd; size: 4 | 8; cc: Cond; float?: "f32" | "f64" }
+
+const SLOT: Val = { k: "slot" };
+const NEGATE: Record<Cond, Cond> = {
+  o: "no", no: "o", b: "ae", ae: "b", e: "ne", ne: "e", be: "a", a: "be",
+  s: "ns", ns: "s", p: "np", np: "p", l: "ge", ge: "l", le: "g", g: "le",
+};
+/** The condition with the operands swapped (x < y  <=>  y > x). */
+const SWAP: Record<Cond, Cond> = {
+  o: "o", no: "no", b: "a", ae: "be", e: "e", ne: "ne", be: "ae", a: "b",
+  s: "s", ns: "ns", p: "p", np: "np", l: "g", ge: "le", le: "ge", g: "l",
+};
+const FLOAT_BINARY: Record<string, "add" | "sub" | "mul" | "div"> = {
+  "f32.add": "add", "f32.sub": "sub", "f32.mul": "mul", "f32.div": "div",
+  "f64.add": "add", "f64.sub": "sub", "f64.mul": "mul", "f64.div": "div",
+};
+/** Ordered float comparisons as one condition code after ucomis (swapped so unordered is false). */
+const FLOAT_COMPARE: Record<string, { swap: boolean; cc: Cond }> = {};
+for (const k of ["f32", "f64"]) {
+  FLOAT_COMPARE[`${k}.lt`] = { swap: true, cc: "a" };
+  FLOAT_COMPARE[`${k}.le`] = { swap: true, cc: "ae" };
+  FLOAT_COMPARE[`${k}.gt`] = { swap: false, cc: "a" };
+  FLOAT_COMPARE[`${k}.ge`] = { swap: false, cc: "ae" };
+}
+const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
+const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
+const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
 
 export class FunctionTranslator implements FloatHost {
   private readonly type: FuncType;
@@ -92,6 +136,10 @@ export class FunctionTranslator implements FloatHost {
   private depth = 0;
   private maxDepth = 0;
   private readonly types: ValType[] = [];
+  /** Location of each operand-stack value (parallel to `types`). */
+  private readonly vs: Val[] = [];
+  private readonly gprs = new RegPool(GPR_POOL);
+  private readonly xmms = new RegPool(XMM_POOL);
   private readonly ctrls: Ctrl[] = [];
   /** Nesting of blocks opened inside unreachable code (skipped entirely). */
   private deadNesting = 0;
@@ -137,9 +185,10 @@ export class FunctionTranslator implements FloatHost {
       unreachable: false, paramSave: -1,
     });
 
-    for (const ins of this.body) {
-      this.current = ins;
-      this.visit(ins);
+    const body = this.body;
+    for (let i = 0; i < body.length; i++) {
+      this.current = body[i];
+      i += this.visit(body[i], body[i + 1]);
     }
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
 
@@ -172,6 +221,7 @@ export class FunctionTranslator implements FloatHost {
   }
   private push(t: ValType): Mem {
     this.types[this.depth] = t;
+    this.vs[this.depth] = SLOT;
     const s = this.slot(this.depth++);
     if (this.depth > this.maxDepth) this.maxDepth = this.depth;
     return s;
@@ -251,6 +301,15 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     const results = this.type.results;
     const n = results.length;
+    if (n === 1) {
+      // Result 0 straight from wherever it is: no slot round trip.
+      this.moveGpr(R.rax, this.peek(0));
+      a.mov(8, R.rsp, R.rbp);
+      a.pop(R.rbp);
+      a.ret();
+      return;
+    }
+    if (n > 1) this.flush();
     for (let i = 1; i < n; i++) {
       a.mov(8, R.rcx, this.slot(this.depth - n + i));
       a.mov(8, abs(this.ctx.multiReturn, 8 * (i - 1)), R.rcx);
@@ -268,24 +327,41 @@ export class FunctionTranslator implements FloatHost {
 
   // ---------------------------------------------------------------- visitor
 
-  private visit(ins: Instr): void {
+  /** Translate `ins` (and possibly `next`, fused with it); returns how many following operators it consumed. */
+  private visit(ins: Instr, next: Instr | undefined): number {
     const cur = this.ctrls[this.ctrls.length - 1];
     if (cur.unreachable) {
       // Skip dead code, tracking only the block structure.
       switch (ins.name) {
         case "block": case "loop": case "if":
           this.deadNesting++;
-          return;
+          return 0;
         case "else":
-          if (this.deadNesting > 0) return;
+          if (this.deadNesting > 0) return 0;
           break;
         case "end":
-          if (this.deadNesting > 0) { this.deadNesting--; return; }
+          if (this.deadNesting > 0) { this.deadNesting--; return 0; }
           break;
         default:
-          return;
+          return 0;
       }
     }
+    const consumed = cur.unreachable ? -1 : this.fast(ins, next);
+    if (consumed >= 0) return consumed;
+    // Everything else works on frame slots: materialise the whole operand stack first.
+    if (!cur.unreachable) this.flush();
+    this.legacy(ins);
+    if (ins.name === "else" || ins.name === "end" || ins.name === "loop" || ins.name === "block") {
+      // A label: every value is in its slot, every register free.
+      this.gprs.reset();
+      this.xmms.reset();
+    }
+    return 0;
+  }
+
+  /** The slot-based visitor: operands in frame slots (the caller flushed the value stack). */
+  private legacy(ins: Instr): void {
+    const cur = this.ctrls[this.ctrls.length - 1];
     const a = this.asm;
     const name = ins.name;
 
@@ -396,6 +472,36 @@ export class FunctionTranslator implements FloatHost {
         a.test(4, R.rcx, R.rcx);
         a.cmovcc("e", 8, R.rax, b);
         a.mov(8, x, R.rax);
+        return;
+      }
+
+      // ---- references (§4.4.2) and tables (§4.4.6); representation: ABI.md "References"
+      case "ref.null": a.mov(8, this.push(ins.refType!), 0); return;
+      case "ref.is_null": {
+        const x = this.top();
+        a.alu("cmp", 8, x, 0);
+        this.setBool("e", x);
+        this.types[this.depth - 1] = "i32";
+        return;
+      }
+      case "ref.func": {
+        a.movabs(R.rax, this.funcRef(ins.index!));
+        a.mov(8, this.push("funcref"), R.rax);
+        return;
+      }
+      case "table.get": return this.tableGet(ins.index!);
+      case "table.set": return this.tableSet(ins.index!);
+      case "table.size": {
+        a.mov(8, R.rax, abs(this.ctx.tables[ins.index!].size));
+        a.mov(8, this.push("i32"), R.rax);
+        return;
+      }
+      case "table.grow": return this.tableGrow(ins.index!);
+      case "table.fill": return this.tableFill(ins.index!);
+      case "table.copy": return this.tableCopy(ins.dst!, ins.src!);
+      case "table.init": return this.tableInit(ins.dst!, ins.segment!);
+      case "elem.drop": {
+        a.mov(8, abs(this.ctx.elemSegments[ins.index!].length), 0);
         return;
       }
 
@@ -554,6 +660,616 @@ export class FunctionTranslator implements FloatHost {
     this.unsupported();
   }
 
+  // ---------------------------------------------------------------- value stack (Winch style)
+
+  private pushV(t: ValType, v: Val): void {
+    this.types[this.depth] = t;
+    this.vs[this.depth] = v;
+    this.depth++;
+    if (this.depth > this.maxDepth) this.maxDepth = this.depth;
+  }
+  private popV(): Opnd {
+    const d = --this.depth;
+    return { v: this.vs[d], t: this.types[d], d };
+  }
+  private peek(n: number): Opnd {
+    const d = this.depth - 1 - n;
+    return { v: this.vs[d], t: this.types[d], d };
+  }
+  /** Free the register a consumed value occupied. */
+  private release(o: Opnd): void {
+    if (o.v.k === "reg") this.gprs.give(o.v.r);
+    else if (o.v.k === "xmm") this.xmms.give(o.v.x);
+  }
+  private memOf(o: Opnd): Mem {
+    if (o.v.k === "local") return this.localSlot(o.v.i);
+    if (o.v.k === "slot") return this.slot(o.d);
+    throw new Error(`memOf ${o.v.k}`);
+  }
+
+  /** dst (a scratch or owned GPR) = the value's 64-bit pattern. Only `mov`s: flags survive. */
+  private moveGpr(dst: number, o: Opnd): void {
+    const a = this.asm;
+    const v = o.v;
+    switch (v.k) {
+      case "reg": if (v.r !== Number(dst)) a.mov(8, dst, reg(v.r)); return;
+      case "const": {
+        const s = BigInt.asIntN(64, v.v);
+        if (simm32(s)) a.mov(8, dst, Number(s));
+        else if (v.v <= 0xffffffffn) a.mov(4, dst, Number(v.v) | 0);
+        else a.movabs(dst, s);
+        return;
+      }
+      case "local": case "slot": a.mov(8, dst, this.memOf(o)); return;
+      case "xmm": a.movFromXmm(bytesOf(o.t), dst, v.x); return;
+    }
+  }
+
+  /** Store the value's 64-bit pattern (f32/i32 zero-extended) to an 8-byte cell. Only `mov`s. */
+  private storeTo(m: Mem, o: Opnd): void {
+    const a = this.asm;
+    const v = o.v;
+    switch (v.k) {
+      case "reg": a.mov(8, m, reg(v.r)); return;
+      case "const": {
+        const s = BigInt.asIntN(64, v.v);
+        if (simm32(s)) a.mov(8, m, Number(s));
+        else { this.moveGpr(R.rax, o); a.mov(8, m, R.rax); }
+        return;
+      }
+      case "local": case "slot": {
+        const src = this.memOf(o);
+        if (src.disp === m.disp && src.base === m.base && src.index === m.index) return;
+        a.mov(8, R.rax, src);
+        a.mov(8, m, R.rax);
+        return;
+      }
+      case "xmm":
+        if (bytesOf(o.t) === 8) a.movsd(m, v.x);
+        else { a.movFromXmm(4, R.rax, v.x); a.mov(8, m, R.rax); }
+        return;
+    }
+  }
+
+  /** Move entry `d` to its canonical slot (frees its register). */
+  private spillEntry(d: number): void {
+    const v = this.vs[d];
+    if (v.k === "slot") return;
+    const o = { v, t: this.types[d], d };
+    this.storeTo(this.slot(d), o);
+    this.release(o);
+    this.vs[d] = SLOT;
+  }
+  /** Every value to its slot: before labels, branches and slot-based operators. Only `mov`s. */
+  private flush(): void {
+    for (let d = 0; d < this.depth; d++) this.spillEntry(d);
+  }
+  /** Values in registers to their slots (calls clobber every register; constants and locals survive). */
+  private spillRegisters(below: number): void {
+    for (let d = 0; d < below; d++) {
+      const k = this.vs[d].k;
+      if (k === "reg" || k === "xmm") this.spillEntry(d);
+    }
+  }
+
+  private allocGpr(): number {
+    let r = this.gprs.take();
+    if (r !== undefined) return r;
+    const d = this.vs.findIndex((v, i) => i < this.depth && v.k === "reg");
+    if (d < 0) throw new Error(`${this.displayName}: out of registers`);
+    this.spillEntry(d);
+    r = this.gprs.take()!;
+    return r;
+  }
+  private allocXmm(): number {
+    let x = this.xmms.take();
+    if (x !== undefined) return x;
+    const d = this.vs.findIndex((v, i) => i < this.depth && v.k === "xmm");
+    if (d < 0) throw new Error(`${this.displayName}: out of xmm registers`);
+    this.spillEntry(d); // may use rax (f32)
+    x = this.xmms.take()!;
+    return x;
+  }
+
+  /** The value in a GPR this caller owns (allocated if need be). */
+  private toReg(o: Opnd): number {
+    if (o.v.k === "reg") return o.v.r;
+    const r = this.allocGpr();
+    this.moveGpr(reg(r), o);
+    this.release(o);
+    return r;
+  }
+  /** The value in an xmm register this caller owns. */
+  private toXmm(o: Opnd): number {
+    if (o.v.k === "xmm") return o.v.x;
+    const x = this.allocXmm();
+    const a = this.asm;
+    if (o.v.k === "local" || o.v.k === "slot") {
+      if (bytesOf(o.t) === 8) a.movsd(x, this.memOf(o));
+      else a.movss(x, this.memOf(o));
+    } else if (o.v.k === "reg") {
+      a.movToXmm(8, x, reg(o.v.r));
+      this.release(o);
+    } else {
+      this.moveGpr(R.rax, o);
+      a.movToXmm(8, x, R.rax);
+    }
+    return x;
+  }
+  /** An integer source operand: register, memory, or immediate; else loaded into `scratch`. */
+  private gprSrc(o: Opnd, size: 4 | 8, scratch: number): RM | number {
+    const v = o.v;
+    switch (v.k) {
+      case "reg": return reg(v.r);
+      case "local": case "slot": return this.memOf(o);
+      case "const": {
+        if (size === 4) return Number(BigInt.asIntN(32, v.v));
+        const s = BigInt.asIntN(64, v.v);
+        if (simm32(s)) return Number(s);
+        break;
+      }
+    }
+    this.moveGpr(scratch, o);
+    return scratch;
+  }
+  /** A float source operand: xmm register or memory; else loaded into `scratch` (an xmm number). */
+  private xmmSrc(o: Opnd, scratch: number): number | Mem {
+    const v = o.v;
+    if (v.k === "xmm") return v.x;
+    if (v.k === "local" || v.k === "slot") return this.memOf(o);
+    this.moveGpr(R.rax, o);
+    this.asm.movToXmm(8, scratch, R.rax);
+    return scratch;
+  }
+  private constOf(o: Opnd): bigint | null {
+    return o.v.k === "const" ? o.v.v : null;
+  }
+
+  // ---------------------------------------------------------------- fast visitors
+
+  /** Register/constant-aware translation of `ins`; -1 when the slot-based visitor must do it. */
+  private fast(ins: Instr, next: Instr | undefined): number {
+    const a = this.asm;
+    const name = ins.name;
+    switch (name) {
+      case "nop": return 0;
+      case "local.get": this.pushV(this.locals[ins.index!], { k: "local", i: ins.index! }); return 0;
+      case "local.set": case "local.tee": return this.localSet(ins.index!, name === "local.tee");
+      case "global.get": {
+        const t = this.globalType(ins.index!);
+        const cell = abs(this.ctx.globals[ins.index!]);
+        if (isFloat(t)) {
+          const x = this.allocXmm();
+          if (t === "f64") a.movsd(x, cell); else a.movss(x, cell);
+          this.pushV(t, { k: "xmm", x });
+        } else {
+          const r = this.allocGpr();
+          a.mov(8, reg(r), cell);
+          this.pushV(t, { k: "reg", r });
+        }
+        return 0;
+      }
+      case "global.set": {
+        const o = this.popV();
+        this.storeTo(abs(this.ctx.globals[ins.index!]), o);
+        this.release(o);
+        return 0;
+      }
+      case "i32.const": case "f32.const":
+        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt.asUintN(32, BigInt(Number(ins.value) | 0)) });
+        return 0;
+      case "i64.const": case "f64.const":
+        this.pushV(name === "i64.const" ? "i64" : "f64", { k: "const", v: BigInt.asUintN(64, BigInt(ins.value!)) });
+        return 0;
+      case "drop": this.release(this.popV()); return 0;
+      case "select": {
+        if (isFloat(this.types[this.depth - 2])) return -1;
+        const c = this.popV();
+        return this.select(this.valueCondition(c)), 0;
+      }
+      case "br_if": this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0;
+      case "if": this.ifOp(ins, this.valueCondition(this.popV())); return 0;
+      case "br":
+        this.flush();
+        this.branchTo(ins.depth!);
+        this.markUnreachable();
+        return 0;
+      case "return":
+        this.emitReturn();
+        this.markUnreachable();
+        return 0;
+      case "end": {
+        const c = this.ctrls[this.ctrls.length - 1];
+        if (c.kind !== "func") return -1;
+        this.ctrls.pop();
+        a.bind(c.label);
+        this.emitReturn();
+        return 0;
+      }
+      case "call": {
+        const f = ins.index!;
+        if (f < this.ctx.importBindings.length && this.ctx.importBindings[f].kind === "intrinsic") return -1;
+        this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!);
+        return 0;
+      }
+      case "i32.eqz": case "i64.eqz": {
+        const x = this.popV();
+        const zero: Opnd = { v: { k: "const", v: 0n }, t: x.t, d: -1 };
+        return this.condition({ x, y: zero, size: name === "i32.eqz" ? 4 : 8, cc: "e" }, next);
+      }
+      case "i32.wrap_i64": {
+        const x = this.popV();
+        const c = this.constOf(x);
+        if (c !== null) { this.pushV("i32", { k: "const", v: BigInt.asUintN(32, c) }); return 0; }
+        const r = this.toReg(x);
+        a.mov(4, reg(r), reg(r));
+        this.pushV("i32", { k: "reg", r });
+        return 0;
+      }
+      case "i64.extend_i32_u": this.types[this.depth - 1] = "i64"; return 0; // i32 values are zero-extended everywhere
+      case "i32.reinterpret_f32": case "f32.reinterpret_i32": case "i64.reinterpret_f64": case "f64.reinterpret_i64":
+        this.types[this.depth - 1] = name.slice(0, 3) as ValType; // same bits, same place
+        return 0;
+      case "i64.extend_i32_s": case "i32.extend8_s": case "i32.extend16_s": case "i64.extend8_s": case "i64.extend16_s": case "i64.extend32_s": {
+        const to = name.startsWith("i32") ? 4 : 8;
+        const from = name === "i64.extend_i32_s" || name === "i64.extend32_s" ? 4 : name.includes("8_s") ? 1 : 2;
+        const x = this.popV();
+        const r = this.toReg(x);
+        a.movsx(to, reg(r), from, reg(r));
+        this.pushV(to === 4 ? "i32" : "i64", { k: "reg", r });
+        return 0;
+      }
+      case "f64.sqrt": case "f32.sqrt": {
+        const x = this.popV();
+        const r = this.toXmm(x);
+        a.sse(name === "f64.sqrt" ? "sqrtsd" : "sqrtss", r, r);
+        this.pushV(x.t, { k: "xmm", x: r });
+        return 0;
+      }
+      case "f64.promote_f32": case "f32.demote_f64": {
+        const x = this.popV();
+        const r = this.toXmm(x);
+        a.sse(name === "f64.promote_f32" ? "cvtss2sd" : "cvtsd2ss", r, r);
+        this.pushV(name === "f64.promote_f32" ? "f64" : "f32", { k: "xmm", x: r });
+        return 0;
+      }
+      case "f64.convert_i32_s": case "f64.convert_i32_u": case "f64.convert_i64_s":
+      case "f32.convert_i32_s": case "f32.convert_i32_u": case "f32.convert_i64_s": {
+        const x = this.popV();
+        const srcSize = name.endsWith("i32_s") ? 4 : 8; // i32 values are zero-extended: convert_i32_u is a 64-bit signed conversion
+        const src = this.gprSrc(x, 8, R.rax);
+        const s: RM = typeof src === "number" ? (this.moveGpr(R.rax, x), R.rax) : src;
+        const r = this.allocXmm();
+        a.sse(name.startsWith("f64") ? "xorpd" : "xorps", r, r); // break the dependency on the old contents
+        if (name.startsWith("f64")) a.cvtsi2sd(srcSize, r, s); else a.cvtsi2ss(srcSize, r, s);
+        this.release(x);
+        this.pushV(name.startsWith("f64") ? "f64" : "f32", { k: "xmm", x: r });
+        return 0;
+      }
+    }
+
+    const ld = LOADS[name];
+    if (ld) { this.fastLoad(ins, ld); return 0; }
+    const st = STORES[name];
+    if (st) { this.fastStore(ins, st); return 0; }
+
+    const bin = INT_BINARY[name];
+    if (bin) { this.intBinary(bin.op, bin.size as 4 | 8); return 0; }
+    const sh = INT_SHIFT[name];
+    if (sh) { this.intShift(sh.op, sh.size as 4 | 8); return 0; }
+    const cmp = INT_COMPARE[name];
+    if (cmp) {
+      const y = this.popV(), x = this.popV();
+      return this.condition({ x, y, size: cmp.size as 4 | 8, cc: cmp.cc }, next);
+    }
+    const div = INT_DIV[name];
+    if (div) { this.fastDivide(div.size, div.signed, div.rem); return 0; }
+    const fb = FLOAT_BINARY[name];
+    if (fb) { this.floatBinary(name.slice(0, 3) as "f32" | "f64", fb); return 0; }
+    const fc = FLOAT_COMPARE[name];
+    if (fc) {
+      const y = this.popV(), x = this.popV();
+      const k = name.slice(0, 3) as "f32" | "f64";
+      return this.condition(fc.swap ? { x: y, y: x, size: 8, cc: fc.cc, float: k } : { x, y, size: 8, cc: fc.cc, float: k }, next);
+    }
+    return -1;
+  }
+
+  private localSet(i: number, tee: boolean): number {
+    const o = this.popV();
+    // Lazy reads of this local must see the old value: load them now.
+    for (let d = 0; d < this.depth; d++) {
+      const v = this.vs[d];
+      if (v.k === "local" && v.i === i) {
+        const r = this.gprs.take();
+        if (r === undefined) this.spillEntry(d);
+        else {
+          this.asm.mov(8, reg(r), this.localSlot(i));
+          this.vs[d] = { k: "reg", r };
+        }
+      }
+    }
+    this.storeTo(this.localSlot(i), o);
+    if (!tee) this.release(o);
+    else if (o.v.k === "reg" || o.v.k === "xmm" || o.v.k === "const") this.pushV(o.t, o.v);
+    else this.pushV(o.t, { k: "local", i });
+    return 0;
+  }
+
+  private intBinary(op: "add" | "sub" | "and" | "or" | "xor" | "imul", size: 4 | 8): void {
+    const a = this.asm;
+    let y = this.popV(), x = this.popV();
+    const t = x.t;
+    if (op !== "sub" && x.v.k !== "reg" && (y.v.k === "reg" || x.v.k === "const")) [x, y] = [y, x];
+    const r = this.toReg(x);
+    const src = this.gprSrc(y, size, R.rdx);
+    if (op === "imul") {
+      if (typeof src === "number") a.imul3(size, reg(r), reg(r), src);
+      else a.imul(size, reg(r), src);
+    } else a.alu(op, size, reg(r), src);
+    this.release(y);
+    this.pushV(t, { k: "reg", r });
+  }
+
+  private intShift(op: "shl" | "shr" | "sar" | "rol" | "ror", size: 4 | 8): void {
+    const a = this.asm;
+    const y = this.popV(), x = this.popV();
+    const r = this.toReg(x);
+    const c = this.constOf(y);
+    if (c !== null) {
+      const n = Number(c & BigInt(size * 8 - 1)); // wasm takes the count modulo the width
+      if (n !== 0) a.shift(op, size, reg(r), n);
+    } else {
+      const src = this.gprSrc(y, 4, R.rcx);
+      if (Number(src) !== 1 || typeof src === "number") a.mov(4, R.rcx, src as RM);
+      a.shift(op, size, reg(r), "cl"); // x86 masks the count to 5/6 bits, as wasm does
+    }
+    this.release(y);
+    this.pushV(x.t, { k: "reg", r });
+  }
+
+  private fastDivide(size: 4 | 8, signed: boolean, rem: boolean): void {
+    const a = this.asm;
+    const y = this.popV(), x = this.popV();
+    const c = this.constOf(y);
+    const cv = c === null ? 0n : size === 4 ? BigInt.asUintN(32, c) : c;
+    if (!signed && cv > 1n && (cv & (cv - 1n)) === 0n && (!rem || cv - 1n <= 0x7fffffffn)) {
+      // Unsigned by a power of two: a shift or a mask.
+      const r = this.toReg(x);
+      if (rem) a.alu("and", size, reg(r), Number(cv - 1n));
+      else a.shift("shr", size, reg(r), cv.toString(2).length - 1);
+      this.pushV(x.t, { k: "reg", r });
+      return;
+    }
+    const ys = this.gprSrc(y, size, R.rcx);
+    if (Number(ys) !== 1 || typeof ys === "number") a.mov(size, R.rcx, ys as RM);
+    const xs = this.gprSrc(x, size, R.rax);
+    if (Number(xs) !== 0 || typeof xs === "number") a.mov(size, R.rax, xs as RM);
+    this.release(y);
+    this.release(x);
+    this.divideCore(size, signed, rem);
+    const r = this.allocGpr();
+    a.mov(8, reg(r), R.rax);
+    this.pushV(x.t, { k: "reg", r });
+  }
+
+  private floatBinary(k: "f32" | "f64", op: "add" | "sub" | "mul" | "div"): void {
+    let y = this.popV(), x = this.popV();
+    if ((op === "add" || op === "mul") && x.v.k !== "xmm" && y.v.k === "xmm") [x, y] = [y, x];
+    const r = this.toXmm(x);
+    const src = this.xmmSrc(y, 1);
+    this.asm.sse(`${op}${k === "f32" ? "ss" : "sd"}`, r, src);
+    this.release(y);
+    this.pushV(k, { k: "xmm", x: r });
+  }
+
+  // ---- conditions: compare + branch / if / select fusion
+
+  /** An i32 value used as a condition: non-zero. */
+  private valueCondition(o: Opnd): Condition {
+    return { x: o, y: { v: { k: "const", v: 0n }, t: "i32", d: -1 }, size: 4, cc: "ne" };
+  }
+
+  /** A comparison: fused into a following br_if / if / select, else materialised as 0/1. */
+  private condition(c: Condition, next: Instr | undefined): number {
+    const a = this.asm;
+    if (next?.name === "br_if") { this.brIf(next.depth!, c); return 1; }
+    if (next?.name === "if") { this.ifOp(next, c); return 1; }
+    if (next?.name === "select" && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; }
+    const cc = this.emitCondition(c);
+    const r = this.allocGpr(); // may spill: only movs, flags survive
+    a.setcc(cc, reg(r));
+    a.movzx(4, reg(r), 1, reg(r));
+    this.pushV("i32", { k: "reg", r });
+    return 0;
+  }
+
+  /** Emit the compare; returns the condition code that is true when the condition holds. Scratch: rax, rcx, xmm0, xmm1. */
+  private emitCondition(c: Condition): Cond {
+    const a = this.asm;
+    let { x, y, cc } = c;
+    if (c.float) {
+      const xs = x.v.k === "xmm" ? x.v.x : (this.xmmSrcTo(x, 0), 0);
+      a.sse(c.float === "f32" ? "ucomiss" : "ucomisd", xs, this.xmmSrc(y, 1));
+    } else {
+      if (x.v.k === "const" && y.v.k !== "const") { [x, y] = [y, x]; cc = SWAP[cc]; }
+      let xs: RM | number = this.gprSrc(x, c.size, R.rax);
+      const ys = this.gprSrc(y, c.size, R.rcx);
+      if (typeof xs === "number" || (isMem(xs) && isMem(ys))) {
+        a.mov(c.size, R.rax, xs);
+        xs = R.rax;
+      }
+      if (ys === 0 && !isMem(xs)) a.test(c.size, xs, xs);
+      else a.alu("cmp", c.size, xs, ys);
+    }
+    this.release(c.x);
+    this.release(c.y);
+    return cc;
+  }
+  private xmmSrcTo(o: Opnd, x: number): void {
+    if (o.v.k === "local" || o.v.k === "slot") {
+      if (bytesOf(o.t) === 8) this.asm.movsd(x, this.memOf(o));
+      else this.asm.movss(x, this.memOf(o));
+    } else {
+      this.moveGpr(R.rax, o);
+      this.asm.movToXmm(8, x, R.rax);
+    }
+  }
+
+  private brIf(depth: number, cond: Condition): void {
+    const a = this.asm;
+    this.flush(); // the rest of the stack: the target expects its values in their slots
+    const cc = this.emitCondition(cond);
+    const c = this.ctrls[this.ctrls.length - 1 - depth];
+    const n = this.branchArity(c);
+    if (c.kind !== "func" && (n === 0 || this.depth - n === c.height)) {
+      a.jcc(cc, c.label);
+      return;
+    }
+    const skip = a.label();
+    a.jcc(NEGATE[cc], skip);
+    this.branchTo(depth);
+    a.bind(skip);
+  }
+
+  private ifOp(ins: Instr, cond: Condition): void {
+    const a = this.asm;
+    const sig = this.blockSig(ins.blockType);
+    this.flush();
+    const height = this.depth - sig.params.length;
+    let paramSave = -1;
+    if (sig.params.length > 0) {
+      paramSave = this.scratchNext;
+      this.scratchNext += sig.params.length;
+      for (let i = 0; i < sig.params.length; i++) {
+        a.mov(8, R.rax, this.slot(height + i));
+        a.mov(8, this.scratchSlot(paramSave + i), R.rax);
+      }
+    }
+    const cc = this.emitCondition(cond);
+    const elseLabel = a.label();
+    a.jcc(NEGATE[cc], elseLabel);
+    this.ctrls.push({
+      kind: "if", label: a.label(), elseLabel, hasElse: false, height, params: sig.params, results: sig.results,
+      unreachable: false, paramSave,
+    });
+  }
+
+  /** select with cmov: [a, b] on the stack, the condition already popped. Integer types only. */
+  private select(cond: Condition): void {
+    const a = this.asm;
+    const b = this.popV(), x = this.popV();
+    const size = bytesOf(x.t);
+    const r = this.toReg(x);
+    let bs = this.gprSrc(b, size, R.rdx);
+    if (typeof bs === "number") { this.moveGpr(R.rdx, b); bs = R.rdx; }
+    const cc = this.emitCondition(cond);
+    a.cmovcc(NEGATE[cc], size, reg(r), bs);
+    this.release(b);
+    this.pushV(x.t, { k: "reg", r });
+  }
+
+  // ---- memory
+
+  /** Register holding the zero-extended address (owned), the sandbox check, and the operand. */
+  private addressOf(addr: Opnd, offset: number, bytes: number): { m: Mem; r: number } {
+    const a = this.asm;
+    const mc = this.mem();
+    const r = this.toReg(addr);
+    if (mc.mode === "sandbox") {
+      const end = offset + bytes;
+      if (end <= 0x7fffffff) a.lea(8, R.rcx, mem(reg(r), end));
+      else {
+        a.mov(4, R.rcx, offset | 0);
+        a.alu("add", 8, R.rcx, reg(r));
+        a.alu("add", 8, R.rcx, bytes);
+      }
+      a.alu("cmp", 8, R.rcx, abs(mc.bytes));
+      a.jcc("a", this.trap(Trap.memoryOutOfBounds));
+    }
+    const disp = mc.base + offset;
+    if (disp <= 0x7fffffff) return { m: mem(reg(r), disp), r };
+    a.movabs(R.rcx, disp);
+    return { m: mem(reg(r), 0, R.rcx, 1), r };
+  }
+
+  private fastLoad(ins: Instr, l: { bytes: 1 | 2 | 4 | 8; signed: boolean; to: 4 | 8 }): void {
+    const a = this.asm;
+    const t = ins.name.slice(0, 3) as ValType;
+    const addr = this.popV();
+    if (isFloat(t)) {
+      const x = this.allocXmm();
+      const { m, r } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
+      if (t === "f64") a.movsd(x, m); else a.movss(x, m);
+      this.gprs.give(r);
+      this.pushV(t, { k: "xmm", x });
+      return;
+    }
+    const { m, r } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
+    const d = reg(r);
+    if (l.bytes === 8) a.mov(8, d, m);
+    else if (l.bytes === 4) {
+      if (l.signed) a.movsx(8, d, 4, m);
+      else a.mov(4, d, m);
+    } else if (l.signed) a.movsx(l.to, d, l.bytes, m);
+    else a.movzx(4, d, l.bytes, m);
+    this.pushV(t, { k: "reg", r });
+  }
+
+  private fastStore(ins: Instr, bytes: 1 | 2 | 4 | 8): void {
+    const a = this.asm;
+    const value = this.popV();
+    const addr = this.popV();
+    let src: RM | number;
+    const v = value.v;
+    if (v.k === "xmm" && bytes >= 4) src = v.x;
+    else if (v.k === "reg") src = reg(v.r);
+    else if (v.k === "const" && (bytes < 8 || simm32(BigInt.asIntN(64, v.v)))) src = Number(BigInt.asIntN(bytes * 8, v.v));
+    else { this.moveGpr(R.rdx, value); src = R.rdx; }
+    const { m, r } = this.addressOf(addr, ins.memOffset ?? 0, bytes);
+    if (v.k === "xmm" && bytes >= 4) {
+      if (bytes === 8) a.movsd(m, src as number); else a.movss(m, src as number);
+    } else a.mov(bytes, m, src);
+    this.gprs.give(r);
+    this.release(value);
+  }
+
+  // ---- calls
+
+  /** Arguments pushed straight from wherever they are; live registers spilled first (all caller-saved). */
+  private fastCall(ft: FuncType, target: Label | RM): void {
+    const a = this.asm;
+    const n = ft.params.length;
+    this.spillRegisters(this.depth - n);
+    for (let i = 0; i < n; i++) {
+      const o = this.peek(n - 1 - i);
+      const v = o.v;
+      if (v.k === "reg") a.push(reg(v.r));
+      else if (v.k === "local" || v.k === "slot") a.push(this.memOf(o));
+      else if (v.k === "const" && simm32(BigInt.asIntN(64, v.v))) a.push(Number(BigInt.asIntN(64, v.v)));
+      else { this.moveGpr(R.rax, o); a.push(R.rax); }
+    }
+    for (let i = 0; i < n; i++) this.release(this.popV());
+    a.call(target);
+    if (n > 0) a.alu("add", 8, R.rsp, 8 * n);
+    const results = ft.results;
+    if (results.length === 1) {
+      const t = results[0];
+      if (isFloat(t)) {
+        const x = this.allocXmm();
+        a.movToXmm(8, x, R.rax);
+        this.pushV(t, { k: "xmm", x });
+      } else {
+        const r = this.allocGpr();
+        a.mov(8, reg(r), R.rax);
+        this.pushV(t, { k: "reg", r });
+      }
+    } else if (results.length > 1) {
+      this.flush();
+      this.collectResults(ft);
+    }
+  }
+
   private globalType(index: number): ValType {
     const m = this.ctx.mod;
     let n = 0;
@@ -578,6 +1294,13 @@ export class FunctionTranslator implements FloatHost {
     const x = this.top();
     a.mov(size, R.rcx, y);
     a.mov(size, R.rax, x);
+    this.divideCore(size, signed, rem);
+    a.mov(8, x, R.rax);
+  }
+
+  /** rax = rax / rcx (or remainder), with wasm's traps; result zero-extended for i32. Clobbers rdx. */
+  private divideCore(size: 4 | 8, signed: boolean, rem: boolean): void {
+    const a = this.asm;
     a.test(size, R.rcx, R.rcx);
     a.jcc("e", this.trap(Trap.divideByZero));
     const done = a.label();
@@ -607,7 +1330,6 @@ export class FunctionTranslator implements FloatHost {
     if (rem) a.mov(size, R.rax, R.rdx);
     a.bind(done);
     if (size === 4) a.mov(4, R.rax, R.rax);
-    a.mov(8, x, R.rax);
   }
 
   /** SWAR population count (Hacker's Delight 5-1): popcnt is not in the x86-64 baseline. */
@@ -810,8 +1532,6 @@ export class FunctionTranslator implements FloatHost {
         emitIntrinsic(this.asm, this.ctx, b.module, b.name, ft, args, result, this.depth);
         return;
       }
-      this.emitCall(ft, b.target);
-      return;
     }
     this.emitCall(ft, this.ctx.funcLabels[funcIndex]!);
   }
@@ -839,6 +1559,7 @@ export class FunctionTranslator implements FloatHost {
     });
   }
 
+  /** A funcref is the function's entry address; its signature id sits in the 8 bytes before it. */
   private callIndirect(typeIndex: number, table: number): void {
     const a = this.asm;
     const t = this.ctx.tables[table];
@@ -846,15 +1567,13 @@ export class FunctionTranslator implements FloatHost {
     const ft = this.ctx.mod.types[typeIndex];
     const idx = this.pop();
     a.mov(4, R.rax, idx);
-    a.alu("cmp", 4, R.rax, abs(t.size));
+    a.alu("cmp", 8, R.rax, abs(t.size));
     a.jcc("ae", this.trap(Trap.undefinedElement));
-    a.shift("shl", 8, R.rax, 4);
     a.movabs(R.rcx, t.entries);
-    a.alu("add", 8, R.rax, R.rcx);
-    a.mov(8, R.r11, mem(R.rax, 0));
+    a.mov(8, R.r11, mem(R.rcx, 0, R.rax, 8));
     a.test(8, R.r11, R.r11);
     a.jcc("e", this.trap(Trap.uninitializedElement));
-    a.alu("cmp", 4, mem(R.rax, 8), this.ctx.sigIds[typeIndex]);
+    a.alu("cmp", 4, mem(R.r11, -8), this.ctx.sigIds[typeIndex]);
     a.jcc("ne", this.trap(Trap.indirectCallTypeMismatch));
     const n = ft.params.length;
     for (let i = 0; i < n; i++) a.push(this.slot(this.depth - n + i));
@@ -862,6 +1581,146 @@ export class FunctionTranslator implements FloatHost {
     if (n > 0) a.alu("add", 8, R.rsp, 8 * n);
     this.depth -= n;
     this.collectResults(ft);
+  }
+
+  // ---------------------------------------------------------------- tables (§4.4.6)
+
+  private funcRef(f: number): Label {
+    const l = this.ctx.funcLabels[f];
+    if (!l) this.unsupported(`ref.func of intrinsic import ${f}`);
+    return l;
+  }
+
+  /** rcx = address of entry `rax` of table `t` after checking rax < size (rax zero-extended i32). */
+  private tableEntry(t: number): void {
+    const a = this.asm;
+    const tc = this.ctx.tables[t];
+    a.alu("cmp", 8, R.rax, abs(tc.size));
+    a.jcc("ae", this.trap(Trap.tableOutOfBounds));
+    a.movabs(R.rcx, tc.entries);
+    a.lea(8, R.rcx, mem(R.rcx, 0, R.rax, 8));
+  }
+
+  private tableGet(t: number): void {
+    const a = this.asm;
+    a.mov(4, R.rax, this.pop());
+    this.tableEntry(t);
+    a.mov(8, R.rax, mem(R.rcx, 0));
+    a.mov(8, this.push(this.ctx.tables[t].elem), R.rax);
+  }
+
+  private tableSet(t: number): void {
+    const a = this.asm;
+    const v = this.pop();
+    a.mov(4, R.rax, this.pop());
+    this.tableEntry(t);
+    a.mov(8, R.rdx, v);
+    a.mov(8, mem(R.rcx, 0), R.rdx);
+  }
+
+  /** Range check: `start` + `len` (both zero-extended) must not exceed the u64 cell `limit`. */
+  private checkTableRange(start: number, len: number, limit: Label): void {
+    const a = this.asm;
+    a.lea(8, R.rax, mem(start, 0, len, 1));
+    a.alu("cmp", 8, R.rax, abs(limit));
+    a.jcc("a", this.trap(Trap.tableOutOfBounds));
+  }
+
+  private tableGrow(t: number): void {
+    const a = this.asm;
+    const tc = this.ctx.tables[t];
+    const n = this.pop();
+    const init = this.top();
+    const fail = a.label();
+    const done = a.label();
+    a.mov(4, R.rax, n); // delta, unsigned
+    a.mov(8, R.rdx, abs(tc.size));
+    a.lea(8, R.rcx, mem(R.rax, 0, R.rdx, 1));
+    a.mov(8, R.rsi, tc.capacity);
+    a.alu("cmp", 8, R.rcx, R.rsi);
+    a.jcc("a", fail);
+    a.mov(8, abs(tc.size), R.rcx);
+    a.movabs(R.rdi, tc.entries); // fill the new entries [old, old + n) with init
+    a.lea(8, R.rdi, mem(R.rdi, 0, R.rdx, 8));
+    a.mov(8, R.rcx, R.rax);
+    a.mov(8, R.rax, init);
+    a.cld();
+    a.repStos(8);
+    a.mov(8, R.rax, R.rdx); // result: the old size
+    a.jmp(done);
+    a.bind(fail);
+    a.mov(4, R.rax, -1);
+    a.bind(done);
+    a.mov(8, init, R.rax);
+    this.types[this.depth - 1] = "i32";
+  }
+
+  private tableFill(t: number): void {
+    const a = this.asm;
+    const tc = this.ctx.tables[t];
+    const n = this.pop();
+    const v = this.pop();
+    const i = this.pop();
+    a.mov(4, R.rdi, i);
+    a.mov(4, R.rcx, n);
+    this.checkTableRange(R.rdi, R.rcx, tc.size);
+    a.movabs(R.rax, tc.entries);
+    a.lea(8, R.rdi, mem(R.rax, 0, R.rdi, 8));
+    a.mov(8, R.rax, v);
+    a.cld();
+    a.repStos(8);
+  }
+
+  private tableCopy(dst: number, src: number): void {
+    const a = this.asm;
+    const d = this.ctx.tables[dst], s = this.ctx.tables[src];
+    const n = this.pop();
+    const si = this.pop();
+    const di = this.pop();
+    a.mov(4, R.rdi, di);
+    a.mov(4, R.rsi, si);
+    a.mov(4, R.rcx, n);
+    this.checkTableRange(R.rdi, R.rcx, d.size);
+    this.checkTableRange(R.rsi, R.rcx, s.size);
+    a.movabs(R.rax, d.entries);
+    a.lea(8, R.rdi, mem(R.rax, 0, R.rdi, 8));
+    a.movabs(R.rax, s.entries);
+    a.lea(8, R.rsi, mem(R.rax, 0, R.rsi, 8));
+    // memmove: copy backwards when the destination starts inside the source.
+    const forward = a.label();
+    const done = a.label();
+    a.alu("cmp", 8, R.rdi, R.rsi);
+    a.jcc("be", forward);
+    a.lea(8, R.rsi, mem(R.rsi, -8, R.rcx, 8));
+    a.lea(8, R.rdi, mem(R.rdi, -8, R.rcx, 8));
+    a.db(0xfd); // std
+    a.repMovs(8);
+    a.cld();
+    a.jmp(done);
+    a.bind(forward);
+    a.cld();
+    a.repMovs(8);
+    a.bind(done);
+  }
+
+  private tableInit(t: number, segment: number): void {
+    const a = this.asm;
+    const tc = this.ctx.tables[t];
+    const seg = this.ctx.elemSegments[segment];
+    const n = this.pop();
+    const s = this.pop();
+    const d = this.pop();
+    a.mov(4, R.rdi, d);
+    a.mov(4, R.rsi, s);
+    a.mov(4, R.rcx, n);
+    this.checkTableRange(R.rsi, R.rcx, seg.length);
+    this.checkTableRange(R.rdi, R.rcx, tc.size);
+    a.movabs(R.rax, tc.entries);
+    a.lea(8, R.rdi, mem(R.rax, 0, R.rdi, 8));
+    a.movabs(R.rax, seg.items);
+    a.lea(8, R.rsi, mem(R.rax, 0, R.rsi, 8));
+    a.cld();
+    a.repMovs(8);
   }
 
   private brTable(ins: Instr): void {

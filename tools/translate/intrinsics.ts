@@ -56,6 +56,18 @@ const X86: Record<string, Intrinsic> = {
   readCr2: { params: [], results: [L], emit: (a, _, r) => { a.movFromCr(R.rax, 2); store(a, r); } },
   readCr3: { params: [], results: [L], emit: (a, _, r) => { a.movFromCr(R.rax, 3); store(a, r); } },
   readFramePointer: { params: [], results: [L], emit: (a, _, r) => { a.mov(8, R.rax, R.rbp); store(a, r); } },
+  // Tests only (kernel/arch/x86_64/testing.ts): call a raw address, e.g. to prove data is no-execute.
+  callAddress: { params: [L], results: [], emit: (a, [addr]) => { a.mov(8, R.rax, addr); a.call(R.rax); } },
+  // `sti; hlt` back to back: sti's one-instruction interrupt shadow (SDM Vol. 2B "STI") means an
+  // interrupt pending at the sti is taken only once hlt has started, so it wakes the hlt instead of
+  // being lost between a check and the halt (the idle race of kernel/events/loop.ts).
+  stiHlt: { params: [], results: [], emit: (a) => { a.sti(); a.hlt(); } },
+  // Atomic swap of the u32 at a kernel (identity) address: xchg with memory is always locked
+  // (SDM Vol. 2B "XCHG"). Takes interrupt pending bits: old = *addr, *addr = v.
+  xchg32: {
+    params: [I, I], results: [I],
+    emit: (a, [addr, v], r) => { a.mov(4, R.rcx, addr); a.mov(4, R.rax, v); a.xchg(4, R.rax, mem(R.rcx, 0)); store(a, r); },
+  },
 };
 for (const [bits, size] of [[8, 1], [16, 2], [32, 4], [64, 8]] as const) {
   const t: ValType = size === 8 ? L : I;
@@ -74,6 +86,24 @@ for (const [bits, size] of [[8, 1], [16, 2], [32, 4], [64, 8]] as const) {
   };
 }
 
+/**
+ * `linux.*` (hosted target only, tools/link/ABI.md "Hosted Linux target"): system calls of the
+ * Linux x86-64 ABI (rax = number, rdi/rsi/rdx = arguments, `syscall` = 0F 05 clobbers rcx, r11).
+ * Numbers from arch/x86/entry/syscalls/syscall_64.tbl. Pointers are kernel (identity) addresses.
+ */
+const SYS_WRITE = 1, SYS_EXIT_GROUP = 231;
+function syscall(a: Assembler): void { a.db(0x0f); a.db(0x05); }
+const LINUX: Record<string, Intrinsic> = {
+  write: {
+    params: [I, I, I], results: [I],
+    emit: (a, [fd, ptr, len], r) => {
+      a.mov(4, R.rdi, fd); a.mov(4, R.rsi, ptr); a.mov(4, R.rdx, len); a.mov(4, R.rax, SYS_WRITE); syscall(a);
+      a.mov(4, R.rax, R.rax); store(a, r); // i32 result (bytes written or -errno), zero-extended
+    },
+  },
+  exit: { params: [I], results: [], emit: (a, [status]) => { a.mov(4, R.rdi, status); a.mov(4, R.rax, SYS_EXIT_GROUP); syscall(a); a.ud2(); } },
+};
+
 /** `image.*`: addresses and values the linker fixes (labels or numbers in ctx.imageSymbols). */
 function imageIntrinsic(name: string, ctx: ModuleContext): Intrinsic | undefined {
   const sym = ctx.imageSymbols.get(name);
@@ -86,12 +116,13 @@ function imageIntrinsic(name: string, ctx: ModuleContext): Intrinsic | undefined
 }
 
 export function isIntrinsicModule(module: string): boolean {
-  return module === "x86" || module === "image";
+  return module === "x86" || module === "image" || module === "linux";
 }
 
 export function lookupIntrinsic(ctx: ModuleContext, module: string, name: string): Intrinsic | undefined {
   if (module === "x86") return Object.hasOwn(X86, name) ? X86[name] : undefined;
   if (module === "image") return imageIntrinsic(name, ctx);
+  if (module === "linux") return Object.hasOwn(LINUX, name) ? LINUX[name] : undefined;
   return undefined;
 }
 

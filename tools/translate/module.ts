@@ -4,16 +4,22 @@
  *
  * Instantiation (WebAssembly core spec §4.5.4) happens at link time where it can: globals get their
  * constant initial values, active element segments fill tables, active data segments become image
- * segments at their physical addresses. What cannot be done statically is refused before boot.
+ * segments at their physical addresses. The rest runs in the module's instantiation function, which
+ * the linker calls before the start function: globals initialised from imported globals, and every
+ * active segment from the first one that is not static (offset read from an imported global, an
+ * imported shared table, or statically out of bounds: the bounds check then traps at run time,
+ * after the earlier segments were applied, as the spec orders it). Imports of globals, tables and
+ * memories are bound by `ModuleOptions.resolveImport` (shapes: context.ts, tools/link/ABI.md).
  */
 import { Assembler, Label } from "../x86/assembler.ts";
-import type { FuncType, Import, Instr, WasmModule } from "../wasm/types.ts";
+import type { FuncType, Import, Instr, Limits, ValType, WasmModule } from "../wasm/types.ts";
 import { funcType } from "../wasm/validate.ts";
 import type { ImportBinding, MemoryConfig, ModuleContext, TableConfig } from "./context.ts";
 import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
-import type { TrapKind } from "./traps.ts";
+import { Trap, type TrapKind } from "./traps.ts";
+import { R, mem, abs } from "../x86/assembler.ts";
 
 export const PAGE = 65536;
 
@@ -35,7 +41,8 @@ export interface ModuleOptions {
   name: string;
   /** `bytes`: the cell for the current size, when others must know it before translation. */
   memory: { mode: "identity" | "sandbox"; base: number; maxPages: number; bytes?: Label } | null;
-  /** Binding for a non-intrinsic function import; throw UnsupportedError to refuse it. */
+  /** Binding for a non-intrinsic import (function, global, table, memory); throw UnsupportedError
+   *  to refuse it. The binding's kind must match the import's. */
   resolveImport: (imp: Import) => ImportBinding;
   traps: Map<TrapKind, Label>;
   multiReturn: Label;
@@ -43,6 +50,8 @@ export interface ModuleOptions {
   sse41: Label;
   imageSymbols: Map<string, Label | number>;
   signatures: SignatureTable;
+  /** Entries a table without a (smaller) maximum can grow by; default 4096. */
+  tableGrowReserve?: number;
 }
 
 export interface FunctionSymbol {
@@ -51,42 +60,98 @@ export interface FunctionSymbol {
   end: Label;
 }
 
+/** A constant expression's value: bits, a code label (ref.func), or "read imported global k". */
+type ConstValue = { bits: bigint } | { func: Label } | { global: number };
+
+/** A table whose storage this module emits (defined, or imported without provider storage). */
+interface OwnedTable { index: number; min: number }
+
+/** §4.5.2 import matching of limits: provided {min, max} against the import's declared limits. */
+function limitsMatch(provided: { min: number; max?: number }, wanted: Limits): boolean {
+  if (provided.min < wanted.min) return false;
+  if (wanted.max === undefined) return true;
+  return provided.max !== undefined && provided.max <= wanted.max;
+}
+
 export class TranslatedModule {
   readonly ctx: ModuleContext;
   readonly functions: FunctionSymbol[] = [];
   /** Active data segments at their physical addresses. */
   readonly activeData: { addr: number; bytes: Uint8Array }[] = [];
   private readonly importCount: number;
-  private readonly tableSizes: number[] = [];
+  private readonly globalImportCount: number;
+  private readonly ownedTables: OwnedTable[] = [];
+  private memoryMin: number = 0;
+  /** The provider's memory when it is imported with storage: its cells are not ours to emit. */
+  private sharedMemory: MemoryConfig | undefined;
+  /** First active element / data segment applied by the instantiation function (else Infinity). */
+  private elemRuntimeFrom: number = Infinity;
+  private dataRuntimeFrom: number = Infinity;
+  private readonly initLabel: Label | undefined;
 
   constructor(readonly mod: WasmModule, private readonly opts: ModuleOptions) {
-    refuseUnsupportedShape(mod, opts.name);
-    const funcImports = mod.imports.filter((i) => i.desc.kind === "func");
-    this.importCount = funcImports.length;
-    const importBindings = funcImports.map((imp) => {
-      const ft = mod.types[(imp.desc as { typeIndex: number }).typeIndex];
-      if (isIntrinsicModule(imp.module)) return { kind: "intrinsic", module: imp.module, name: imp.name } as ImportBinding;
-      return opts.resolveImport(imp);
-      void ft;
-    });
+    if (mod.memories.length + mod.imports.filter((i) => i.desc.kind === "memory").length > 1) {
+      throw new UnsupportedError(`${opts.name}: unsupported: more than one memory`);
+    }
+    const reserve = opts.tableGrowReserve ?? 4096;
+    const capacity = (min: number, max: number | undefined) => Math.max(min, Math.min(max ?? Infinity, min + reserve));
+    const importBindings: ImportBinding[] = [];
+    const globals: Label[] = [];
+    const tables: TableConfig[] = [];
+    let memoryLimits: { min: number; max?: number } | undefined;
+    const incompatible = (imp: Import, why: string) =>
+      new LinkError(`${opts.name}: incompatible import type: ${imp.module}.${imp.name} (${why})`);
+
+    for (const imp of mod.imports) {
+      const d = imp.desc;
+      if (d.kind === "func" && isIntrinsicModule(imp.module)) {
+        importBindings.push({ kind: "intrinsic", module: imp.module, name: imp.name });
+        continue;
+      }
+      const b = opts.resolveImport(imp);
+      if (b.kind !== d.kind && !(d.kind === "func" && b.kind === "call")) throw incompatible(imp, `bound to a ${b.kind}`);
+      if (d.kind === "func") importBindings.push(b);
+      else if (d.kind === "global" && b.kind === "global") globals.push(b.cell);
+      else if (d.kind === "table" && b.kind === "table") {
+        if (!limitsMatch(b, d.table.limits)) throw incompatible(imp, `table limits ${b.min}..${b.max ?? ""}`);
+        if (b.storage) {
+          if (b.storage.elem !== d.table.elem) throw incompatible(imp, `a table of ${b.storage.elem}`);
+          tables.push(b.storage);
+        } else {
+          this.ownedTables.push({ index: tables.length, min: b.min });
+          tables.push(this.tableConfig(tables.length, d.table.elem, capacity(b.min, b.max)));
+        }
+      } else if (d.kind === "memory" && b.kind === "memory") {
+        if (!limitsMatch(b, d.limits)) throw incompatible(imp, `memory limits ${b.min}..${b.max ?? ""}`);
+        memoryLimits = { min: b.min, max: b.max };
+        this.sharedMemory = b.storage;
+      }
+    }
+    this.importCount = importBindings.length;
+    this.globalImportCount = globals.length;
+    if (mod.memories.length === 1) memoryLimits = mod.memories[0];
 
     let memory: MemoryConfig | null = null;
-    if (mod.memories.length === 1) {
+    if (this.sharedMemory) {
+      memory = this.sharedMemory;
+      this.memoryMin = memoryLimits!.min;
+    } else if (memoryLimits) {
       if (!opts.memory) throw new UnsupportedError(`${opts.name}: this image has no place for a linear memory`);
       memory = {
         mode: opts.memory.mode, base: opts.memory.base, maxPages: opts.memory.maxPages,
         pages: new Label(`${opts.name}.memory.pages`), bytes: opts.memory.bytes ?? new Label(`${opts.name}.memory.bytes`),
       };
-      const max = mod.memories[0].max;
-      if (max !== undefined) memory.maxPages = Math.min(memory.maxPages, max);
-      if (mod.memories[0].min > memory.maxPages) {
-        throw new LinkError(`${opts.name}: memory needs ${mod.memories[0].min} pages, this image allows ${memory.maxPages}`);
+      if (memoryLimits.max !== undefined) memory.maxPages = Math.min(memory.maxPages, memoryLimits.max);
+      if (memoryLimits.min > memory.maxPages) {
+        throw new LinkError(`${opts.name}: memory needs ${memoryLimits.min} pages, this image allows ${memory.maxPages}`);
       }
+      this.memoryMin = memoryLimits.min;
     }
-    const tables: TableConfig[] = mod.tables.map((t, i) => {
-      this.tableSizes.push(t.limits.min);
-      return { entries: new Label(`${opts.name}.table${i}`), size: new Label(`${opts.name}.table${i}.size`) };
+    mod.tables.forEach((t) => {
+      this.ownedTables.push({ index: tables.length, min: t.limits.min });
+      tables.push(this.tableConfig(tables.length, t.elem, capacity(t.limits.min, t.limits.max)));
     });
+    mod.globals.forEach((_, i) => globals.push(new Label(`${opts.name}.global${this.globalImportCount + i}`)));
 
     const funcLabels: (Label | undefined)[] = [];
     importBindings.forEach((b) => funcLabels.push(b.kind === "call" ? b.target : undefined));
@@ -98,8 +163,9 @@ export class TranslatedModule {
       memory,
       funcLabels,
       importBindings,
-      globals: mod.globals.map((_, i) => new Label(`${opts.name}.global${i}`)),
+      globals,
       tables,
+      elemSegments: mod.elems.map((_, i) => ({ items: new Label(`${opts.name}.elem${i}`), length: new Label(`${opts.name}.elem${i}.len`) })),
       dataSegments: mod.datas.map((_, i) => ({ bytes: new Label(`${opts.name}.data${i}`), length: new Label(`${opts.name}.data${i}.len`) })),
       sigIds: mod.types.map((t) => opts.signatures.id(t)),
       traps: opts.traps,
@@ -111,6 +177,34 @@ export class TranslatedModule {
     importBindings.forEach((b, i) => {
       if (b.kind === "intrinsic") checkIntrinsicType(this.ctx, b.module, b.name, funcType(mod, i));
     });
+
+    // Instantiation plan: which active segments can be applied at link time (a static prefix).
+    const owned = new Map(this.ownedTables.map((t) => [t.index, t.min]));
+    mod.elems.forEach((e, i) => {
+      e.init.forEach((expr, k) => this.constValue(expr, `element segment ${i} item ${k}`));
+      if (e.mode !== "active" || this.elemRuntimeFrom !== Infinity) return;
+      const off = this.constValue(e.offset!, `element segment ${i} offset`);
+      const size = owned.get(e.table);
+      if (!("bits" in off) || size === undefined || Number(off.bits) + e.init.length > size) this.elemRuntimeFrom = i;
+    });
+    mod.datas.forEach((d, i) => {
+      if (d.mode !== "active" || this.dataRuntimeFrom !== Infinity) return;
+      const off = this.constValue(d.offset!, `data segment ${i} offset`);
+      // A runtime element segment may trap: then no data segment may have been applied. A shared
+      // memory is written at instantiation time, in order with whatever else uses it.
+      if (this.elemRuntimeFrom !== Infinity || this.sharedMemory || !("bits" in off) || Number(off.bits) + d.bytes.length > this.memoryMin * PAGE) {
+        this.dataRuntimeFrom = i;
+      }
+    });
+    const globalInitsFromImports = mod.globals.some((g) => "global" in this.constValue(g.init, "global"));
+    const elemItemsFromImports = mod.elems.some((e) => e.init.some((x) => "global" in this.constValue(x, "element")));
+    if (this.elemRuntimeFrom !== Infinity || this.dataRuntimeFrom !== Infinity || globalInitsFromImports || elemItemsFromImports) {
+      this.initLabel = new Label(`${opts.name}.instantiate`);
+    }
+  }
+
+  private tableConfig(i: number, elem: ValType, capacity: number): TableConfig {
+    return { entries: new Label(`${this.opts.name}.table${i}`), size: new Label(`${this.opts.name}.table${i}.size`), capacity, elem };
   }
 
   /** Name section name, else the export name, else `<module>.func[i]`. */
@@ -121,23 +215,103 @@ export class TranslatedModule {
     return exp ? `${this.opts.name}.${exp.name}` : `${this.opts.name}.func[${index}]`;
   }
 
-  /** Translate every function at the current position of `asm` (64-bit text). */
+  /** Translate every function at the current position of `asm` (64-bit text), then the
+   *  instantiation function if the module needs one. Each function's entry is 16-byte aligned and
+   *  preceded by its signature id (u32) and a zero u32: a funcref is the entry address (ABI.md). */
   emitCode(asm: Assembler, progress?: (done: number, total: number) => void): void {
     const mod = this.mod;
     mod.funcs.forEach((f, i) => {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
       const end = asm.label();
-      asm.align(16, 0xcc);
+      while (asm.here % 16 !== 8) asm.db(0xcc);
+      asm.dd(this.ctx.sigIds[f.typeIndex]);
+      asm.dd(0);
       asm.bind(start);
       new FunctionTranslator(asm, this.ctx, index, f.locals, f.body, this.funcName(index)).translate();
       asm.bind(end);
       this.functions.push({ name: this.funcName(index), start, end });
       if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
     });
+    if (this.initLabel) this.emitInit(asm);
   }
 
-  /** Read-only data: bytes of the data segments (memory.init reads them). */
+  /** The module's instantiation function (`() -> ()`), if it needs one; call it before the start function. */
+  initFunc(): Label | undefined {
+    return this.initLabel;
+  }
+
+  /** §4.5.4 steps done at run time: imported-global initialisers, then segments in order. */
+  private emitInit(a: Assembler): void {
+    const mod = this.mod, ctx = this.ctx;
+    const start = this.initLabel!, end = a.label();
+    const pads = new Map<TrapKind, Label>();
+    const trap = (k: TrapKind) => {
+      if (!pads.has(k)) pads.set(k, a.label());
+      return pads.get(k)!;
+    };
+    a.align(16, 0xcc);
+    a.bind(start);
+    a.push(R.rbp);
+    a.mov(8, R.rbp, R.rsp);
+    const load = (v: ConstValue, reg: number) => {
+      if ("global" in v) a.mov(8, reg, abs(ctx.globals[v.global]));
+      else if ("func" in v) a.movabs(reg, v.func);
+      else a.movabs(reg, v.bits);
+    };
+    mod.globals.forEach((g, i) => {
+      const v = this.constValue(g.init, `global ${i}`);
+      if (!("global" in v)) return;
+      load(v, R.rax);
+      a.mov(8, abs(ctx.globals[this.globalImportCount + i]), R.rax);
+    });
+    mod.elems.forEach((e, i) => e.init.forEach((x, k) => {
+      const v = this.constValue(x, "element");
+      if (!("global" in v)) return;
+      load(v, R.rax);
+      a.mov(8, abs(ctx.elemSegments[i].items, 8 * k), R.rax);
+    }));
+    a.cld();
+    mod.elems.forEach((e, i) => {
+      if (e.mode !== "active" || i < this.elemRuntimeFrom) return;
+      const t = ctx.tables[e.table];
+      load(this.constValue(e.offset!, "offset"), R.rax);
+      a.mov(4, R.rax, R.rax);
+      a.mov(4, R.rcx, e.init.length);
+      a.lea(8, R.rdx, mem(R.rax, 0, R.rcx, 1));
+      a.alu("cmp", 8, R.rdx, abs(t.size));
+      a.jcc("a", trap(Trap.tableOutOfBounds));
+      a.movabs(R.rdi, t.entries);
+      a.lea(8, R.rdi, mem(R.rdi, 0, R.rax, 8));
+      a.movabs(R.rsi, ctx.elemSegments[i].items);
+      a.repMovs(8);
+    });
+    const m = ctx.memory;
+    mod.datas.forEach((d, i) => {
+      if (d.mode !== "active" || i < this.dataRuntimeFrom || !m) return;
+      load(this.constValue(d.offset!, "offset"), R.rax);
+      a.mov(4, R.rax, R.rax);
+      a.mov(4, R.rcx, d.bytes.length);
+      a.lea(8, R.rdx, mem(R.rax, 0, R.rcx, 1));
+      a.alu("cmp", 8, R.rdx, abs(m.bytes));
+      a.jcc("a", trap(Trap.memoryOutOfBounds));
+      a.movabs(R.rdi, m.base);
+      a.alu("add", 8, R.rdi, R.rax);
+      a.movabs(R.rsi, ctx.dataSegments[i].bytes);
+      a.repMovs(1);
+    });
+    a.mov(8, R.rsp, R.rbp);
+    a.pop(R.rbp);
+    a.ret();
+    for (const [k, l] of pads) {
+      a.bind(l);
+      a.call(ctx.traps.get(k)!);
+    }
+    a.bind(end);
+    this.functions.push({ name: start.name, start, end });
+  }
+
+  /** Read-only data: bytes of the data segments (memory.init and the instantiation function read them). */
   emitRodata(asm: Assembler): void {
     this.mod.datas.forEach((d, i) => {
       asm.bind(this.ctx.dataSegments[i].bytes);
@@ -145,71 +319,56 @@ export class TranslatedModule {
     });
   }
 
-  /** Writable data: globals, tables, memory state, data segment lengths. Also places active data. */
+  /** Writable data: globals, tables, element segments, memory state, data segment lengths. Also
+   *  places the statically applied active data. */
   emitData(asm: Assembler): void {
-    const mod = this.mod;
+    const mod = this.mod, ctx = this.ctx;
     asm.align(8, 0);
     // Globals: 8-byte cells with their constant initial values (§4.5.4 step 8).
     mod.globals.forEach((g, i) => {
-      asm.bind(this.ctx.globals[i]);
-      this.emitConst(asm, g.init, `global ${i}`);
+      asm.bind(ctx.globals[this.globalImportCount + i]);
+      this.emitValue(asm, this.constValue(g.init, `global ${i}`));
     });
     // Memory state.
-    const m = this.ctx.memory;
-    if (m) {
-      const pages = mod.memories[0].min;
+    const m = ctx.memory;
+    if (m && !this.sharedMemory) {
       asm.bind(m.pages);
-      asm.dq(pages);
+      asm.dq(this.memoryMin);
       asm.bind(m.bytes);
-      asm.dq(pages * PAGE);
+      asm.dq(this.memoryMin * PAGE);
     }
-    // Data segments: passive ones keep their length until data.drop; active ones are placed now
-    // and count as dropped afterwards (§4.5.4 step 15).
+    // Data segments: passive ones keep their length until data.drop; active ones are applied at
+    // instantiation and count as dropped afterwards (§4.5.4 step 15).
     mod.datas.forEach((d, i) => {
-      asm.bind(this.ctx.dataSegments[i].length);
-      if (d.mode === "passive") {
-        asm.dq(d.bytes.length);
-        return;
-      }
-      asm.dq(0);
+      asm.bind(ctx.dataSegments[i].length);
+      asm.dq(d.mode === "passive" ? d.bytes.length : 0);
+      if (d.mode !== "active" || i >= this.dataRuntimeFrom) return;
       if (!m) throw new LinkError(`${this.opts.name}: data segment ${i} without a memory`);
-      const offset = this.constI32(d.offset!, `data segment ${i} offset`) >>> 0;
-      const limit = mod.memories[0].min * PAGE;
-      if (offset + d.bytes.length > limit) {
-        throw new LinkError(`${this.opts.name}: data segment ${i} (${d.bytes.length} bytes at ${offset}) does not fit in memory of ${limit} bytes`);
-      }
+      const offset = Number((this.constValue(d.offset!, "offset") as { bits: bigint }).bits);
       if (d.bytes.length) this.activeData.push({ addr: m.base + offset, bytes: d.bytes });
     });
-    // Tables: entries of 16 bytes (code address, signature id), filled by active element segments.
-    mod.tables.forEach((t, ti) => {
-      const size = this.tableSizes[ti];
-      const entries: (number | undefined)[] = new Array(size).fill(undefined);
-      mod.elems.forEach((e, ei) => {
-        if (e.mode !== "active" || e.table !== ti) return;
-        const offset = this.constI32(e.offset!, `element segment ${ei} offset`) >>> 0;
-        if (offset + e.init.length > size) {
-          throw new LinkError(`${this.opts.name}: element segment ${ei} does not fit in table ${ti}`);
-        }
-        e.init.forEach((expr, k) => {
-          entries[offset + k] = this.refFunc(expr, `element segment ${ei}`);
-        });
-      });
-      const tc = this.ctx.tables[ti];
-      asm.align(8, 0);
-      asm.bind(tc.size);
-      asm.dq(size);
-      asm.bind(tc.entries);
-      for (const f of entries) {
-        if (f === undefined) {
-          asm.dq(0);
-          asm.dq(0);
-        } else {
-          asm.dq(this.ctx.funcLabels[f]!);
-          asm.dd(this.ctx.sigIds[this.funcTypeIndex(f)]);
-          asm.dd(0);
-        }
-      }
+    // Element segments: their items (8-byte references); only passive ones keep their length.
+    mod.elems.forEach((e, i) => {
+      asm.bind(ctx.elemSegments[i].length);
+      asm.dq(e.mode === "passive" ? e.init.length : 0);
+      asm.bind(ctx.elemSegments[i].items);
+      e.init.forEach((x) => this.emitValue(asm, this.constValue(x, `element segment ${i}`)));
     });
+    // Tables this module owns: size cell, then `capacity` entries, filled by the static segments.
+    for (const { index, min } of this.ownedTables) {
+      const tc = ctx.tables[index];
+      const entries: ConstValue[] = new Array(min).fill({ bits: 0n });
+      mod.elems.forEach((e, ei) => {
+        if (e.mode !== "active" || e.table !== index || ei >= this.elemRuntimeFrom) return;
+        const offset = Number((this.constValue(e.offset!, "offset") as { bits: bigint }).bits);
+        e.init.forEach((x, k) => (entries[offset + k] = this.constValue(x, `element segment ${ei}`)));
+      });
+      asm.bind(tc.size);
+      asm.dq(min);
+      asm.bind(tc.entries);
+      entries.forEach((v) => this.emitValue(asm, v));
+      for (let k = min; k < tc.capacity; k++) asm.dq(0);
+    }
   }
 
   exportedFunc(name: string): { label: Label; type: FuncType } | undefined {
@@ -224,49 +383,32 @@ export class TranslatedModule {
     return this.mod.start === undefined ? undefined : this.ctx.funcLabels[this.mod.start];
   }
 
-  private funcTypeIndex(f: number): number {
-    if (f < this.importCount) {
-      return (this.mod.imports.filter((i) => i.desc.kind === "func")[f].desc as { typeIndex: number }).typeIndex;
-    }
-    return this.mod.funcs[f - this.importCount].typeIndex;
+  private emitValue(asm: Assembler, v: ConstValue): void {
+    if ("func" in v) asm.dq(v.func);
+    else if ("bits" in v) asm.dq(v.bits);
+    else asm.dq(0); // filled in by the instantiation function
   }
 
-  private refFunc(expr: Instr[], what: string): number | undefined {
-    if (expr.length === 1 && expr[0].name === "ref.func") return expr[0].index!;
-    if (expr.length === 1 && expr[0].name === "ref.null") return undefined;
-    throw new UnsupportedError(`${this.opts.name}: ${what}: unsupported element expression ${expr.map((e) => e.name).join(" ")}`);
-  }
-
-  private constI32(expr: Instr[], what: string): number {
-    if (expr.length === 1 && expr[0].name === "i32.const") return Number(expr[0].value) | 0;
-    throw new UnsupportedError(`${this.opts.name}: ${what}: only i32.const offsets are supported (got ${expr.map((e) => e.name).join(" ")})`);
-  }
-
-  private emitConst(asm: Assembler, expr: Instr[], what: string): void {
-    if (expr.length !== 1) throw new UnsupportedError(`${this.opts.name}: ${what}: unsupported constant expression`);
+  /** §3.3.10 constant expressions: t.const, ref.null, ref.func, global.get. */
+  private constValue(expr: Instr[], what: string): ConstValue {
+    if (expr.length !== 1) throw new UnsupportedError(`${this.opts.name}: ${what}: unsupported constant expression ${expr.map((e) => e.name).join(" ")}`);
     const e = expr[0];
     switch (e.name) {
-      case "i32.const": case "f32.const": asm.dq(BigInt(Number(e.value) >>> 0)); return;
-      case "i64.const": case "f64.const": asm.dq(BigInt.asUintN(64, BigInt(e.value!))); return;
-      case "ref.null": asm.dq(0); return;
-      case "ref.func": asm.dq(this.ctx.funcLabels[e.index!]!); return;
+      case "i32.const": case "f32.const": return { bits: BigInt(Number(e.value) >>> 0) };
+      case "i64.const": case "f64.const": return { bits: BigInt.asUintN(64, BigInt(e.value!)) };
+      case "ref.null": return { bits: 0n };
+      case "ref.func": {
+        const l = this.ctx.funcLabels[e.index!];
+        if (!l) throw new UnsupportedError(`${this.opts.name}: ${what}: ref.func of an intrinsic import`);
+        return { func: l };
+      }
       case "global.get": {
-        // Only earlier, defined globals (imported globals are refused up front).
-        const src = this.mod.globals[e.index!];
-        if (!src) throw new UnsupportedError(`${this.opts.name}: ${what}: global.get of an imported global`);
-        this.emitConst(asm, src.init, what);
-        return;
+        const k = e.index!;
+        if (k < this.globalImportCount) return { global: k };
+        // An earlier defined global (beyond the 2.0 rules, which allow imported ones only).
+        return this.constValue(this.mod.globals[k - this.globalImportCount].init, what);
       }
     }
     throw new UnsupportedError(`${this.opts.name}: ${what}: unsupported constant expression ${e.name}`);
   }
-}
-
-function refuseUnsupportedShape(mod: WasmModule, name: string): void {
-  for (const imp of mod.imports) {
-    if (imp.desc.kind !== "func") {
-      throw new UnsupportedError(`${name}: unsupported import: ${imp.module}.${imp.name} (imported ${imp.desc.kind})`);
-    }
-  }
-  if (mod.memories.length > 1) throw new UnsupportedError(`${name}: unsupported: more than one memory`);
 }

@@ -43,6 +43,7 @@
  *  - `reg(n)`, `isReg(x)`: box a register number / test for a boxed register.
  *  - `observeForms(fn)`: test hook seeing the form of each instruction emitted (form coverage).
  *  - `patchI32(offset, value)`: overwrite 4 already-emitted bytes (a value known only later).
+ *  - `bitImm(op, size, rm, bit, lock?)`: bt/bts/btr r/m, imm8, optionally with the LOCK prefix.
  *  - `jmpFarDword(sel, offset)`: far jump ptr16:32 also from 16-bit mode (66 EA), for real -> protected.
  *  - SSE2/SSE4.1 scalar float:
  *      `movToXmm(size 4|8, xmm, r/m)`   movd/movq xmm, r/m32|r/m64  (66 [REX.W] 0F 6E /r)
@@ -204,6 +205,17 @@ function hex(n: number): string {
 
 /** Little-endian bytes of `value` truncated to `n` bytes (two's complement for negatives). */
 function le(value: number | bigint, n: number): number[] {
+  if (typeof value === "number" && Number.isSafeInteger(value)) {
+    // Fast path (no BigInt): the low 32 bits by ToUint32, the high ones by floor division.
+    const lo = value >>> 0;
+    if (n === 1) return [lo & 0xff];
+    if (n === 2) return [lo & 0xff, (lo >>> 8) & 0xff];
+    if (n === 4) return [lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24];
+    if (n === 8) {
+      const hi = Math.floor(value / TWO32) >>> 0;
+      return [lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24, hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, hi >>> 24];
+    }
+  }
   let v = BigInt.asUintN(n * 8, BigInt(value));
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -215,6 +227,11 @@ function le(value: number | bigint, n: number): number[] {
 
 /** Value range accepted by an immediate/data field of `n` bytes: signed or unsigned interpretation. */
 function fitsField(v: number | bigint, n: number, signedOnly: boolean): boolean {
+  if (typeof v === "number" && Number.isSafeInteger(v)) {
+    // Fast path: exact in doubles (2^(8n) for n <= 8 is a power of two).
+    const half = 2 ** (n * 8 - 1);
+    return v >= -half && v <= (signedOnly ? half - 1 : 2 * half - 1);
+  }
   const b = BigInt(v);
   const bits = BigInt(n * 8);
   const min = -(1n << (bits - 1n));
@@ -224,6 +241,11 @@ function fitsField(v: number | bigint, n: number, signedOnly: boolean): boolean 
 
 /** `v` as a signed value of `size` bytes (sign-extension of its low bits). */
 function signedAt(v: number, size: Size): number {
+  if (Number.isSafeInteger(v)) {
+    if (size === 4) return v | 0;
+    if (size === 2) return (v << 16) >> 16;
+    if (size === 1) return (v << 24) >> 24;
+  }
   return Number(BigInt.asIntN(size * 8, BigInt(v)));
 }
 
@@ -446,6 +468,16 @@ export class Assembler {
   xchg(size: Size, a: Reg, b: RM): void {
     this.emit("xchg", size === 1 ? "r/m8, r8" : "r/m, r", { size, reg: a, rm: b, reg8: size === 1, rm8: size === 1 });
   }
+  /**
+   * bt/bts/btr r/m, imm8 (0F BA /4 /5 /6 ib); `lock` puts the LOCK prefix (F0, SDM Vol. 2A "LOCK")
+   * first, which makes bts/btr on memory one atomic read-modify-write (interrupt stubs, pending bits).
+   */
+  bitImm(op: "bt" | "bts" | "btr", size: 2 | 4 | 8, rm: RM, bit: number, lock: boolean = false): void {
+    if (!isInt(bit) || bit < 0 || bit >= size * 8) throw new Error(`x86: ${op}: bit ${bit} is not 0..${size * 8 - 1}`);
+    if (lock && !isMem(rm)) throw new Error(`x86: lock ${op} needs a memory operand`);
+    if (lock) this.db(0xf0);
+    this.emit(op, "r/m, imm8", { size, rm, imms: [bit] });
+  }
   bswap(size: 4 | 8, r: Reg): void {
     this.emit("bswap", "r", { size, opreg: r });
   }
@@ -551,6 +583,10 @@ export class Assembler {
   lidt(m: Mem): void {
     if (!isMem(m)) throw new Error("x86: lidt needs a memory operand");
     this.emit("lidt", "m", { rm: m });
+  }
+  /** ltr r/m16 (0F 00 /3): task register = TSS selector; the CPU marks the descriptor busy. */
+  ltr(src: Reg | Mem): void {
+    this.emit("ltr", "r/m16", { rm: isMem(src) ? src : plainRegister(src as Reg, "ltr") });
   }
   /** rep movsb / rep movsd(size 4) / rep movsq; in 16-bit mode with 0x67 (esi, edi, ecx). */
   repMovs(size: 1 | 4 | 8): void {
@@ -665,12 +701,8 @@ export class Assembler {
    * (SDM Vol. 2 §2.1 figure 2-1, §2.2.1 REX).
    */
   private emit(mnemonic: string, operands: string, o: Operands = {}): void {
-    const e: Encoding = lookupForm(mnemonic, operands);
+    const e: Encoding = cachedForm(mnemonic, operands);
     emitObserver?.(e);
-    const what = `${mnemonic} ${operands}`.trim();
-    const fail = (why: string): never => {
-      throw new Error(`x86: ${what} (${this.bits}-bit): ${why}`);
-    };
     const bits = this.bits;
     const out: number[] = [];
     const fix: { kind: FixupKind; at: number; label: Label; addend: number }[] = [];
@@ -679,7 +711,7 @@ export class Assembler {
     const size = o.size;
     let W = e.rexW;
     if (size === 8) W = true;
-    if (W && bits !== 64) fail("64-bit operand size needs 64-bit mode");
+    if (W && bits !== 64) this.fail(mnemonic, operands, "64-bit operand size needs 64-bit mode");
     if ((size === 2 && bits !== 16) || (size === 4 && bits === 16)) out.push(0x66);
     const opSize16 = size === 2 || (size === undefined && bits === 16);
     const m = isMem(o.rm) ? (o.rm as Mem) : null;
@@ -688,26 +720,16 @@ export class Assembler {
 
     let rex = W ? 0x48 : 0;
     let forceRex = false;
-    const regOperand = (r: Reg | undefined, isByte: boolean, role: string): number => {
-      if (r === undefined || isMem(r)) return fail(`${role} must be a register`);
-      const n = Number(r);
-      if (!isInt(n) || n < 0 || n > 15) return fail(`${role} register ${String(r)} is not 0..15`);
-      if (n >= 8 && bits !== 64) fail(`register ${n} (${role}) needs 64-bit mode`);
-      if (isByte && n >= 4 && n < 8) {
-        if (bits !== 64) fail(`byte register spl/bpl/sil/dil (${role}) needs 64-bit mode (ah..bh are not supported)`);
-        forceRex = true;
-      }
-      return n;
-    };
 
     // Opcode, with +r / +cc.
     const opcode = [...e.opcode];
     if (e.plus === "r") {
-      const r = regOperand(o.opreg, o.reg8 === true, "opcode register");
+      const r = this.regOperand(o.opreg, o.reg8 === true, "opcode register", mnemonic, operands);
+      if (o.reg8 === true && r >= 4 && r < 8) forceRex = true;
       if (r & 8) rex |= 0x41;
       opcode[opcode.length - 1] += r & 7;
     } else if (e.plus === "cc") {
-      if (o.cc === undefined) fail("missing condition code");
+      if (o.cc === undefined) this.fail(mnemonic, operands, "missing condition code");
       opcode[opcode.length - 1] += o.cc!;
     }
 
@@ -717,28 +739,30 @@ export class Assembler {
     if (e.modrm !== null) {
       let regField: number;
       if (e.modrm === "r") {
-        const r = regOperand(o.reg, o.reg8 === true, "reg");
+        const r = this.regOperand(o.reg, o.reg8 === true, "reg", mnemonic, operands);
+        if (o.reg8 === true && r >= 4 && r < 8) forceRex = true;
         if (r & 8) rex |= 0x44;
         regField = r & 7;
       } else {
         regField = e.modrm;
       }
-      if (o.rm === undefined) fail("missing r/m operand");
+      if (o.rm === undefined) this.fail(mnemonic, operands, "missing r/m operand");
       if (m === null) {
-        const r = regOperand(o.rm as Reg, o.rm8 === true, "r/m");
+        const r = this.regOperand(o.rm as Reg, o.rm8 === true, "r/m", mnemonic, operands);
+        if (o.rm8 === true && r >= 4 && r < 8) forceRex = true;
         if (r & 8) rex |= 0x41;
         modrmBytes = [0xc0 | (regField << 3) | (r & 7)];
       } else {
-        const addr = this.address(m, regField, fail);
+        const addr = this.address(m, regField, mnemonic, operands);
         rex |= addr.rex;
         modrmBytes = addr.bytes;
         dispFix = addr.fix;
       }
     } else if (o.rm !== undefined) {
-      fail("form has no ModRM");
+      this.fail(mnemonic, operands, "form has no ModRM");
     }
 
-    if ((rex !== 0 || forceRex) && bits !== 64) fail("needs a REX prefix, which exists only in 64-bit mode");
+    if ((rex !== 0 || forceRex) && bits !== 64) this.fail(mnemonic, operands, "needs a REX prefix, which exists only in 64-bit mode");
     if (rex !== 0 || forceRex) out.push(rex | 0x40);
     out.push(...opcode);
     if (dispFix !== null) {
@@ -748,26 +772,26 @@ export class Assembler {
 
     // Immediates.
     const imms = o.imms ?? [];
-    if (imms.length !== e.imms.length) fail(`expects ${e.imms.length} immediate(s), got ${imms.length}`);
+    if (imms.length !== e.imms.length) this.fail(mnemonic, operands, `expects ${e.imms.length} immediate(s), got ${imms.length}`);
     e.imms.forEach((t, i) => {
       const v = imms[i];
       const n = t === "ib" ? 1 : t === "iw" ? 2 : t === "id" ? 4 : t === "io" ? 8 : opSize16 ? 2 : 4;
       const signedOnly = t === "iz" && size === 8;
       if (v instanceof Label) {
         const kind: FixupKind = n === 8 ? "abs64" : n === 2 ? "abs16" : signedOnly ? "abs32s" : "abs32";
-        if (n === 1) fail("a label cannot be an 8-bit immediate");
+        if (n === 1) this.fail(mnemonic, operands, "a label cannot be an 8-bit immediate");
         fix.push({ kind, at: out.length, label: v, addend: 0 });
         out.push(...new Array<number>(n).fill(0));
       } else {
-        if (typeof v === "number" && !isInt(v)) fail(`immediate ${v} is not an integer`);
-        if (!fitsField(v, n, signedOnly)) fail(`immediate ${v} does not fit ${n * 8} bits`);
+        if (typeof v === "number" && !isInt(v)) this.fail(mnemonic, operands, `immediate ${v} is not an integer`);
+        if (!fitsField(v, n, signedOnly)) this.fail(mnemonic, operands, `immediate ${v} does not fit ${n * 8} bits`);
         out.push(...le(v, n));
       }
     });
 
     // Relative branch target.
     if (e.rel) {
-      if (!(o.rel instanceof Label)) fail("missing label");
+      if (!(o.rel instanceof Label)) this.fail(mnemonic, operands, "missing label");
       fix.push({ kind: opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", at: out.length, label: o.rel!, addend: 0 });
       out.push(...new Array<number>(opSize16 ? 2 : 4).fill(0));
     }
@@ -775,39 +799,60 @@ export class Assembler {
     // Far pointer: offset then selector.
     if (e.farPointer) {
       const far = o.far;
-      if (far === undefined) return fail("missing far pointer");
-      if (!isInt(far.selector) || far.selector < 0 || far.selector > 0xffff) fail(`selector ${far.selector} is not 16-bit`);
+      if (far === undefined) return this.fail(mnemonic, operands, "missing far pointer");
+      if (!isInt(far.selector) || far.selector < 0 || far.selector > 0xffff) this.fail(mnemonic, operands, `selector ${far.selector} is not 16-bit`);
       const n = opSize16 ? 2 : 4;
       if (far.offset instanceof Label) {
         fix.push({ kind: n === 2 ? "abs16" : "abs32", at: out.length, label: far.offset, addend: 0 });
         out.push(...new Array<number>(n).fill(0));
       } else {
-        if (!isInt(far.offset) || far.offset < 0 || !fitsField(far.offset, n, false)) fail(`offset ${far.offset} does not fit ${n * 8} bits`);
+        if (!isInt(far.offset) || far.offset < 0 || !fitsField(far.offset, n, false)) this.fail(mnemonic, operands, `offset ${far.offset} does not fit ${n * 8} bits`);
         out.push(...le(far.offset, n));
       }
       out.push(...le(far.selector, 2));
     }
 
     const start = this.buf.length;
-    for (const f of fix) this.fixups.push({ ...f, at: start + f.at, end: start + out.length, what });
+    if (fix.length) {
+      const what = `${mnemonic} ${operands}`.trim();
+      for (const f of fix) this.fixups.push({ ...f, at: start + f.at, end: start + out.length, what });
+    }
     for (const b of out) this.buf.push(b);
+  }
+
+  private fail(mnemonic: string, operands: string, why: string): never {
+    throw new Error(`x86: ${`${mnemonic} ${operands}`.trim()} (${this.bits}-bit): ${why}`);
+  }
+
+  /** A register operand's number (0..15), checked against the mode. */
+  private regOperand(r: Reg | undefined, isByte: boolean, role: string, mnemonic: string, operands: string): number {
+    if (r === undefined || isMem(r)) return this.fail(mnemonic, operands, `${role} must be a register`);
+    const n = Number(r);
+    if (!isInt(n) || n < 0 || n > 15) return this.fail(mnemonic, operands, `${role} register ${String(r)} is not 0..15`);
+    if (n >= 8 && this.bits !== 64) this.fail(mnemonic, operands, `register ${n} (${role}) needs 64-bit mode`);
+    if (isByte && n >= 4 && n < 8 && this.bits !== 64) {
+      this.fail(mnemonic, operands, `byte register spl/bpl/sil/dil (${role}) needs 64-bit mode (ah..bh are not supported)`);
+    }
+    return n;
+  }
+
+  /** A base or index register's number, checked against the mode. */
+  private regNum(r: Reg, role: string, mnemonic: string, operands: string): number {
+    const n = Number(r);
+    if (!isInt(n) || n < 0 || n > 15) this.fail(mnemonic, operands, `${role} register ${String(r)} is not 0..15`);
+    if (n >= 8 && this.bits !== 64) this.fail(mnemonic, operands, `${role} register ${REG64[n]} needs 64-bit mode`);
+    return n;
   }
 
   /** ModRM (+SIB, +disp) for a memory operand with 32/64-bit addressing (SDM Vol. 2 §2.1.5, §2.2.1.6). */
   private address(
-    m: Mem, regField: number, fail: (why: string) => never,
+    m: Mem, regField: number, mnemonic: string, operands: string,
   ): { bytes: number[]; rex: number; fix: { label: Label; addend: number; kind: FixupKind } | null } {
     const bits = this.bits;
-    const regNum = (r: Reg, role: string): number => {
-      const n = Number(r);
-      if (!isInt(n) || n < 0 || n > 15) fail(`${role} register ${String(r)} is not 0..15`);
-      if (n >= 8 && bits !== 64) fail(`${role} register ${REG64[n]} needs 64-bit mode`);
-      return n;
-    };
-    const base = m.base === null ? null : regNum(m.base, "base");
-    const index = m.index === null ? null : regNum(m.index, "index");
-    if (index === 4) fail("rsp cannot be an index register");
-    if (!(m.scale in SCALE_BITS)) fail(`scale ${m.scale} is not 1, 2, 4 or 8`);
+    const base = m.base === null ? null : this.regNum(m.base, "base", mnemonic, operands);
+    const index = m.index === null ? null : this.regNum(m.index, "index", mnemonic, operands);
+    if (index === 4) this.fail(mnemonic, operands, "rsp cannot be an index register");
+    if (!(m.scale in SCALE_BITS)) this.fail(mnemonic, operands, `scale ${m.scale} is not 1, 2, 4 or 8`);
     let rex = 0;
     if (base !== null && base & 8) rex |= 0x41;
     if (index !== null && index & 8) rex |= 0x42;
@@ -816,11 +861,10 @@ export class Assembler {
     const isLabel = m.disp instanceof Label;
     const disp = isLabel ? 0 : (m.disp as number) + m.addend;
     if (!isLabel) {
-      if (!isInt(disp)) fail(`displacement ${disp} is not an integer`);
-      if (!fitsField(disp, 4, bits === 64)) fail(`displacement ${hex(disp)} does not fit ${bits === 64 ? "a sign-extended " : ""}32 bits`);
+      if (!isInt(disp)) this.fail(mnemonic, operands, `displacement ${disp} is not an integer`);
+      if (!fitsField(disp, 4, bits === 64)) this.fail(mnemonic, operands, `displacement ${hex(disp)} does not fit ${bits === 64 ? "a sign-extended " : ""}32 bits`);
     }
     const fix = isLabel ? { label: m.disp as Label, addend: m.addend, kind: (bits === 64 ? "abs32s" : "abs32") as FixupKind } : null;
-    const sib = (scale: number, idx: number, b: number): number => (SCALE_BITS[scale as 1 | 2 | 4 | 8] << 6) | ((idx & 7) << 3) | (b & 7);
 
     if (base === null) {
       if (index === null) {
@@ -846,6 +890,21 @@ export class Assembler {
 }
 
 // ---- operand helpers ----
+
+/** lookupForm by mnemonic, then operands: no key string is built per instruction. */
+const FORM_CACHE = new Map<string, Map<string, Encoding>>();
+function cachedForm(mnemonic: string, operands: string): Encoding {
+  let byOperands = FORM_CACHE.get(mnemonic);
+  if (!byOperands) FORM_CACHE.set(mnemonic, (byOperands = new Map()));
+  let e = byOperands.get(operands);
+  if (!e) byOperands.set(operands, (e = lookupForm(mnemonic, operands)));
+  return e;
+}
+
+/** SIB byte (SDM Vol. 2 §2.1.5 table 2-3). */
+function sib(scale: number, idx: number, b: number): number {
+  return (SCALE_BITS[scale as 1 | 2 | 4 | 8] << 6) | ((idx & 7) << 3) | (b & 7);
+}
 
 /** In a register-or-immediate position a plain number is an immediate, a boxed `R` value a register. */
 function isImmediate(x: unknown): x is number {

@@ -107,6 +107,9 @@ export const FORMS: readonly FormRow[] = [
   ["cwd", "", "99"],
   ["xchg", "r/m8, r8", "86 /r"], ["xchg", "r/m, r", "87 /r"],
   ["bswap", "r", "0F C8+rd"],
+  // ---- BT/BTS/BTR with an immediate bit offset (Vol. 2A "BT", "BTS", "BTR": 0F BA /4 /5 /6 ib;
+  //      the offset is taken modulo the operand size, so only bits of the addressed operand) ----
+  ["bt", "r/m, imm8", "0F BA /4 ib"], ["bts", "r/m, imm8", "0F BA /5 ib"], ["btr", "r/m, imm8", "0F BA /6 ib"],
 
   // ---- Control transfer (Vol. 2A "JMP", "Jcc", "CALL"; Vol. 2B "RET", "PUSH", "POP") ----
   ["jmp", "rel", "E9 cz"], ["jmp", "r/m", "FF /4"], ["jmp", "ptr16:z", "EA cp"], ["jmp", "m16:64", "REX.W + FF /5"],
@@ -125,6 +128,7 @@ export const FORMS: readonly FormRow[] = [
   ["in", "AL, imm8", "E4 ib"], ["in", "eAX, imm8", "E5 ib"], ["in", "AL, DX", "EC"], ["in", "eAX, DX", "ED"],
   ["out", "imm8, AL", "E6 ib"], ["out", "imm8, eAX", "E7 ib"], ["out", "DX, AL", "EE"], ["out", "DX, eAX", "EF"],
   ["lgdt", "m", "0F 01 /2"], ["lidt", "m", "0F 01 /3"],
+  ["ltr", "r/m16", "0F 00 /3"], // load task register (SDM Vol. 2A "LTR"): selector of a TSS descriptor
   ["rep movsb", "", "F3 A4"], ["rep movs", "", "F3 A5"], ["rep stosb", "", "F3 AA"], ["rep stos", "", "F3 AB"],
 
   // ---- SSE / SSE2 / SSE4.1 scalar floating point (Vol. 2A-2B, one page each) ----

@@ -5,6 +5,7 @@
 // write is ignored and the CPU halts forever with interrupts off.
 
 import { outl, cli, hlt } from "./intrinsics";
+import { linuxExit } from "../linux/console";
 
 @inline export const DEBUG_EXIT_PORT: u16 = 0xf4;
 
@@ -21,6 +22,8 @@ import { outl, cli, hlt } from "./intrinsics";
 
 /** Writes `status` to isa-debug-exit, then halts forever. Does not return on a VM. */
 export function exit(status: i32): void {
+  // Hosted Linux build (kernel/wasm-host-linux.ts defines the global): flush stdout, exit_group.
+  if (isDefined(KERNEL_HOSTED_LINUX)) linuxExit(status);
   outl(DEBUG_EXIT_PORT, <u32>status);
   while (true) {
     cli();

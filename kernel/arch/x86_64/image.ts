@@ -9,6 +9,7 @@
 @external("image", "stackLimit") declare function image_stackLimit(): usize;
 @external("image", "guestMemoryBase") declare function image_guestMemoryBase(): usize;
 @external("image", "guestMemoryBytes") declare function image_guestMemoryBytes(): usize;
+@external("image", "interruptPending") declare function image_interruptPending(): usize;
 
 /** Address of the boot info record written by the boot stub (layout in ABI.md). */
 @inline export function bootInfoAddress(): usize { return image_bootInfo(); }
@@ -22,3 +23,5 @@
 @inline export function guestMemoryBase(): usize { return image_guestMemoryBase(); }
 /** Current size in bytes of the guest's linear memory. */
 @inline export function guestMemoryBytes(): usize { return image_guestMemoryBytes(); }
+/** The 32-byte bitmap of pending interrupt vectors the native stubs set (ABI.md "Interrupts"). */
+@inline export function interruptPendingAddress(): usize { return image_interruptPending(); }

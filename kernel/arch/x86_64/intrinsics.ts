@@ -20,6 +20,8 @@
 @external("x86", "hlt") declare function x86_hlt(): void;
 @external("x86", "cli") declare function x86_cli(): void;
 @external("x86", "sti") declare function x86_sti(): void;
+@external("x86", "stiHlt") declare function x86_stiHlt(): void;
+@external("x86", "xchg32") declare function x86_xchg32(addr: usize, v: u32): u32;
 @external("x86", "mfence") declare function x86_mfence(): void;
 @external("x86", "lfence") declare function x86_lfence(): void;
 @external("x86", "sfence") declare function x86_sfence(): void;
@@ -61,6 +63,10 @@ export const enum CpuidReg { EAX = 0, EBX = 1, ECX = 2, EDX = 3 }
 @inline export function cli(): void { x86_cli(); }
 /** Unmask maskable interrupts. */
 @inline export function sti(): void { x86_sti(); }
+/** `sti; hlt` as one sequence: an interrupt already pending at the sti still wakes the hlt. */
+@inline export function stiHlt(): void { x86_stiHlt(); }
+/** Atomic swap of the u32 at `addr` (`xchg` is implicitly locked): returns the old value. */
+@inline export function xchg32(addr: usize, v: u32): u32 { return x86_xchg32(addr, v); }
 @inline export function mfence(): void { x86_mfence(); }
 @inline export function lfence(): void { x86_lfence(); }
 @inline export function sfence(): void { x86_sfence(); }

@@ -1,0 +1,84 @@
+/**
+ * translate-speed: how fast the toolchain turns wasm into a linked image (issue 3: "at least 10 MB
+ * of wasm per second, measured on the largest module we build"). Times readModule + validateModule
+ * + translate + link of: the kernel+app images (apps/*, bare metal), the AssemblyScript benchmark
+ * kernels of bench/translator as hosted guests (their wasm plus the host kernel's), and a large
+ * generated module (tools/fuzz/generate.ts, many programs) as a hosted guest. Compilation (asc,
+ * wat2wasm) is outside the timing. Each figure is the best of `runs` after one warm-up run.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { compileKernelApp, compileSnippet, PROJECT_ROOT } from "../build/compile.ts";
+import { readModule } from "../wasm/reader.ts";
+import { validateModule } from "../wasm/validate.ts";
+import { linkImage } from "../link/image.ts";
+import { linkHosted } from "../link/hosted.ts";
+import { wasmHostLinuxModule } from "../link/build.ts";
+import { generateModule, moduleText } from "../fuzz/generate.ts";
+import { KERNELS } from "./translator.ts";
+
+const APPS = ["hello", "net-probe", "udp-echo"];
+/** Programs in the generated module (about 1 MB of wasm). */
+const GENERATED_PROGRAMS = 1500;
+
+interface Case { name: string; wasmBytes: number; link: () => void }
+
+function readValidated(wasm: Uint8Array) {
+  const m = readModule(wasm);
+  validateModule(m);
+  return m;
+}
+
+async function watToWasm(wat: string): Promise<Uint8Array> {
+  const wabt = await (await import("wabt")).default();
+  const m = wabt.parseWat("generated.wat", wat, { multi_value: true, bulk_memory: true, sign_extension: true, sat_float_to_int: true, reference_types: true });
+  try {
+    return new Uint8Array(m.toBinary({ write_debug_names: true }).buffer);
+  } finally {
+    m.destroy();
+  }
+}
+
+export async function benchTranslateSpeed(runs: number, log: (s: string) => void): Promise<Record<string, unknown>> {
+  const cases: Case[] = [];
+  for (const app of APPS) {
+    const wasm = (await compileKernelApp(join("apps", app))).wasm;
+    cases.push({ name: `app ${app} (kernel + app, bare metal)`, wasmBytes: wasm.length, link: () => linkImage({ kernel: readValidated(wasm), bios: false }) });
+  }
+  const host = await wasmHostLinuxModule();
+  const hosted = (name: string, guest: Uint8Array): Case => ({
+    name, wasmBytes: host.length + guest.length,
+    link: () => linkHosted({ kernel: readValidated(host), guest: readValidated(guest) }),
+  });
+  for (const k of KERNELS) {
+    const src = readFileSync(join(PROJECT_ROOT, "bench/translator", `${k}.ts`), "utf8");
+    cases.push(hosted(`bench kernel ${k} (+ host kernel, hosted)`, await compileSnippet(src, { runtime: k === "strings" ? "incremental" : "stub" })));
+  }
+  const gen = generateModule(0x7e57, GENERATED_PROGRAMS);
+  const generated = await watToWasm(moduleText(gen.gen, gen.programs.map((program) => ({ program }))));
+  cases.push(hosted(`generated (${GENERATED_PROGRAMS} fuzz programs, + host kernel, hosted)`, generated));
+
+  const results = cases.map((c) => {
+    c.link(); // warm-up (JIT)
+    let best = Infinity;
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      c.link();
+      best = Math.min(best, performance.now() - t);
+    }
+    const mbPerS = c.wasmBytes / 1e6 / (best / 1000);
+    log(`${c.name.padEnd(60)} ${(c.wasmBytes / 1024).toFixed(0).padStart(6)} KiB ${best.toFixed(0).padStart(6)} ms ${mbPerS.toFixed(2).padStart(7)} MB/s`);
+    return { name: c.name, wasmBytes: c.wasmBytes, ms: +best.toFixed(1), mbPerSecond: +mbPerS.toFixed(2) };
+  });
+  const largest = results.reduce((a, b) => (b.wasmBytes > a.wasmBytes ? b : a));
+  const total = results.reduce((n, r) => n + r.wasmBytes, 0), totalMs = results.reduce((n, r) => n + r.ms, 0);
+  return {
+    date: new Date().toISOString(),
+    host: "2 cores shared, Node.js " + process.version,
+    method: `readModule + validateModule + translate + link (ELF written), best of ${runs} after a warm-up; MB = 10^6 bytes of input wasm (guest + host kernel for hosted cases)`,
+    goalMbPerSecond: 10,
+    largest: { name: largest.name, wasmBytes: largest.wasmBytes, mbPerSecond: largest.mbPerSecond },
+    overallMbPerSecond: +(total / 1e6 / (totalMs / 1000)).toFixed(2),
+    cases: results,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Translator benchmark (`npm run bench -- translator`): eight kernels, each run three ways in one
+ * run — our hosted AOT translation (a Linux process), Node/V8 on the same .wasm (after a warm-up
+ * run, so V8's optimising tier is measured), and gcc -O2 on equivalent C (bench/translator/*.c) —
+ * with the time ratios and their geometric mean. Each way must print the same checksum line, so a
+ * fast wrong answer cannot win.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compileSnippet } from "../build/compile.ts";
+
+export const KERNELS = ["sha256", "crc32", "checksum", "memops", "sort", "hashmap", "nbody", "strings"];
+const DIR = "bench/translator";
+
+export interface Way { ms: number; output: string }
+export interface KernelResult { name: string; wasmBytes: number; hosted?: Way; v8: Way; gcc: Way; hostedError?: string }
+
+function readString(mem: WebAssembly.Memory, ptr: number): string {
+  const dv = new DataView(mem.buffer);
+  const len = dv.getUint32(ptr - 4, true);
+  let s = "";
+  for (let i = 0; i < len; i += 2) s += String.fromCharCode(dv.getUint16(ptr + i, true));
+  return s;
+}
+
+async function runV8(wasm: Uint8Array): Promise<Way> {
+  let memory: WebAssembly.Memory | undefined;
+  const lines: string[] = [];
+  const env = {
+    abort() { throw new Error("abort"); },
+    trace(msg: number, n: number, ...a: number[]) { lines.push([readString(memory!, msg), ...a.slice(0, n).map(String)].join(" ")); },
+    seed() { return 1; },
+  };
+  const make = async () => {
+    const { instance } = (await WebAssembly.instantiate(wasm, { env })) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
+    memory = instance.exports.memory as WebAssembly.Memory;
+    return instance.exports.main as () => void;
+  };
+  (await make())(); // warm-up: tier-up to the optimising compiler
+  lines.length = 0;
+  const main = await make();
+  const t = performance.now();
+  main();
+  return { ms: performance.now() - t, output: lines.join("\n") };
+}
+
+function runGcc(name: string, dir: string): Way {
+  const exe = join(dir, `${name}-gcc`);
+  execFileSync("gcc", ["-O2", "-o", exe, join(DIR, `${name}.c`), "-lm"]);
+  const t = performance.now();
+  const out = execFileSync(exe, { encoding: "utf8" });
+  return { ms: performance.now() - t, output: out.trim() };
+}
+
+/** Hosted AOT: the Linux executable for the module, timed as a whole process. */
+async function runHosted(wasm: Uint8Array, dir: string, name: string): Promise<Way> {
+  const hosted = await import("../link/hosted.ts");
+  const build = (hosted as Record<string, unknown>).buildHostedExecutable as (w: Uint8Array) => Promise<Uint8Array>;
+  if (typeof build !== "function") throw new Error("tools/link/hosted.ts has no buildHostedExecutable(wasm)");
+  const exe = join(dir, `${name}-aot`);
+  writeFileSync(exe, await build(wasm), { mode: 0o755 });
+  const t = performance.now();
+  const r = spawnSync(exe, { encoding: "utf8" });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stdout}${r.stderr}`);
+  return { ms, output: r.stdout.replace(/\r/g, "").split("\n").filter((l) => l && !/^\[\s*\d/.test(l)).join("\n") };
+}
+
+export async function benchTranslator(log: (s: string) => void): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-translator-"));
+  const results: KernelResult[] = [];
+  try {
+    for (const name of KERNELS) {
+      const src = readFileSync(join(DIR, `${name}.ts`), "utf8");
+      const wasm = await compileSnippet(src, { runtime: name === "strings" ? "incremental" : "stub" });
+      const r: KernelResult = { name, wasmBytes: wasm.length, v8: await runV8(wasm), gcc: runGcc(name, dir) };
+      try {
+        r.hosted = await runHosted(wasm, dir, name);
+      } catch (e) {
+        r.hostedError = (e as Error).message.split("\n")[0];
+      }
+      for (const [way, w] of [["v8", r.v8], ["hosted", r.hosted]] as const) {
+        if (w && w.output.trim() !== r.gcc.output) throw new Error(`${name}: ${way} printed ${JSON.stringify(w.output)}, gcc ${JSON.stringify(r.gcc.output)}`);
+      }
+      log(`${name.padEnd(9)} gcc ${r.gcc.ms.toFixed(0).padStart(6)} ms  v8 ${r.v8.ms.toFixed(0).padStart(6)} ms  aot ${r.hosted ? r.hosted.ms.toFixed(0).padStart(6) + " ms" : "  n/a (" + r.hostedError + ")"}`);
+      results.push(r);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const geo = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+  const withHosted = results.filter((r) => r.hosted);
+  const summary = withHosted.length === results.length ? {
+    aotOverV8: geo(results.map((r) => r.hosted!.ms / r.v8.ms)),
+    aotOverGcc: geo(results.map((r) => r.hosted!.ms / r.gcc.ms)),
+  } : { note: "hosted target unavailable for some kernels; ratios omitted" };
+  const v8OverGcc = geo(results.map((r) => r.v8.ms / r.gcc.ms));
+  return {
+    date: new Date().toISOString(),
+    method: "one run each after a V8 warm-up run; hosted = whole-process wall time; gcc -O2 whole-process wall time; outputs compared",
+    kernels: results.map((r) => ({
+      name: r.name, wasmBytes: r.wasmBytes, gccMs: +r.gcc.ms.toFixed(1), v8Ms: +r.v8.ms.toFixed(1),
+      aotMs: r.hosted ? +r.hosted.ms.toFixed(1) : null, aotOverV8: r.hosted ? +(r.hosted.ms / r.v8.ms).toFixed(2) : null,
+      aotOverGcc: r.hosted ? +(r.hosted.ms / r.gcc.ms).toFixed(2) : null, hostedError: r.hostedError,
+    })),
+    geometricMean: { ...summary, v8OverGcc },
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * Hosted linker: the same translated kernel (kernel/wasm-host-linux.ts) and guest as a bare-metal
+ * `npm run wasm` image, as a static, non-PIE Linux x86-64 executable (tools/link/ABI.md "Hosted
+ * Linux target"). Shares trap stubs, symbol table, entry sequence and segment merging with image.ts.
+ *
+ *   IMAGE_BASE ─┬─ text   : _entry (Linux process entry) → wasm_main; guest_run; trap stubs; code
+ *               ├─ rodata : symbol table + names, passive data bytes, guest active data to copy
+ *               ├─ data   : stack limit, multi-return area, [recovery cell], globals, tables, memory state
+ *               └─ bss    : boot info (zero), guard page (PROT_NONE at start), stack
+ *   KERNEL_MEMORY_BASE   : kernel active data; bss up to GUEST_MEMORY_BASE (the kernel's heap)
+ *   GUEST_MEMORY_BASE    : guest linear memories (one region per instance, tools/link/guests.ts),
+ *                          mmapped by _entry (their maximum sizes, MAP_NORESERVE)
+ *
+ * Linux facts used (x86-64 psABI §3.4.1 process entry; syscall numbers from
+ * arch/x86/entry/syscalls/syscall_64.tbl; flags from include/uapi/asm-generic/mman-common.h):
+ * at e_entry rsp points at argc and every other register is undefined except rdx (atexit pointer,
+ * ignored). A `syscall` takes rax = number, rdi, rsi, rdx, r10, r8, r9 and clobbers rcx and r11.
+ *
+ * Signals are not handled: a fault outside the translator's checks (which cover every wasm trap,
+ * including stack exhaustion) kills the process with SIGSEGV like any native program.
+ */
+import { Assembler, Label, R, abs, mem } from "../x86/assembler.ts";
+import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
+import type { WasmModule } from "../wasm/types.ts";
+import { UnsupportedError } from "../translate/errors.ts";
+import { SignatureTable, TranslatedModule, PAGE } from "../translate/module.ts";
+import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
+import {
+  GUEST_HOST_IMPORTS, GUEST_MAX_PAGES, GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE, MULTI_RETURN_SLOTS,
+  STACK_BYTES, STACK_RESERVE, callEntrySequence, emitSymbolTable, emitTrapStubs, mergeSegments, type GuestDriver,
+} from "./image.ts";
+import { GuestSpace } from "./guests.ts";
+
+export const SYS_WRITE = 1;
+export const SYS_MMAP = 9;
+export const SYS_MPROTECT = 10;
+export const SYS_EXIT_GROUP = 231;
+const PROT_NONE = 0, PROT_READ_WRITE = 0x3;
+const MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+/** Exit status when the process cannot set itself up (guest memory mmap failed). */
+export const STATUS_SETUP_FAILED = 4;
+
+export interface HostedLinkInput {
+  /** The kernel module built from kernel/wasm-host-linux.ts. */
+  kernel: WasmModule;
+  guest?: WasmModule;
+  /** Replaces `guest`: adds the guest instances and runs them (the spec test driver). */
+  driver?: GuestDriver;
+}
+
+export interface HostedImage {
+  elf: Uint8Array;
+  symbols: ElfSymbol[];
+  textBytes: number;
+}
+
+/** `syscall` (0F 05). */
+export function emitSyscall(asm: Assembler): void {
+  asm.db(0x0f);
+  asm.db(0x05);
+}
+
+/** write(1, rsi, rdx): the hosted DriverEnv.emitWrite. */
+export function emitStdoutWrite(asm: Assembler): void {
+  asm.mov(4, R.rdi, 1);
+  asm.mov(4, R.rax, SYS_WRITE);
+  emitSyscall(asm);
+}
+
+export function linkHosted(input: HostedLinkInput): HostedImage {
+  const asm = new Assembler({ bits: 64, origin: IMAGE_BASE });
+  const L = (n: string) => asm.label(n);
+
+  const bootInfo = L("boot_info"), stackGuard = L("stack_guard"), stackTop = L("stack_top");
+  const stackLimit = L("stack_limit"), multiReturn = L("multi_return"), sse41 = L("cpu_sse41");
+  const symtab = L("symbol_table"), entry = L("_entry"), wasmMain = L("wasm_main"), guestRun = L("guest_run");
+  const traps = new Map<TrapKind, Label>(ALL_TRAPS.map((k) => [k, L(`trap_${k}`)]));
+  const signatures = new SignatureTable();
+  const guestBytes = L("guest.memory.bytes");
+  const hasGuests = !!input.guest || !!input.driver;
+  const imageSymbols = new Map<string, Label | number>([
+    ["bootInfo", bootInfo], ["symbolTable", symtab], ["stackTop", stackTop], ["stackLimit", stackLimit],
+    ["guestMemoryBase", hasGuests ? GUEST_MEMORY_BASE : 0],
+    ["guestMemoryBytes", hasGuests ? guestBytes : 0],
+  ]);
+
+  const kernel = new TranslatedModule(input.kernel, {
+    name: "kernel",
+    memory: { mode: "identity", base: 0, maxPages: GUEST_MEMORY_BASE / PAGE },
+    resolveImport: (imp) => {
+      if (imp.module === "guest" && imp.name === "run" && hasGuests) return { kind: "call", target: guestRun };
+      throw new UnsupportedError(`kernel: unsupported import: ${imp.module}.${imp.name}`);
+    },
+    traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
+  });
+  const guests = new GuestSpace({
+    base: GUEST_MEMORY_BASE, totalPages: HOSTED_GUEST_PAGES, maxPages: GUEST_MAX_PAGES, firstBytes: guestBytes,
+    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
+    host: (imp) => {
+      const target = imp.module === "env" && imp.desc.kind === "func" ? GUEST_HOST_IMPORTS[imp.name] : undefined;
+      if (!target) {
+        throw new UnsupportedError(
+          `unsupported import: ${imp.module}.${imp.name} (a hosted module may import env.abort, env.trace and env.seed)`,
+        );
+      }
+      const f = kernel.exportedFunc(target);
+      if (!f) throw new Error(`kernel does not export ${target}`);
+      return { kind: "call", target: f.label };
+    },
+  });
+  if (input.driver) input.driver.link(guests);
+  else if (input.guest) guests.add(input.guest, "guest");
+  const guest: TranslatedModule | undefined = input.driver ? undefined : guests.modules[0];
+  const trapEntry = kernel.exportedFunc("__trap");
+  if (!trapEntry) throw new Error("kernel module does not export __trap(kind: i32, pc: u64, fp: u64)");
+  const exit = kernel.exportedFunc("_exit");
+  if (!exit) throw new Error("kernel module does not export _exit(status: i32)");
+  const guestMemoryEnd = guests.end();
+
+  // ---- text: process entry.
+  const stubs: { name: string; start: Label; end: Label }[] = [];
+  const setupFailed = L("setup_failed"), setupMessage = L("setup_message");
+  const copyGuestData = L("copy_guest_data");
+  asm.align(16, 0xcc);
+  asm.bind(entry);
+  asm.movabs(R.rsp, stackTop); // our own stack: fixed address, known limit, guard page below
+  asm.alu("xor", 4, R.rbp, R.rbp); // outermost frame (backtraces stop here)
+  // mprotect(stack_guard, 4096, PROT_NONE): running past the reserve faults instead of
+  // overwriting whatever lies below.
+  asm.movabs(R.rdi, stackGuard);
+  asm.mov(4, R.rsi, 4096);
+  asm.mov(4, R.rdx, PROT_NONE);
+  asm.mov(4, R.rax, SYS_MPROTECT);
+  emitSyscall(asm);
+  if (guestMemoryEnd > GUEST_MEMORY_BASE) {
+    // mmap(GUEST_MEMORY_BASE, every guest memory's maximum, RW, FIXED|PRIVATE|ANONYMOUS|NORESERVE,
+    // -1, 0): zero pages on first touch; the translator's bounds check keeps accesses below the
+    // current size.
+    asm.mov(4, R.rdi, GUEST_MEMORY_BASE);
+    asm.movabs(R.rsi, guestMemoryEnd - GUEST_MEMORY_BASE);
+    asm.mov(4, R.rdx, PROT_READ_WRITE);
+    asm.mov(4, R.r10, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+    asm.mov(8, R.r8, -1);
+    asm.alu("xor", 4, R.r9, R.r9);
+    asm.mov(4, R.rax, SYS_MMAP);
+    emitSyscall(asm);
+    asm.alu("cmp", 8, R.rax, GUEST_MEMORY_BASE);
+    asm.jcc("ne", setupFailed);
+    asm.call(copyGuestData); // the guests' static active data segments (instantiation, spec §4.5.4)
+  }
+  // CPU features the translated code dispatches on: SSE4.1 = CPUID.1:ECX bit 19.
+  asm.mov(4, R.rax, 1);
+  asm.alu("xor", 4, R.rcx, R.rcx);
+  asm.cpuid();
+  asm.shift("shr", 4, R.rcx, 19);
+  asm.alu("and", 4, R.rcx, 1);
+  asm.mov(8, abs(sse41), R.rcx);
+  asm.call(wasmMain);
+  asm.push(0); // _exit(0): flushes the console, exit_group(0)
+  asm.call(exit.label);
+  asm.ud2();
+  asm.bind(setupFailed);
+  asm.movabs(R.rsi, setupMessage);
+  asm.mov(4, R.rdx, SETUP_MESSAGE.length);
+  asm.mov(4, R.rdi, 2); // stderr
+  asm.mov(4, R.rax, SYS_WRITE);
+  emitSyscall(asm);
+  asm.mov(4, R.rdi, STATUS_SETUP_FAILED);
+  asm.mov(4, R.rax, SYS_EXIT_GROUP);
+  emitSyscall(asm);
+  asm.ud2();
+  stubs.push({ name: "_entry", start: entry, end: L("_entry.end") });
+  asm.bind(stubs[stubs.length - 1].end);
+
+  asm.align(16, 0xcc);
+  asm.bind(wasmMain);
+  asm.push(R.rbp);
+  asm.mov(8, R.rbp, R.rsp);
+  callEntrySequence(asm, kernel);
+  asm.mov(8, R.rsp, R.rbp);
+  asm.pop(R.rbp);
+  asm.ret();
+  stubs.push({ name: "wasm_main", start: wasmMain, end: L("wasm_main.end") });
+  asm.bind(stubs[stubs.length - 1].end);
+
+  asm.align(16, 0xcc);
+  asm.bind(guestRun);
+  asm.push(R.rbp);
+  asm.mov(8, R.rbp, R.rsp);
+  const recovery = input.driver ? L("driver_recovery") : undefined;
+  if (input.driver) input.driver.emitRun(asm, { multiReturn, recovery: recovery!, emitWrite: emitStdoutWrite });
+  else if (guest) callEntrySequence(asm, guest);
+  asm.mov(8, R.rsp, R.rbp);
+  asm.pop(R.rbp);
+  asm.ret();
+  stubs.push({ name: "guest_run", start: guestRun, end: L("guest_run.end") });
+  asm.bind(stubs[stubs.length - 1].end);
+
+  emitTrapStubs(asm, traps, { stackGuard, stackLimit, trapEntry: trapEntry.label, recovery, halt: (a) => a.ud2() });
+
+  kernel.emitCode(asm);
+  guests.emitCode(asm);
+
+  // copy_guest_data: `rep movsb` per entry of a table written after emitData (which collects the runs).
+  const runLabels: { label: Label; run: { addr: number; bytes: Uint8Array } }[] = [];
+  asm.align(16, 0xcc);
+  asm.bind(copyGuestData);
+  const copyTable = L("guest_data_table");
+  const loop = asm.label(), done = asm.label();
+  asm.cld();
+  asm.movabs(R.r8, copyTable); // entries: u64 dst, u64 src, u64 len; dst 0 ends the table
+  asm.bind(loop);
+  asm.mov(8, R.rdi, mem(R.r8, 0));
+  asm.test(8, R.rdi, R.rdi);
+  asm.jcc("e", done);
+  asm.mov(8, R.rsi, mem(R.r8, 8));
+  asm.mov(8, R.rcx, mem(R.r8, 16));
+  asm.repMovs(1);
+  asm.alu("add", 8, R.r8, 24);
+  asm.jmp(loop);
+  asm.bind(done);
+  asm.ret();
+  stubs.push({ name: "copy_guest_data", start: copyGuestData, end: L("copy_guest_data.end") });
+  asm.bind(stubs[stubs.length - 1].end);
+  const textEnd = asm.here;
+
+  // ---- rodata
+  asm.align(4096, 0);
+  const rodataStart = asm.here;
+  asm.bind(setupMessage);
+  asm.bytes(new TextEncoder().encode(SETUP_MESSAGE));
+  asm.align(8, 0);
+  emitSymbolTable(asm, symtab, [...stubs, ...kernel.functions, ...guests.functions()]);
+  kernel.emitRodata(asm);
+  guests.emitRodata(asm);
+
+  // ---- data (emitData also collects the modules' active data segments)
+  asm.align(4096, 0);
+  const dataStart = asm.here;
+  asm.bind(stackLimit);
+  asm.dq(0); // patched below
+  const stackLimitCell = asm.offset - 8;
+  asm.bind(sse41);
+  asm.dq(0);
+  asm.bind(multiReturn);
+  for (let i = 0; i < MULTI_RETURN_SLOTS; i++) asm.dq(0);
+  if (recovery) {
+    asm.bind(recovery); // driver mode: u64 pc, rsp, rbp
+    asm.dq(0); asm.dq(0); asm.dq(0);
+  }
+  kernel.emitData(asm);
+  guests.emitData(asm);
+
+  // Guest active data: bytes + copy table (read-only use, kept in the data segment for simplicity).
+  asm.align(8, 0);
+  const runs = mergeSegments(guests.activeData());
+  for (const run of runs) runLabels.push({ label: new Label("guest_data"), run });
+  asm.bind(copyTable);
+  for (const { label, run } of runLabels) {
+    asm.dq(run.addr);
+    asm.dq(label);
+    asm.dq(run.bytes.length);
+  }
+  asm.dq(0);
+  for (const { label, run } of runLabels) {
+    asm.bind(label);
+    asm.bytes(run.bytes);
+  }
+  asm.align(4096, 0);
+  const fileEnd = asm.here;
+
+  // ---- bss (Linux zeroes it)
+  let bss = fileEnd;
+  asm.defineAbsolute(bootInfo, bss);
+  bss += 4096;
+  asm.defineAbsolute(stackGuard, bss);
+  bss += 4096;
+  bss += STACK_BYTES;
+  asm.defineAbsolute(stackTop, bss);
+  const bssEnd = bss;
+  asm.patchI32(stackLimitCell, stackTop.address! - STACK_BYTES + STACK_RESERVE);
+  if (bssEnd > KERNEL_MEMORY_BASE) {
+    throw new Error(`image too large: it ends at 0x${bssEnd.toString(16)}, past the kernel memory base 0x${KERNEL_MEMORY_BASE.toString(16)}`);
+  }
+
+  const bytes = asm.finish();
+  const at = (addr: number) => addr - IMAGE_BASE;
+  const segments: ElfSegment[] = [
+    { vaddr: IMAGE_BASE, data: bytes.subarray(0, at(rodataStart)), flags: "rx" },
+    { vaddr: rodataStart, data: bytes.subarray(at(rodataStart), at(dataStart)), flags: "r" },
+    { vaddr: dataStart, data: bytes.subarray(at(dataStart), at(fileEnd)), memSize: bssEnd - dataStart, flags: "rw" },
+  ];
+  // Kernel memory: its active data, then zero up to the guest's region (room for memory.grow).
+  const kernelRuns = mergeSegments(kernel.activeData);
+  const kernelEnd = kernelRuns.reduce((e, r) => Math.max(e, r.addr + r.bytes.length), KERNEL_MEMORY_BASE);
+  const kernelData = new Uint8Array(kernelEnd - KERNEL_MEMORY_BASE);
+  for (const r of kernelRuns) {
+    if (r.addr < KERNEL_MEMORY_BASE) throw new Error(`kernel data at 0x${r.addr.toString(16)} lies below KERNEL_MEMORY_BASE`);
+    kernelData.set(r.bytes, r.addr - KERNEL_MEMORY_BASE);
+  }
+  segments.push({ vaddr: KERNEL_MEMORY_BASE, data: kernelData, memSize: GUEST_MEMORY_BASE - KERNEL_MEMORY_BASE, flags: "rw" });
+
+  const symbols: ElfSymbol[] = [...stubs, ...kernel.functions, ...guests.functions()].map((f) => ({
+    name: f.name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`) || "?", addr: f.start.address!, size: f.end.address! - f.start.address!, kind: "func" as const,
+  }));
+  for (const [kind, l] of traps) symbols.push({ name: `trap_${kind}`, addr: l.address!, size: 0, kind: "func" });
+  for (const [name, l] of [["stack_top", stackTop], ["symbol_table", symtab]] as const) {
+    symbols.push({ name, addr: l.address!, size: 0, kind: "object" });
+  }
+  const elf = writeElf64({ entry: entry.address!, segments, symbols });
+  return { elf, symbols, textBytes: textEnd - IMAGE_BASE };
+}
+
+const SETUP_MESSAGE = "hosted: cannot map the guests' linear memory\n";
+/** Pages of all guest memories together: every sandbox base stays below 2 GiB (a disp32). */
+const HOSTED_GUEST_PAGES = (0x8000_0000 - GUEST_MEMORY_BASE) / 65536;
+
+/**
+ * The hosted Linux executable for a guest module (tools/bench/translator.ts): build.ts's
+ * buildHostedImage, imported lazily because build.ts imports this file.
+ */
+export async function buildHostedExecutable(wasm: Uint8Array): Promise<Uint8Array> {
+  const { buildHostedImage } = await import("./build.ts");
+  return (await buildHostedImage(wasm)).elf;
+}

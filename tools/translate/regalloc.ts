@@ -1,0 +1,38 @@
+/**
+ * Register pools for the one-pass translator (tools/translate/function.ts), Winch style: a value on
+ * the wasm operand stack may live in a register until an operator consumes it; when a pool is empty
+ * the translator spills the oldest register-resident value to its frame slot and takes its register.
+ *
+ * Reserved, never handed out: rsp/rbp (frame), rax/rcx/rdx (scratch of every operator: division,
+ * shift counts, setcc, loading a constant or a second memory operand), xmm0/xmm1 (float scratch).
+ * Every register is caller-saved (tools/link/ABI.md), so values in registers are spilled at calls
+ * and at control-flow merges; the pools are reset at every label.
+ */
+
+/** rbx, rsi, rdi, r8..r15: the integer registers values may live in. */
+export const GPR_POOL: readonly number[] = [3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+/** xmm2..xmm15: the float registers values may live in. */
+export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+export class RegPool {
+  private free: number[];
+  constructor(private readonly pool: readonly number[]) {
+    this.free = [...pool].reverse();
+  }
+  /** A free register, or undefined when every one holds a value. */
+  take(): number | undefined {
+    return this.free.pop();
+  }
+  give(r: number): void {
+    if (!this.pool.includes(r)) throw new Error(`regalloc: register ${r} is not in the pool`);
+    if (this.free.includes(r)) throw new Error(`regalloc: register ${r} released twice`);
+    this.free.push(r);
+  }
+  /** Every register free again (at a label: all values are in their slots). */
+  reset(): void {
+    this.free = [...this.pool].reverse();
+  }
+  get allFree(): boolean {
+    return this.free.length === this.pool.length;
+  }
+}
