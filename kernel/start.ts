@@ -6,7 +6,7 @@
 // with status 0 (tools/link/ABI.md "Entry").
 //
 // Boot report line, e.g.:
-//   [    0.012345] info: boot: PVH, RAM 130036 KiB, TSC 2994 MHz, 8123 us from stub to _start
+//   [    0.012345] info: boot: PVH, RAM 130036 KiB (125500 KiB free), TSC 2994 MHz, 8123 us from stub to _start
 
 import { uartInit } from "./arch/x86_64/uart16550";
 import { readTsc, tscFrequencyHz, ticksToMicros } from "./arch/x86_64/tsc";
@@ -16,6 +16,7 @@ import { LogLevel, logBegin, newline, print, printU64, printHex0x } from "./cons
 import { interruptsInit, ioapicPinsFound } from "./arch/x86_64/interrupts";
 import { lapicBase, lapicId, lapicTscDeadline, lapicTimerHz } from "./arch/x86_64/lapic";
 import { run } from "./events/loop";
+import { pagesInit, pagesTotal, pagesUsed } from "./runtime/pages";
 
 export { __trap } from "./panic";
 
@@ -35,7 +36,15 @@ export function _start(): void {
   print(bootSourceName());
   print(", RAM ");
   printU64(totalRamBytes() >> 10);
-  print(" KiB, TSC ");
+  print(" KiB");
+  if (totalRamBytes() > 0) {
+    // Free = pages the kernel's page allocator can still hand out (heap, pools, DMA buffers).
+    pagesInit();
+    print(" (");
+    printU64((pagesTotal() - pagesUsed()) << 2);
+    print(" KiB free)");
+  }
+  print(", TSC ");
   printU64(hz / 1_000_000);
   print(" MHz, ");
   printU64(bootMicros);

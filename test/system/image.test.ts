@@ -65,6 +65,10 @@ describe("booting hello", () => {
     const r = await runQemu({ kernel: elf, machine: "pc", timeoutMs: 30_000 });
     expect(r.serial, r.stderr).toContain(GREETING);
     expect(r.serial).toMatch(/boot: PVH/);
+    // The boot report's free RAM comes from the page allocator: below the total, above zero.
+    const m = /RAM (\d+) KiB \((\d+) KiB free\)/.exec(r.serial)!;
+    expect(Number(m[2])).toBeGreaterThan(64 * 1024);
+    expect(Number(m[2])).toBeLessThan(Number(m[1]));
     expect(r.status).toBe(0);
   });
 
