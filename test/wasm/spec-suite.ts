@@ -8,17 +8,13 @@
  *
  * Usable as a script for a full report: npx tsx test/wasm/spec-suite.ts [file.wast ...]
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join } from "node:path";
 import { readModule, WasmError } from "../../tools/wasm/reader.ts";
 import { validateModule } from "../../tools/wasm/validate.ts";
-
-/** The suite lives beside the repository (../shared/wasm-spec-testsuite); SPEC_TESTSUITE overrides. */
-export const SPEC_DIR =
-  process.env.SPEC_TESTSUITE ?? resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/wasm-spec-testsuite");
+import { SPEC_DIR, specFiles, wast2json } from "../../tools/spec/wast.ts";
+export { SPEC_DIR, specFiles };
 
 export interface SpecResult {
   file: string;
@@ -26,12 +22,6 @@ export interface SpecResult {
   /** Passed commands per kind: module, assert_malformed, assert_invalid, ... */
   byKind: Record<string, number>;
   failures: string[];
-}
-
-export function specFiles(): string[] {
-  return readdirSync(SPEC_DIR)
-    .filter((f) => f.endsWith(".wast") && !f.startsWith("simd_"))
-    .sort();
 }
 
 interface Command {
@@ -44,21 +34,6 @@ interface Command {
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/**
- * Debian's wast2json (wabt 1.0.32) predates the text-format rule that `table.get`/`set`/`size`/
- * `grow`/`fill` may omit the table index; when it fails, retry with an explicit `0` inserted.
- */
-function wast2json(wastPath: string, json: string, dir: string): void {
-  try {
-    execFileSync("wast2json", ["--no-check", wastPath, "-o", json], { stdio: "pipe" });
-  } catch {
-    const text = readFileSync(wastPath, "utf8").replace(/\b(table\.(?:get|set|size|grow|fill))(?=\s*[()])/g, "$1 0");
-    const patched = join(dir, "patched.wast");
-    writeFileSync(patched, text);
-    execFileSync("wast2json", ["--no-check", patched, "-o", json], { stdio: "pipe" });
-  }
 }
 
 export function runSpecFile(wastFile: string): SpecResult {

@@ -12,11 +12,10 @@
  * A skip is an assertion whose module needs something the translator refuses (UnsupportedError);
  * the reason is recorded.
  *
- * Scripts are converted with Debian's wast2json (wabt); its table-index workaround is the one in
- * test/wasm/spec-suite.ts.
+ * Scripts are converted with Debian's wast2json (wabt): tools/spec/wast.ts.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readModule, WasmError } from "../wasm/reader.ts";
@@ -30,7 +29,8 @@ import type { TranslatedModule } from "../translate/module.ts";
 import type { GuestResolver } from "../link/guests.ts";
 import { SpecDriver, UNLINKABLE } from "./driver.ts";
 
-export const SPEC_DIR = "/work/shared/wasm-spec-testsuite";
+import { SPEC_DIR, specFiles, wast2json } from "./wast.ts";
+export { SPEC_DIR, specFiles };
 /** externref N is passed as N + EXTERN_BASE (0 is null). */
 const EXTERN_BASE = 1n << 32n;
 const PROCESS_TIMEOUT_MS = 20_000;
@@ -69,22 +69,6 @@ interface Check {
   /** Index of its record line. */
   record: number;
   instance: Instance;
-}
-
-export function specFiles(): string[] {
-  return readdirSync(SPEC_DIR).filter((f) => f.endsWith(".wast") && !f.startsWith("simd_")).sort();
-}
-
-/** wast2json, retrying with explicit table indices (Debian's wabt predates optional ones). */
-function wast2json(wastPath: string, json: string, dir: string): void {
-  try {
-    execFileSync("wast2json", ["--no-check", wastPath, "-o", json], { stdio: "pipe" });
-  } catch {
-    const text = readFileSync(wastPath, "utf8").replace(/\b(table\.(?:get|set|size|grow|fill))(?=\s*[()])/g, "$1 0");
-    const patched = join(dir, "patched.wast");
-    writeFileSync(patched, text);
-    execFileSync("wast2json", ["--no-check", patched, "-o", json], { stdio: "pipe" });
-  }
 }
 
 function argBits(v: Value): bigint {
