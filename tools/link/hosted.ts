@@ -28,6 +28,7 @@ import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
 import {
   GUEST_HOST_IMPORTS, GUEST_MAX_PAGES, GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE, MULTI_RETURN_SLOTS,
   STACK_BYTES, STACK_RESERVE, callEntrySequence, emitSymbolTable, emitTrapStubs, mergeSegments, type GuestDriver,
+  emitFramedStub, emitCpuFeatureProbe, type FunctionSymbolRange,
 } from "./image.ts";
 import { GuestSpace } from "./guests.ts";
 
@@ -118,7 +119,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   const guestMemoryEnd = guests.end();
 
   // ---- text: process entry.
-  const stubs: { name: string; start: Label; end: Label }[] = [];
+  const stubs: FunctionSymbolRange[] = [];
   const setupFailed = L("setup_failed"), setupMessage = L("setup_message");
   const copyGuestData = L("copy_guest_data");
   asm.align(16, 0xcc);
@@ -148,13 +149,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
     asm.jcc("ne", setupFailed);
     asm.call(copyGuestData); // the guests' static active data segments (instantiation, spec §4.5.4)
   }
-  // CPU features the translated code dispatches on: SSE4.1 = CPUID.1:ECX bit 19.
-  asm.mov(4, R.rax, 1);
-  asm.alu("xor", 4, R.rcx, R.rcx);
-  asm.cpuid();
-  asm.shift("shr", 4, R.rcx, 19);
-  asm.alu("and", 4, R.rcx, 1);
-  asm.mov(8, abs(sse41), R.rcx);
+  emitCpuFeatureProbe(asm, sse41);
   asm.call(wasmMain);
   asm.push(0); // _exit(0): flushes the console, exit_group(0)
   asm.call(exit.label);
@@ -172,29 +167,12 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   stubs.push({ name: "_entry", start: entry, end: L("_entry.end") });
   asm.bind(stubs[stubs.length - 1].end);
 
-  asm.align(16, 0xcc);
-  asm.bind(wasmMain);
-  asm.push(R.rbp);
-  asm.mov(8, R.rbp, R.rsp);
-  callEntrySequence(asm, kernel);
-  asm.mov(8, R.rsp, R.rbp);
-  asm.pop(R.rbp);
-  asm.ret();
-  stubs.push({ name: "wasm_main", start: wasmMain, end: L("wasm_main.end") });
-  asm.bind(stubs[stubs.length - 1].end);
-
-  asm.align(16, 0xcc);
-  asm.bind(guestRun);
-  asm.push(R.rbp);
-  asm.mov(8, R.rbp, R.rsp);
+  emitFramedStub(asm, stubs, "wasm_main", wasmMain, () => callEntrySequence(asm, kernel));
   const recovery = input.driver ? L("driver_recovery") : undefined;
-  if (input.driver) input.driver.emitRun(asm, { multiReturn, recovery: recovery!, emitWrite: emitStdoutWrite });
-  else if (guest) callEntrySequence(asm, guest);
-  asm.mov(8, R.rsp, R.rbp);
-  asm.pop(R.rbp);
-  asm.ret();
-  stubs.push({ name: "guest_run", start: guestRun, end: L("guest_run.end") });
-  asm.bind(stubs[stubs.length - 1].end);
+  emitFramedStub(asm, stubs, "guest_run", guestRun, () => {
+    if (input.driver) input.driver.emitRun(asm, { multiReturn, recovery: recovery!, emitWrite: emitStdoutWrite });
+    else if (guest) callEntrySequence(asm, guest);
+  });
 
   emitTrapStubs(asm, traps, { stackGuard, stackLimit, trapEntry: trapEntry.label, recovery, halt: (a) => a.ud2() });
 

@@ -217,37 +217,16 @@ export function linkImage(input: LinkInput): LinkedImage {
   const entry = emitEntry(asm, { bootInfo, pageTables, stackTop, idt, trapEntry: trapEntry.label, wasmMain, interruptPending, protect });
   asm.bits = 64;
 
-  const stubs: { name: string; start: Label; end: Label }[] = [];
-  asm.align(16, 0xcc);
-  asm.bind(wasmMain);
-  asm.push(R.rbp);
-  asm.mov(8, R.rbp, R.rsp);
-  // CPU features the translated code dispatches on: SSE4.1 = CPUID.1:ECX bit 19.
-  asm.mov(4, R.rax, 1);
-  asm.alu("xor", 4, R.rcx, R.rcx);
-  asm.cpuid();
-  asm.shift("shr", 4, R.rcx, 19);
-  asm.alu("and", 4, R.rcx, 1);
-  asm.mov(8, abs(sse41), R.rcx);
-  callEntrySequence(asm, kernel, KERNEL_ENTRY_EXPORTS);
-  asm.mov(8, R.rsp, R.rbp);
-  asm.pop(R.rbp);
-  asm.ret();
-  stubs.push({ name: "wasm_main", start: wasmMain, end: L("wasm_main.end") });
-  asm.bind(stubs[stubs.length - 1].end);
-
-  asm.align(16, 0xcc);
-  asm.bind(guestRun);
-  asm.push(R.rbp);
-  asm.mov(8, R.rbp, R.rsp);
+  const stubs: FunctionSymbolRange[] = [];
+  emitFramedStub(asm, stubs, "wasm_main", wasmMain, () => {
+    emitCpuFeatureProbe(asm, sse41);
+    callEntrySequence(asm, kernel, KERNEL_ENTRY_EXPORTS);
+  });
   const recovery = input.driver ? L("driver_recovery") : undefined;
-  if (input.driver) input.driver.emitRun(asm, { multiReturn, recovery: recovery!, emitWrite: emitSerialWrite });
-  else if (guest) callEntrySequence(asm, guest);
-  asm.mov(8, R.rsp, R.rbp);
-  asm.pop(R.rbp);
-  asm.ret();
-  stubs.push({ name: "guest_run", start: guestRun, end: L("guest_run.end") });
-  asm.bind(stubs[stubs.length - 1].end);
+  emitFramedStub(asm, stubs, "guest_run", guestRun, () => {
+    if (input.driver) input.driver.emitRun(asm, { multiReturn, recovery: recovery!, emitWrite: emitSerialWrite });
+    else if (guest) callEntrySequence(asm, guest);
+  });
 
   emitTrapStubs(asm, traps, {
     stackGuard, stackLimit, trapEntry: trapEntry.label, recovery,
@@ -361,6 +340,37 @@ export function linkImage(input: LinkInput): LinkedImage {
 
 /** The kernel module's entry exports, in call order: init, the application, the event loop. */
 export const KERNEL_ENTRY_EXPORTS = ["_start", "main", "_run"];
+
+/** A linker-made function (entry sequence, guest runner) and the range the symbol table names. */
+export interface FunctionSymbolRange { name: string; start: Label; end: Label }
+
+/**
+ * Emits `body` as a function with a frame (so backtraces walk through it) at `start`, and records
+ * its range in `stubs` for the symbol table.
+ */
+export function emitFramedStub(asm: Assembler, stubs: FunctionSymbolRange[], name: string, start: Label, body: () => void): void {
+  asm.align(16, 0xcc);
+  asm.bind(start);
+  asm.push(R.rbp);
+  asm.mov(8, R.rbp, R.rsp);
+  body();
+  asm.mov(8, R.rsp, R.rbp);
+  asm.pop(R.rbp);
+  asm.ret();
+  const end = new Label(`${name}.end`);
+  asm.bind(end);
+  stubs.push({ name, start, end });
+}
+
+/** Fills the CPU-feature cells the translated code dispatches on: SSE4.1 = CPUID.1:ECX bit 19. */
+export function emitCpuFeatureProbe(asm: Assembler, sse41: Label): void {
+  asm.mov(4, R.rax, 1);
+  asm.alu("xor", 4, R.rcx, R.rcx);
+  asm.cpuid(); // clobbers rbx, which no translated code keeps live across this
+  asm.shift("shr", 4, R.rcx, 19);
+  asm.alu("and", 4, R.rcx, 1);
+  asm.mov(8, abs(sse41), R.rcx);
+}
 
 /** Instantiation function (segments that run, and may trap, before the start function), start
  *  section, then the `exports` (default `_start`, `main`), each if present, results discarded. */
