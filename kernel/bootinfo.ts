@@ -144,3 +144,16 @@ export function cmdlineLength(): usize {
   while (n < CMDLINE_MAX && load<u8>(p + n) != 0) n++;
   return n;
 }
+
+/**
+ * The kernel command line as a string, one character per byte (Latin-1; "" when there is none,
+ * e.g. on the BIOS/ISO path). Allocates: for start-up code.
+ */
+export function cmdline(): string {
+  const p = cmdlineAddress();
+  const n = cmdlineLength();
+  if (n == 0) return "";
+  const s = __new(n << 1, idof<string>());
+  for (let i: usize = 0; i < n; i++) store<u16>(s + (i << 1), <u16>load<u8>(p + i));
+  return changetype<string>(s);
+}

@@ -10,6 +10,7 @@ import { exit, EXIT_ABORT } from "./arch/x86_64/debug_exit";
 import { guestMemoryBase, guestMemoryBytes } from "./arch/x86_64/image";
 import { rdtsc } from "./arch/x86_64/intrinsics";
 import { freshLine, newline, print, printU32, printUtf16 } from "./console";
+import { entropyCredited, entropySeed64 } from "./entropy";
 import { printF64Bits } from "./numfmt";
 
 /** Prints the guest string at guest address `p`: "null" for 0, "<bad string>" if out of bounds. */
@@ -61,12 +62,14 @@ export function __host_trace(msg: u32, n: i32, a0: f64, a1: f64, a2: f64, a3: f6
 
 /**
  * Guest `env.seed`: a positive finite number in [2^40, 2^41) (the magnitude of Date.now() that
- * JS hosts mix in), its 52 fraction bits from the TSC through splitmix64. Built from bits: no float
- * arithmetic.
+ * JS hosts mix in), its 52 fraction bits from the kernel's entropy pool (kernel/entropy.ts: fed by
+ * virtio-rng when a driver attached one) xor the TSC, through splitmix64. Without credited entropy
+ * only the TSC counts. Built from bits: no float arithmetic.
  */
 export function __host_seed(): f64 {
   // splitmix64 finaliser (after: Steele, Lea, Flood, "Fast splittable PRNGs", 2014)
   let z = rdtsc() + 0x9e3779b97f4a7c15;
+  if (entropyCredited() > 0) z ^= entropySeed64();
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
   z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
   z = z ^ (z >> 31);

@@ -47,6 +47,24 @@ export abstract class NetDevice {
 
   /** Returns a `txBuffer()` buffer without sending it. */
   abstract txDiscard(ptr: usize): void;
+
+  // ---- interrupt wake-up (optional; the defaults mean "poll only") ----
+
+  /** The interrupt vector the device raises for received frames / finished transmits; 0: none. */
+  interruptVector(): u32 {
+    return 0;
+  }
+
+  /**
+   * Before the CPU idles: asks for an interrupt at the next event. Returns false when the device
+   * cannot interrupt or work is already waiting: then poll again instead of sleeping.
+   */
+  armInterrupt(): bool {
+    return false;
+  }
+
+  /** The interrupt fired (or traffic flows): suppress further interrupts while polling. */
+  disarmInterrupt(): void {}
 }
 
 /** Fixed-size packet buffers, allocated and freed explicitly (never by a garbage collector). */

@@ -8,7 +8,8 @@
 //   wire       wire/*.ts       one protocol per file: typed views over bytes + plain Reprs
 //                              (ethernet, arp, ipv4, icmp, udp) and the RFC 1071 checksum
 // Boundaries: device.ts (NetDevice, PacketPool, PacketRef) is what drivers implement; platform.ts
-// (Clock, TextSink) is what the host provides; net/platform/kernel.ts provides it on bare metal.
+// (Clock, TextSink) is what the host provides; net/platform/kernel.ts provides it on bare metal,
+// with a kernel-pool PacketPool and NetLoop (event-loop glue: interrupt wake-up, polling fast path).
 // net/ never imports drivers/, and imports kernel/ only in net/platform/kernel.ts, so everything
 // else also runs under Node (net/testing/: loopback and fault-injecting devices, test entry).
 //

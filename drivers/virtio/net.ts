@@ -20,12 +20,23 @@
 // frame in place (no copy) and release() posts its buffer again. Reposts are published in one
 // batch (one avail.idx store, at most one notification) by the next receive() or flush().
 // Transmit: txBuffer() lends a free transmit buffer, transmit() queues it, flush() publishes
-// everything queued with one kick; completed buffers are reclaimed lazily by txBuffer().
-// Nothing here allocates after attach(). Buffers are static, so there is one instance.
+// everything queued with one kick; completed buffers are reclaimed by txBuffer() and reclaim().
+//
+// Buffers come from two kernel packet pools (kernel/runtime/pool.ts), created once at attach():
+// the receive pool's buffers all sit in the receive ring (in use = ring size), the transmit pool's
+// in-use count is the number of frames in flight. Rings stay static (memory.data). Nothing here
+// allocates after attach(); one instance (static rings).
+//
+// Interrupts (optional, enableInterrupts()): one MSI-X vector for both queues. Notifications stay
+// suppressed while the stack polls; armInterrupts() asks for one before the CPU idles, and
+// disarmInterrupts() suppresses them again when it fires (net/platform/kernel.ts drives this).
 
-import { VirtioPciTransport, VIRTIO_ID_NET, virtioFind } from "./pci_transport";
+import { VirtioPciTransport, VIRTIO_ID_NET, VIRTIO_MSI_NO_VECTOR, virtioFind } from "./pci_transport";
 import { Virtqueue, virtqueueBytes, MAX_QUEUE_SIZE } from "./virtqueue";
 import { pciFunctionAt } from "../pci/pci";
+import { BufferPool, createPool } from "../../kernel/runtime/pool";
+import { allocateVector } from "../../kernel/arch/x86_64/interrupts";
+import { lapicId } from "../../kernel/arch/x86_64/lapic";
 
 // ---- feature bits (§5.1.3) ----
 /** Device has a MAC address in its configuration space. */
@@ -49,7 +60,7 @@ import { pciFunctionAt } from "../pci/pci";
 @inline export const NET_HDR_LEGACY_BYTES: u32 = 10;
 /** Largest frame without FCS: 14-byte Ethernet header + 1500-byte MTU. */
 @inline export const MAX_FRAME_BYTES: u32 = 1514;
-/** One receive or transmit buffer: header + the largest frame, rounded to a power of two. */
+/** One receive or transmit buffer: header + the largest frame, rounded to a power of two (a pool size). */
 @inline const BUFFER_BYTES: u32 = 2048;
 /** Receive buffers: one per descriptor of the largest receive queue we accept. */
 @inline const RX_BUFFERS: u32 = MAX_QUEUE_SIZE;
@@ -63,10 +74,8 @@ import { pciFunctionAt } from "../pci/pci";
 @inline const RING_BYTES: usize = 12288; // virtqueueBytes(MAX_QUEUE_SIZE), asserted in attach()
 const rxRing = memory.data(<i32>RING_BYTES, 4096);
 const txRing = memory.data(<i32>RING_BYTES, 4096);
-const rxBuffers = memory.data(<i32>(RX_BUFFERS * BUFFER_BYTES), 4096);
-const txBuffers = memory.data(<i32>(TX_BUFFERS * BUFFER_BYTES), 4096);
-/** Stack of free transmit buffer numbers. */
-const txFreeStack = memory.data(<i32>(TX_BUFFERS * 2), 2);
+/** MSI-X table entry both queues signal through. */
+@inline const MSIX_ENTRY: u16 = 0;
 let attached = false;
 
 export class VirtioNet {
@@ -81,22 +90,30 @@ export class VirtioNet {
   rxFrames: u64 = 0;
   txFrames: u64 = 0;
   rxErrors: u64 = 0;
+  /** Receive buffers (all posted) and transmit buffers (in use = in flight). */
+  rxPool: BufferPool;
+  txPool: BufferPool;
+  /** Interrupt vector of both queues (MSI-X), 0 when the driver only polls. */
+  vector: u32 = 0;
   private mac: StaticArray<u8> = new StaticArray<u8>(6);
-  private txFree: u32 = 0;
 
-  private constructor(transport: VirtioPciTransport, rx: Virtqueue, tx: Virtqueue) {
+  private constructor(transport: VirtioPciTransport, rx: Virtqueue, tx: Virtqueue, rxPool: BufferPool, txPool: BufferPool) {
     this.transport = transport;
     this.rx = rx;
     this.tx = tx;
+    this.rxPool = rxPool;
+    this.txPool = txPool;
     this.headerBytes = transport.modern ? NET_HDR_BYTES : NET_HDR_LEGACY_BYTES;
   }
 
   /**
    * Finds the first virtio-net PCI function (after PCI enumeration) and brings it up, following
    * §3.1.1 / §5.1.5: negotiate, set up both queues, fill the receive queue, DRIVER_OK.
-   * Returns null when there is none or it cannot be driven (or one is already attached).
+   * `interrupts`: also route both queues to an MSI-X vector (see enableInterrupts; without MSI-X
+   * the driver polls). Returns null when there is none or it cannot be driven (or one is already
+   * attached).
    */
-  static attach(): VirtioNet | null {
+  static attach(interrupts: bool = false): VirtioNet | null {
     if (attached || virtqueueBytes(MAX_QUEUE_SIZE) != RING_BYTES) return null;
     const index = virtioFind(VIRTIO_ID_NET);
     if (index < 0) return null;
@@ -106,15 +123,17 @@ export class VirtioNet {
     const rx = Virtqueue.create(t, RECEIVEQ, rxRing, RING_BYTES, WANTED_QUEUE_SIZE);
     const tx = Virtqueue.create(t, TRANSMITQ, txRing, RING_BYTES, WANTED_QUEUE_SIZE);
     if (rx == null || tx == null) return null;
-    const net = new VirtioNet(t, rx, tx);
-    net.readMac();
-    // §5.1.5: receive buffers should be in place before DRIVER_OK.
     const posted = min(rx.size, RX_BUFFERS);
+    const rxPool = createPool(BUFFER_BYTES, posted);
+    const txPool = createPool(BUFFER_BYTES, TX_BUFFERS);
+    if (rxPool == null || txPool == null) return null;
+    const net = new VirtioNet(t, rx, tx, rxPool, txPool);
+    net.readMac();
+    if (interrupts) net.enableInterrupts();
+    // §5.1.5: receive buffers should be in place before DRIVER_OK.
     for (let i: u32 = 0; i < posted; i++) {
-      rx.add(rxBuffers + <usize>(i * BUFFER_BYTES), BUFFER_BYTES, true);
+      rx.add(rxPool.alloc(), BUFFER_BYTES, true);
     }
-    for (let i: u32 = 0; i < TX_BUFFERS; i++) store<u16>(txFreeStack + <usize>i * 2, <u16>i);
-    net.txFree = TX_BUFFERS;
     if (!t.finish()) return null;
     rx.kick();
     attached = true;
@@ -191,7 +210,7 @@ export class VirtioNet {
 
   // ---- transmit ----
 
-  /** Puts completed transmit buffers back on the free stack; returns how many. */
+  /** Returns completed transmit buffers to the transmit pool; returns how many. */
   reclaim(): i32 {
     let n = 0;
     while (true) {
@@ -202,11 +221,9 @@ export class VirtioNet {
     }
   }
 
-  /** Pushes the transmit buffer starting at `buffer` (header included) back on the free stack. */
-  private giveBack(buffer: usize): void {
-    const number = <u16>((buffer - txBuffers) / <usize>BUFFER_BYTES);
-    store<u16>(txFreeStack + <usize>this.txFree * 2, number);
-    this.txFree++;
+  /** Returns the transmit buffer starting at `buffer` (header included) to the pool. */
+  @inline private giveBack(buffer: usize): void {
+    this.txPool.free(buffer);
   }
 
   /**
@@ -214,11 +231,51 @@ export class VirtioNet {
    * or 0 when every buffer is in flight. Pass it to transmit() next.
    */
   txBuffer(): usize {
-    if (this.txFree == 0) this.reclaim();
-    if (this.txFree == 0) return 0;
-    this.txFree--;
-    const number = <usize>load<u16>(txFreeStack + <usize>this.txFree * 2);
-    return txBuffers + number * <usize>BUFFER_BYTES + <usize>this.headerBytes;
+    if (this.tx.hasUsed()) this.reclaim();
+    const buffer = this.txPool.alloc();
+    if (buffer == 0) return 0;
+    return buffer + <usize>this.headerBytes;
+  }
+
+  // ---- interrupts (MSI-X; virtio 1.2 §4.1.5.1.2, §2.7.10) ----
+
+  /**
+   * Routes both queues to MSI-X entry 0 and that entry to a fresh vector on this CPU's local APIC;
+   * notifications stay suppressed until armInterrupts(). Returns false (vector 0: poll only) when
+   * the device has no MSI-X or refuses the entry. Before DRIVER_OK.
+   */
+  enableInterrupts(): bool {
+    const t = this.transport;
+    if (t.enableMsix() == 0) return false;
+    const vector = allocateVector();
+    if (vector == 0 || !t.msixRoute(<u32>MSIX_ENTRY, vector, lapicId())) return false;
+    if (!t.setQueueVector(RECEIVEQ, MSIX_ENTRY) || !t.setQueueVector(TRANSMITQ, MSIX_ENTRY)) {
+      t.setQueueVector(RECEIVEQ, VIRTIO_MSI_NO_VECTOR);
+      t.setQueueVector(TRANSMITQ, VIRTIO_MSI_NO_VECTOR);
+      return false;
+    }
+    this.vector = vector;
+    return true;
+  }
+
+  /**
+   * Before idling: reclaims finished transmits, then asks for an interrupt at the next received
+   * frame (and the next transmit completion while frames are in flight). Returns false, leaving
+   * notifications suppressed, when there is no vector or work is already waiting (poll again).
+   */
+  armInterrupts(): bool {
+    if (this.vector == 0) return false;
+    this.reclaim();
+    let quiet = this.rx.enableInterrupt();
+    if (quiet && this.txPool.inUse > 0) quiet = this.tx.enableInterrupt();
+    if (!quiet) this.disarmInterrupts();
+    return quiet;
+  }
+
+  /** Suppresses notifications on both queues (the fast path polls). */
+  disarmInterrupts(): void {
+    this.rx.disableInterrupt();
+    this.tx.disableInterrupt();
   }
 
   /**

@@ -23,9 +23,12 @@ export class VirtioNetDevice extends NetDevice {
     super();
   }
 
-  /** Attaches the first virtio-net PCI function (after pciEnumerate()), or returns null. */
-  static attach(): VirtioNetDevice | null {
-    const driver = VirtioNet.attach();
+  /**
+   * Attaches the first virtio-net PCI function (after pciEnumerate()), or returns null.
+   * `interrupts`: route its queues to an MSI-X vector (interruptVector(); 0 if that failed).
+   */
+  static attach(interrupts: bool = false): VirtioNetDevice | null {
+    const driver = VirtioNet.attach(interrupts);
     return driver == null ? null : new VirtioNetDevice(driver);
   }
 
@@ -63,6 +66,20 @@ export class VirtioNetDevice extends NetDevice {
 
   txDiscard(ptr: usize): void {
     this.driver.discard(ptr);
+  }
+
+  interruptVector(): u32 {
+    return this.driver.vector;
+  }
+
+  armInterrupt(): bool {
+    const d = this.driver;
+    d.flush(); // nothing may wait for a kick while we sleep
+    return d.armInterrupts();
+  }
+
+  disarmInterrupt(): void {
+    this.driver.disarmInterrupts();
   }
 
   /** Publishes everything queued on both rings now. */

@@ -33,15 +33,24 @@
 //   0x1E le16 queue_notify_off
 //   0x20 le64 queue_desc   0x28 le64 queue_driver   0x30 le64 queue_device
 //
+//   MSI-X capability (id 0x11, PCI Local Bus 3.0 §6.8.2)    MSI-X table entry (16 bytes, in a BAR)
+//   +0 u8 id  +1 u8 next  +2 le16 message control            +0 le32 message address low
+//      (bits 10:0 table size - 1, 14 function mask, 15 enable) +4 le32 message address high
+//   +4 le32 table offset | BIR (bits 2:0)                     +8 le32 message data
+//   +8 le32 PBA offset | BIR                                  +12 le32 vector control (bit 0 mask)
+// x86 message (Intel SDM Vol. 3A §11.11): address 0xFEE00000 | dest APIC id << 12 (physical,
+// fixed), data = vector (edge). With MSI-X enabled the legacy I/O layout gains two registers
+// (0x14 config vector, 0x16 queue vector) and the device configuration moves to 0x18.
+//
 // Modern registers are MMIO (64-bit physical addresses); BARs above 4 GiB are refused because
 // only the first 4 GiB are mapped. The legacy transport is used only when a device offers no
 // usable modern capabilities (e.g. `-device virtio-net-pci,disable-modern=on`).
 
 import {
-  PciFunction, BarKind, PCI_CAP_VENDOR, pciFunctionAt, pciFunctionCount, pciBarAddress, pciBarKind,
+  PciFunction, BarKind, PCI_CAP_VENDOR, PCI_CAP_MSIX, pciFunctionAt, pciFunctionCount, pciBarAddress, pciBarKind,
   pciFindCapability, pciEnableBusMastering,
 } from "../pci/pci";
-import { pciConfigRead8, pciConfigRead32 } from "../../kernel/arch/x86_64/pci_config";
+import { pciConfigRead8, pciConfigRead16, pciConfigWrite16, pciConfigRead32 } from "../../kernel/arch/x86_64/pci_config";
 import {
   inb, inw, inl, outb, outw, outl, mmioRead8, mmioRead16, mmioRead32, mmioWrite8, mmioWrite16, mmioWrite32, pause,
 } from "../../kernel/arch/x86_64/intrinsics";
@@ -84,6 +93,7 @@ import {
 // ---- common configuration offsets (§4.1.4.3) ----
 @inline const COMMON_DEVICE_FEATURE_SELECT: u64 = 0x00;
 @inline const COMMON_DEVICE_FEATURE: u64 = 0x04;
+@inline const COMMON_CONFIG_MSIX_VECTOR: u64 = 0x10;
 @inline const COMMON_DRIVER_FEATURE_SELECT: u64 = 0x08;
 @inline const COMMON_DRIVER_FEATURE: u64 = 0x0c;
 @inline const COMMON_NUM_QUEUES: u64 = 0x12;
@@ -98,7 +108,23 @@ import {
 @inline const COMMON_QUEUE_DRIVER: u64 = 0x28;
 @inline const COMMON_QUEUE_DEVICE: u64 = 0x30;
 /** "No MSI-X vector": the queue does not interrupt through MSI-X. */
-@inline const VIRTIO_MSI_NO_VECTOR: u16 = 0xffff;
+@inline export const VIRTIO_MSI_NO_VECTOR: u16 = 0xffff;
+
+// ---- MSI-X (PCI Local Bus 3.0 §6.8.2) ----
+@inline const MSIX_CONTROL: u32 = 2;
+@inline const MSIX_TABLE: u32 = 4;
+@inline const MSIX_CONTROL_TABLE_SIZE: u16 = 0x7ff;
+@inline const MSIX_CONTROL_FUNCTION_MASK: u16 = 1 << 14;
+@inline const MSIX_CONTROL_ENABLE: u16 = 1 << 15;
+@inline const MSIX_ENTRY_BYTES: u64 = 16;
+@inline const MSIX_ENTRY_ADDRESS_LOW: u64 = 0;
+@inline const MSIX_ENTRY_ADDRESS_HIGH: u64 = 4;
+@inline const MSIX_ENTRY_DATA: u64 = 8;
+@inline const MSIX_ENTRY_CONTROL: u64 = 12;
+@inline const MSIX_ENTRY_MASKED: u32 = 1;
+/** Local APIC message address window (Intel SDM Vol. 3A §11.11.1). */
+@inline const MSI_ADDRESS_BASE: u32 = 0xfee0_0000;
+@inline const MSI_ADDRESS_DEST_SHIFT: u32 = 12;
 
 // ---- legacy I/O registers (§4.1.4.8) ----
 @inline const LEGACY_DEVICE_FEATURES: u16 = 0x00;
@@ -110,6 +136,10 @@ import {
 @inline const LEGACY_DEVICE_STATUS: u16 = 0x12;
 @inline const LEGACY_ISR: u16 = 0x13;
 @inline const LEGACY_DEVICE_CONFIG: u16 = 0x14;
+/** With MSI-X enabled (§4.1.4.8): config vector, queue vector, then the device configuration. */
+@inline const LEGACY_MSIX_CONFIG_VECTOR: u16 = 0x14;
+@inline const LEGACY_MSIX_QUEUE_VECTOR: u16 = 0x16;
+@inline const LEGACY_DEVICE_CONFIG_MSIX: u16 = 0x18;
 /** Legacy queue addresses are given in 4 KiB page frames. */
 @inline const LEGACY_PFN_SHIFT: u32 = 12;
 
@@ -154,6 +184,11 @@ export class VirtioPciTransport {
   private io: u16 = 0;
   /** queue_notify_off of each queue (modern). */
   private notifyOff: StaticArray<u16> = new StaticArray<u16>(MAX_QUEUES);
+  /** MSI-X table (MMIO) and its entries; 0 when the function has no usable MSI-X. */
+  private msixTable: u64 = 0;
+  msixEntries: u32 = 0;
+  /** True once MSI-X is enabled in the capability (legacy: device config moves to 0x18). */
+  msixEnabled: bool = false;
 
   /**
    * Attaches to PCI function `f`: modern transport when its capabilities are usable, otherwise
@@ -338,6 +373,62 @@ export class VirtioPciTransport {
     }
   }
 
+  // ---- MSI-X (PCI Local Bus 3.0 §6.8.2, virtio 1.2 §4.1.5.1.2) ----
+
+  /**
+   * Enables MSI-X with every table entry masked and the configuration-change vector off.
+   * Returns the number of table entries, 0 when the function has no usable MSI-X (then it keeps
+   * interrupting through INTx, which stays masked by the IOAPIC: the driver polls).
+   */
+  enableMsix(): u32 {
+    const bdf = this.bdf;
+    const cap = pciFindCapability(bdf, PCI_CAP_MSIX);
+    if (cap == 0) return 0;
+    const control = pciConfigRead16(bdf, cap + MSIX_CONTROL);
+    const tableReg = pciConfigRead32(bdf, cap + MSIX_TABLE);
+    const bar = tableReg & 7;
+    const kind = bar <= 5 ? pciBarKind(bdf, bar) : BarKind.NONE;
+    const base = pciBarAddress(bdf, bar);
+    if ((kind != BarKind.MEM32 && kind != BarKind.MEM64) || base == 0 || base >= MAPPED_LIMIT) return 0;
+    this.msixTable = base + <u64>(tableReg & ~<u32>7);
+    this.msixEntries = <u32>(control & MSIX_CONTROL_TABLE_SIZE) + 1;
+    for (let i: u32 = 0; i < this.msixEntries; i++) {
+      mmioWrite32(this.msixTable + <u64>i * MSIX_ENTRY_BYTES + MSIX_ENTRY_CONTROL, MSIX_ENTRY_MASKED);
+    }
+    pciConfigWrite16(bdf, cap + MSIX_CONTROL, (control | MSIX_CONTROL_ENABLE) & ~MSIX_CONTROL_FUNCTION_MASK);
+    this.msixEnabled = true;
+    if (this.modern) mmioWrite16(this.common + COMMON_CONFIG_MSIX_VECTOR, VIRTIO_MSI_NO_VECTOR);
+    else outw(this.io + LEGACY_MSIX_CONFIG_VECTOR, VIRTIO_MSI_NO_VECTOR);
+    return this.msixEntries;
+  }
+
+  /** Points MSI-X table entry `entry` at `vector` on local APIC `apicId` and unmasks it. */
+  msixRoute(entry: u32, vector: u32, apicId: u32): bool {
+    if (entry >= this.msixEntries) return false;
+    const e = this.msixTable + <u64>entry * MSIX_ENTRY_BYTES;
+    mmioWrite32(e + MSIX_ENTRY_CONTROL, MSIX_ENTRY_MASKED);
+    mmioWrite32(e + MSIX_ENTRY_ADDRESS_LOW, MSI_ADDRESS_BASE | (apicId << MSI_ADDRESS_DEST_SHIFT));
+    mmioWrite32(e + MSIX_ENTRY_ADDRESS_HIGH, 0);
+    mmioWrite32(e + MSIX_ENTRY_DATA, vector & 0xff);
+    mmioWrite32(e + MSIX_ENTRY_CONTROL, 0);
+    return true;
+  }
+
+  /**
+   * Makes queue `index` signal used buffers through MSI-X entry `entry` (VIRTIO_MSI_NO_VECTOR:
+   * never). Returns false when the device refused the entry (it reads back NO_VECTOR).
+   */
+  setQueueVector(index: u32, entry: u16): bool {
+    if (this.modern) {
+      mmioWrite16(this.common + COMMON_QUEUE_SELECT, <u16>index);
+      mmioWrite16(this.common + COMMON_QUEUE_MSIX_VECTOR, entry);
+      return mmioRead16(this.common + COMMON_QUEUE_MSIX_VECTOR) == entry;
+    }
+    outw(this.io + LEGACY_QUEUE_SELECT, <u16>index);
+    outw(this.io + LEGACY_MSIX_QUEUE_VECTOR, entry);
+    return inw(this.io + LEGACY_MSIX_QUEUE_VECTOR) == entry;
+  }
+
   /** Reads and thereby clears the ISR status (bit 0: queue interrupt, bit 1: config change). */
   readIsr(): u8 {
     return this.modern ? mmioRead8(this.isr) : inb(this.io + LEGACY_ISR);
@@ -352,17 +443,22 @@ export class VirtioPciTransport {
 
   configRead8(offset: u32): u8 {
     if (this.modern) return this.deviceConfig == 0 ? 0 : mmioRead8(this.deviceConfig + <u64>offset);
-    return inb(this.io + LEGACY_DEVICE_CONFIG + <u16>offset);
+    return inb(this.legacyConfig() + <u16>offset);
   }
 
   configRead16(offset: u32): u16 {
     if (this.modern) return this.deviceConfig == 0 ? 0 : mmioRead16(this.deviceConfig + <u64>offset);
-    return inw(this.io + LEGACY_DEVICE_CONFIG + <u16>offset);
+    return inw(this.legacyConfig() + <u16>offset);
   }
 
   configRead32(offset: u32): u32 {
     if (this.modern) return this.deviceConfig == 0 ? 0 : mmioRead32(this.deviceConfig + <u64>offset);
-    return inl(this.io + LEGACY_DEVICE_CONFIG + <u16>offset);
+    return inl(this.legacyConfig() + <u16>offset);
+  }
+
+  /** Port of the legacy device configuration: it moves behind the MSI-X registers (§4.1.4.8). */
+  private legacyConfig(): u16 {
+    return this.io + (this.msixEnabled ? LEGACY_DEVICE_CONFIG_MSIX : LEGACY_DEVICE_CONFIG);
   }
 }
 

@@ -20,7 +20,8 @@
 // Indices are free-running u16 counters; slot = idx & (size - 1) (size is a power of two).
 // The driver owns `availIdx` (its shadow of avail.idx) and publishes it in kick(); buffers added
 // between two kicks are made visible with one index store and at most one notification.
-// Interrupts are suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT): this driver polls.
+// Interrupts start suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT): the driver polls while traffic
+// flows and asks for one with enableInterrupt() only before the CPU goes idle (§2.7.10).
 //
 // Not re-entrant: only the kernel's single thread of control touches a queue.
 
@@ -162,6 +163,22 @@ export class Virtqueue {
     this.transport!.notify(this.index);
     this.notifications++;
     return true;
+  }
+
+  /**
+   * Asks the device to signal the next used buffer (clears VIRTQ_AVAIL_F_NO_INTERRUPT), then looks
+   * again: returns false when a used buffer is already waiting (the signal may have been skipped
+   * while suppressed, so the caller must poll instead of sleeping).
+   */
+  enableInterrupt(): bool {
+    store<u16>(this.avail, 0, RING_FLAGS);
+    barrierBeforeNotifyCheck(); // flag visible before we read used.idx (virtio_mb)
+    return !this.hasUsed();
+  }
+
+  /** Suppresses used-buffer notifications again (the fast path polls). A hint to the device. */
+  disableInterrupt(): void {
+    store<u16>(this.avail, VIRTQ_AVAIL_F_NO_INTERRUPT, RING_FLAGS);
   }
 
   /** True when the device has returned a buffer popUsed() has not consumed yet. */

@@ -17,33 +17,17 @@ const DIR = "bench/translator";
 export interface Way { ms: number; output: string }
 export interface KernelResult { name: string; wasmBytes: number; hosted?: Way; v8: Way; gcc: Way; hostedError?: string }
 
-function readString(mem: WebAssembly.Memory, ptr: number): string {
-  const dv = new DataView(mem.buffer);
-  const len = dv.getUint32(ptr - 4, true);
-  let s = "";
-  for (let i = 0; i < len; i += 2) s += String.fromCharCode(dv.getUint16(ptr + i, true));
-  return s;
-}
-
-async function runV8(wasm: Uint8Array): Promise<Way> {
-  let memory: WebAssembly.Memory | undefined;
-  const lines: string[] = [];
-  const env = {
-    abort() { throw new Error("abort"); },
-    trace(msg: number, n: number, ...a: number[]) { lines.push([readString(memory!, msg), ...a.slice(0, n).map(String)].join(" ")); },
-    seed() { return 1; },
-  };
-  const make = async () => {
-    const { instance } = (await WebAssembly.instantiate(wasm, { env })) as unknown as WebAssembly.WebAssemblyInstantiatedSource;
-    memory = instance.exports.memory as WebAssembly.Memory;
-    return instance.exports.main as () => void;
-  };
-  (await make())(); // warm-up: tier-up to the optimising compiler
-  lines.length = 0;
-  const main = await make();
-  const t = performance.now();
-  main();
-  return { ms: performance.now() - t, output: lines.join("\n") };
+/**
+ * V8's optimising tier: a child `node --no-liftoff` compiles the module with TurboFan up front
+ * (tier-up in a long-running single call would otherwise leave hot loops in Liftoff code), then
+ * times one call of main.
+ */
+async function runV8(wasm: Uint8Array, dir: string, name: string): Promise<Way> {
+  const file = join(dir, `${name}.wasm`);
+  writeFileSync(file, wasm);
+  const r = spawnSync(process.execPath, ["--no-liftoff", "tools/bench/v8-runner.mjs", file], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`v8 runner failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Way;
 }
 
 function runGcc(name: string, dir: string): Way {
@@ -75,7 +59,7 @@ export async function benchTranslator(log: (s: string) => void): Promise<Record<
     for (const name of KERNELS) {
       const src = readFileSync(join(DIR, `${name}.ts`), "utf8");
       const wasm = await compileSnippet(src, { runtime: name === "strings" ? "incremental" : "stub" });
-      const r: KernelResult = { name, wasmBytes: wasm.length, v8: await runV8(wasm), gcc: runGcc(name, dir) };
+      const r: KernelResult = { name, wasmBytes: wasm.length, v8: await runV8(wasm, dir, name), gcc: runGcc(name, dir) };
       try {
         r.hosted = await runHosted(wasm, dir, name);
       } catch (e) {

@@ -12,8 +12,10 @@
  *
  * Each datagram carries its sequence number and send time (CLOCK_MONOTONIC) in its first 16
  * bytes, so round-trip times need no table; the rest is a pattern checked on the way back.
- * Counts and percentiles are measured after the warm-up only, and printed as one JSON line with
- * the client's own CPU use (cores busy over the whole run), to tell whether it is the bottleneck.
+ * Counts and percentiles cover the datagrams sent after the warm-up and before the end (their
+ * echoes are awaited up to LOSS_TIMEOUT_NS past the end); pps = those echoes / SECONDS. Printed
+ * as one JSON line with the client's own CPU use (cores busy over the whole run), to tell
+ * whether it is the bottleneck.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -91,12 +93,16 @@ int main(int argc, char **argv) {
   uint64_t lastEcho = start, nextSend = start;
   double interval = rate > 0 ? 1e9 / rate : 0;
 
+  uint64_t drainUntil = end + LOSS_TIMEOUT_NS;
   for (;;) {
     uint64_t now = nowNs();
-    if (now >= end) break;
+    /* after `end`, send nothing more and wait (at most LOSS_TIMEOUT_NS) for the echoes still
+       on their way, so a datagram in flight at the end is not counted lost */
+    int draining = now >= end;
+    if (draining && (outstanding <= 0 || now >= drainUntil)) break;
     int measuring = now >= measureFrom;
     /* send: top up the window (closed loop) or catch up with the schedule (open loop) */
-    while (rate > 0 ? now >= nextSend : outstanding < window) {
+    while (!draining && (rate > 0 ? now >= nextSend : outstanding < window)) {
       memcpy(tx, &seq, 8);
       uint64_t t = nowNs();
       memcpy(tx + 8, &t, 8);
@@ -133,7 +139,7 @@ int main(int argc, char **argv) {
       }
       if (rseq < epochSeq) continue;
       outstanding--;
-      if (sentAt >= measureFrom && t < end) {
+      if (sentAt >= measureFrom && sentAt < end) {
         received++;
         if (nSamples == cap) { cap *= 2; samples = realloc(samples, cap * sizeof *samples); }
         uint64_t rtt = t - sentAt;
@@ -141,7 +147,7 @@ int main(int argc, char **argv) {
       }
     }
     now = nowNs();
-    if (rate == 0 && outstanding > 0 && now - lastEcho > LOSS_TIMEOUT_NS) {
+    if (rate == 0 && !draining && outstanding > 0 && now - lastEcho > LOSS_TIMEOUT_NS) {
       if (now >= measureFrom) lost += (uint64_t)outstanding;
       outstanding = 0;
       epochSeq = seq;

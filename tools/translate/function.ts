@@ -1,12 +1,19 @@
 /**
- * Function translator: one pass over a validated wasm function body, emitting x86-64.
+ * Function translator: one pass over a validated wasm function body, emitting x86-64 (Winch style).
  *
- * Model (the simplest that is obviously right; register allocation comes with the translator issue):
- * every wasm value lives in an 8-byte frame slot. Operand-stack depth d is the slot at
- * [rbp - 8*(L + d + 1)] where L counts the non-parameter locals plus scratch slots. Each operator
- * loads its operands into rax/rcx/rdx, computes and stores the result back, so the instructions a
- * wasm operator emits can be read straight off its visitor method. i32 values are kept
- * zero-extended in their slots (tools/link/ABI.md).
+ * Value stack: every operand-stack value has a canonical 8-byte frame slot (depth d at
+ * [rbp - 8*(L + d + 1)], L = non-parameter locals + scratch slots) but is materialised lazily: an
+ * entry may be a constant (folded into immediates), an unread local (folded into memory operands),
+ * or a register from tools/translate/regalloc.ts (spilled to its slot when the pool runs dry).
+ * At labels, branches and calls values go to their canonical slots, so every control-flow merge
+ * sees the same state: all in slots, all registers free. Comparisons fuse with a following
+ * `br_if`/`if` (cmp; jcc) or `select` (cmp; cmov). Operators without a register-aware visitor
+ * flush the stack and use the slot-based one (`legacy`), whose instructions read straight off it.
+ * i32 values are zero-extended everywhere (slots and registers, tools/link/ABI.md).
+ *
+ * Locals stay in frame slots, except the hottest integer locals of loops, pinned to one register
+ * each (PIN_POOL) for the whole function; a function restores the pin registers it used before
+ * returning, and pins are saved/reloaded around calls that may leave translated code.
  *
  * Control flow (WebAssembly core spec §3.3.8 / §4.4.8): because the stack height at every label
  * is static, a branch copies its arity values to the target's slots and jumps; `end` merely binds
@@ -20,7 +27,7 @@ import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
-import { GPR_POOL, RegPool, XMM_POOL } from "./regalloc.ts";
+import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL } from "./regalloc.ts";
 
 interface Ctrl {
   kind: "block" | "loop" | "if" | "func";
@@ -140,6 +147,11 @@ export class FunctionTranslator implements FloatHost {
   private readonly vs: Val[] = [];
   private readonly gprs = new RegPool(GPR_POOL);
   private readonly xmms = new RegPool(XMM_POOL);
+  /** Integer locals that live in a register of PIN_POOL for the whole function (local index -> register). */
+  private readonly pinned = new Map<number, number>();
+  /** Pinned locals some operator writes (only these are saved to their slots around calls). */
+  private readonly pinnedWritten = new Set<number>();
+  private pinSaveBase = 0;
   private readonly ctrls: Ctrl[] = [];
   /** Nesting of blocks opened inside unreachable code (skipped entirely). */
   private deadNesting = 0;
@@ -168,7 +180,10 @@ export class FunctionTranslator implements FloatHost {
       if (ins.name === "if" && ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length;
     }
     this.scratchNext = this.localsDecl.length;
-    this.localArea = this.localsDecl.length + scratch;
+    this.choosePinned();
+    // Slots below the scratch ones: the caller's values of the registers this function pins.
+    this.pinSaveBase = this.localsDecl.length + scratch;
+    this.localArea = this.localsDecl.length + scratch + this.pinned.size;
 
     // Prologue: frame pointer chain (backtraces), frame, stack-exhaustion check, zeroed locals.
     a.push(R.rbp);
@@ -178,6 +193,11 @@ export class FunctionTranslator implements FloatHost {
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
     this.zeroLocals();
+    [...this.pinned.values()].forEach((r, k) => a.mov(8, this.scratchSlot(this.pinSaveBase + k), reg(r)));
+    for (const [i, r] of this.pinned) {
+      if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
+      else a.alu("xor", 4, reg(r), reg(r));
+    }
 
     const funcEnd = a.label();
     this.ctrls.push({
@@ -249,6 +269,52 @@ export class FunctionTranslator implements FloatHost {
     );
   }
 
+  /**
+   * Pick the integer locals to keep in registers: the most used ones, weighting uses inside loops
+   * (8x per nesting level), when that outweighs saving/restoring them around the calls.
+   */
+  private choosePinned(): void {
+    const uses = new Map<number, number>();
+    let callWeight = 0;
+    const nest: boolean[] = [];
+    let loops = 0;
+    for (const ins of this.body) {
+      const w = 8 ** Math.min(loops, 4);
+      switch (ins.name) {
+        case "block": case "if": nest.push(false); break;
+        case "loop": nest.push(true); loops++; break;
+        case "end": if (nest.pop()) loops--; break;
+        case "local.get": case "local.set": case "local.tee": {
+          const i = ins.index!;
+          const t = this.locals[i];
+          if (t !== "i32" && t !== "i64") break;
+          uses.set(i, (uses.get(i) ?? 0) + w);
+          if (ins.name !== "local.get") this.pinnedWritten.add(i);
+          break;
+        }
+        case "call":
+          // Direct calls to this module's functions preserve the pin registers; imports may not.
+          if (ins.index! < this.ctx.importBindings.length && this.ctx.importBindings[ins.index!].kind !== "intrinsic") callWeight += w;
+          break;
+        case "call_indirect": callWeight += w; break;
+      }
+    }
+    // Only locals used inside loops: elsewhere a register saves little over the slot.
+    const ranked = [...uses].filter(([, u]) => u >= 8 && u > 2 * callWeight).sort((x, y) => y[1] - x[1]);
+    ranked.slice(0, PIN_POOL.length).forEach(([i], k) => this.pinned.set(i, PIN_POOL[k]));
+  }
+  /** Translated functions give back the pin registers they used (see PIN_POOL). */
+  private restoreCallerPins(): void {
+    [...this.pinned.values()].forEach((r, k) => this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k)));
+  }
+  /** Before a call that may reach non-translated code: pinned locals to their slots. */
+  private savePinned(): void {
+    for (const [i, r] of this.pinned) if (this.pinnedWritten.has(i)) this.asm.mov(8, this.localSlot(i), reg(r));
+  }
+  private restorePinned(): void {
+    for (const [i, r] of this.pinned) this.asm.mov(8, reg(r), this.localSlot(i));
+  }
+
   private zeroLocals(): void {
     const a = this.asm;
     const n = this.localsDecl.length;
@@ -304,6 +370,7 @@ export class FunctionTranslator implements FloatHost {
     if (n === 1) {
       // Result 0 straight from wherever it is: no slot round trip.
       this.moveGpr(R.rax, this.peek(0));
+      this.restoreCallerPins();
       a.mov(8, R.rsp, R.rbp);
       a.pop(R.rbp);
       a.ret();
@@ -315,6 +382,7 @@ export class FunctionTranslator implements FloatHost {
       a.mov(8, abs(this.ctx.multiReturn, 8 * (i - 1)), R.rcx);
     }
     if (n > 0) a.mov(8, R.rax, this.slot(this.depth - n));
+    this.restoreCallerPins();
     a.mov(8, R.rsp, R.rbp);
     a.pop(R.rbp);
     a.ret();
@@ -428,7 +496,7 @@ export class FunctionTranslator implements FloatHost {
         }
         if (c.kind === "if" && !c.hasElse) {
           // Implicit else: parameters pass through unchanged as results (validation made them equal).
-          if (!c.unreachable) a.jmp(c.label);
+          if (!c.unreachable && c.params.length > 0) a.jmp(c.label);
           a.bind(c.elseLabel!);
           for (let i = 0; i < c.params.length; i++) {
             a.mov(8, R.rax, this.scratchSlot(c.paramSave + i));
@@ -681,10 +749,16 @@ export class FunctionTranslator implements FloatHost {
     if (o.v.k === "reg") this.gprs.give(o.v.r);
     else if (o.v.k === "xmm") this.xmms.give(o.v.x);
   }
-  private memOf(o: Opnd): Mem {
-    if (o.v.k === "local") return this.localSlot(o.v.i);
+  /** Where a local or slot value is: its frame slot, or the register a pinned local lives in. */
+  private memOf(o: Opnd): RM {
+    if (o.v.k === "local") return this.localLoc(o.v.i);
     if (o.v.k === "slot") return this.slot(o.d);
     throw new Error(`memOf ${o.v.k}`);
+  }
+  /** A local's home: a pinned register, else its slot. */
+  private localLoc(i: number): RM {
+    const p = this.pinned.get(i);
+    return p === undefined ? this.localSlot(i) : reg(p);
   }
 
   /** dst (a scratch or owned GPR) = the value's 64-bit pattern. Only `mov`s: flags survive. */
@@ -700,7 +774,11 @@ export class FunctionTranslator implements FloatHost {
         else a.movabs(dst, s);
         return;
       }
-      case "local": case "slot": a.mov(8, dst, this.memOf(o)); return;
+      case "local": case "slot": {
+        const src = this.memOf(o);
+        if (isMem(src) || Number(src) !== Number(dst)) a.mov(8, dst, src);
+        return;
+      }
       case "xmm": a.movFromXmm(bytesOf(o.t), dst, v.x); return;
     }
   }
@@ -719,6 +797,7 @@ export class FunctionTranslator implements FloatHost {
       }
       case "local": case "slot": {
         const src = this.memOf(o);
+        if (!isMem(src)) { a.mov(8, m, src); return; }
         if (src.disp === m.disp && src.base === m.base && src.index === m.index) return;
         a.mov(8, R.rax, src);
         a.mov(8, m, R.rax);
@@ -785,8 +864,10 @@ export class FunctionTranslator implements FloatHost {
     const x = this.allocXmm();
     const a = this.asm;
     if (o.v.k === "local" || o.v.k === "slot") {
-      if (bytesOf(o.t) === 8) a.movsd(x, this.memOf(o));
-      else a.movss(x, this.memOf(o));
+      const src = this.memOf(o);
+      if (!isMem(src)) a.movToXmm(8, x, src);
+      else if (bytesOf(o.t) === 8) a.movsd(x, src);
+      else a.movss(x, src);
     } else if (o.v.k === "reg") {
       a.movToXmm(8, x, reg(o.v.r));
       this.release(o);
@@ -816,7 +897,10 @@ export class FunctionTranslator implements FloatHost {
   private xmmSrc(o: Opnd, scratch: number): number | Mem {
     const v = o.v;
     if (v.k === "xmm") return v.x;
-    if (v.k === "local" || v.k === "slot") return this.memOf(o);
+    if (v.k === "local" || v.k === "slot") {
+      const src = this.memOf(o);
+      if (isMem(src)) return src;
+    }
     this.moveGpr(R.rax, o);
     this.asm.movToXmm(8, scratch, R.rax);
     return scratch;
@@ -889,7 +973,7 @@ export class FunctionTranslator implements FloatHost {
       case "call": {
         const f = ins.index!;
         if (f < this.ctx.importBindings.length && this.ctx.importBindings[f].kind === "intrinsic") return -1;
-        this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!);
+        this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
         return 0;
       }
       case "i32.eqz": case "i64.eqz": {
@@ -954,7 +1038,7 @@ export class FunctionTranslator implements FloatHost {
     if (st) { this.fastStore(ins, st); return 0; }
 
     const bin = INT_BINARY[name];
-    if (bin) { this.intBinary(bin.op, bin.size as 4 | 8); return 0; }
+    if (bin) return this.intBinary(bin.op, bin.size as 4 | 8, next);
     const sh = INT_SHIFT[name];
     if (sh) { this.intShift(sh.op, sh.size as 4 | 8); return 0; }
     const cmp = INT_COMPARE[name];
@@ -984,22 +1068,42 @@ export class FunctionTranslator implements FloatHost {
         const r = this.gprs.take();
         if (r === undefined) this.spillEntry(d);
         else {
-          this.asm.mov(8, reg(r), this.localSlot(i));
+          this.asm.mov(8, reg(r), this.localLoc(i));
           this.vs[d] = { k: "reg", r };
         }
       }
     }
-    this.storeTo(this.localSlot(i), o);
+    const pin = this.pinned.get(i);
+    if (pin !== undefined) this.moveGpr(reg(pin), o);
+    else this.storeTo(this.localSlot(i), o);
     if (!tee) this.release(o);
     else if (o.v.k === "reg" || o.v.k === "xmm" || o.v.k === "const") this.pushV(o.t, o.v);
     else this.pushV(o.t, { k: "local", i });
     return 0;
   }
 
-  private intBinary(op: "add" | "sub" | "and" | "or" | "xor" | "imul", size: 4 | 8): void {
+  private intBinary(op: "add" | "sub" | "and" | "or" | "xor" | "imul", size: 4 | 8, next: Instr | undefined): number {
     const a = this.asm;
     let y = this.popV(), x = this.popV();
     const t = x.t;
+    // `local.set $p (op x y)` with $p pinned: compute straight into $p's register.
+    const p = next && (next.name === "local.set" || next.name === "local.tee") ? this.pinned.get(next.index!) : undefined;
+    if (p !== undefined && !this.vs.some((v, d) => d < this.depth && v.k === "local" && v.i === next!.index)) {
+      const i = next!.index!;
+      const isP = (o: Opnd) => o.v.k === "local" && o.v.i === i;
+      if (op !== "sub" && isP(y) && !isP(x)) [x, y] = [y, x];
+      if (!isP(y)) {
+        if (!isP(x)) { this.moveGpr(reg(p), x); this.release(x); }
+        const src = this.gprSrc(y, size, R.rdx);
+        if (op === "imul") {
+          if (typeof src === "number") a.imul3(size, reg(p), reg(p), src);
+          else a.imul(size, reg(p), src);
+        } else a.alu(op, size, reg(p), src);
+        this.release(y);
+        if (next!.name === "local.tee") this.pushV(t, { k: "local", i });
+        return 1;
+      }
+    }
     if (op !== "sub" && x.v.k !== "reg" && (y.v.k === "reg" || x.v.k === "const")) [x, y] = [y, x];
     const r = this.toReg(x);
     const src = this.gprSrc(y, size, R.rdx);
@@ -1009,6 +1113,7 @@ export class FunctionTranslator implements FloatHost {
     } else a.alu(op, size, reg(r), src);
     this.release(y);
     this.pushV(t, { k: "reg", r });
+    return 0;
   }
 
   private intShift(op: "shl" | "shr" | "sar" | "rol" | "ror", size: 4 | 8): void {
@@ -1107,9 +1212,10 @@ export class FunctionTranslator implements FloatHost {
     return cc;
   }
   private xmmSrcTo(o: Opnd, x: number): void {
-    if (o.v.k === "local" || o.v.k === "slot") {
-      if (bytesOf(o.t) === 8) this.asm.movsd(x, this.memOf(o));
-      else this.asm.movss(x, this.memOf(o));
+    const src = o.v.k === "local" || o.v.k === "slot" ? this.memOf(o) : null;
+    if (src && isMem(src)) {
+      if (bytesOf(o.t) === 8) this.asm.movsd(x, src);
+      else this.asm.movss(x, src);
     } else {
       this.moveGpr(R.rax, o);
       this.asm.movToXmm(8, x, R.rax);
@@ -1172,10 +1278,13 @@ export class FunctionTranslator implements FloatHost {
   // ---- memory
 
   /** Register holding the zero-extended address (owned), the sandbox check, and the operand. */
-  private addressOf(addr: Opnd, offset: number, bytes: number): { m: Mem; r: number } {
+  private addressOf(addr: Opnd, offset: number, bytes: number): { m: Mem; r: number; owned: boolean } {
     const a = this.asm;
     const mc = this.mem();
-    const r = this.toReg(addr);
+    // A pinned local is used in place as the base register (not owned: the caller must not free it).
+    const pin = addr.v.k === "local" ? this.pinned.get(addr.v.i) : undefined;
+    const owned = pin === undefined;
+    const r = pin ?? this.toReg(addr);
     if (mc.mode === "sandbox") {
       const end = offset + bytes;
       if (end <= 0x7fffffff) a.lea(8, R.rcx, mem(reg(r), end));
@@ -1188,9 +1297,9 @@ export class FunctionTranslator implements FloatHost {
       a.jcc("a", this.trap(Trap.memoryOutOfBounds));
     }
     const disp = mc.base + offset;
-    if (disp <= 0x7fffffff) return { m: mem(reg(r), disp), r };
+    if (disp <= 0x7fffffff) return { m: mem(reg(r), disp), r, owned };
     a.movabs(R.rcx, disp);
-    return { m: mem(reg(r), 0, R.rcx, 1), r };
+    return { m: mem(reg(r), 0, R.rcx, 1), r, owned };
   }
 
   private fastLoad(ins: Instr, l: { bytes: 1 | 2 | 4 | 8; signed: boolean; to: 4 | 8 }): void {
@@ -1199,13 +1308,14 @@ export class FunctionTranslator implements FloatHost {
     const addr = this.popV();
     if (isFloat(t)) {
       const x = this.allocXmm();
-      const { m, r } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
+      const { m, r, owned } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
       if (t === "f64") a.movsd(x, m); else a.movss(x, m);
-      this.gprs.give(r);
+      if (owned) this.gprs.give(r);
       this.pushV(t, { k: "xmm", x });
       return;
     }
-    const { m, r } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
+    const { m, r: base, owned } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
+    const r = owned ? base : this.allocGpr(); // may spill: only movs, the address register is not in the stack
     const d = reg(r);
     if (l.bytes === 8) a.mov(8, d, m);
     else if (l.bytes === 4) {
@@ -1226,18 +1336,18 @@ export class FunctionTranslator implements FloatHost {
     else if (v.k === "reg") src = reg(v.r);
     else if (v.k === "const" && (bytes < 8 || simm32(BigInt.asIntN(64, v.v)))) src = Number(BigInt.asIntN(bytes * 8, v.v));
     else { this.moveGpr(R.rdx, value); src = R.rdx; }
-    const { m, r } = this.addressOf(addr, ins.memOffset ?? 0, bytes);
+    const { m, r, owned } = this.addressOf(addr, ins.memOffset ?? 0, bytes);
     if (v.k === "xmm" && bytes >= 4) {
       if (bytes === 8) a.movsd(m, src as number); else a.movss(m, src as number);
     } else a.mov(bytes, m, src);
-    this.gprs.give(r);
+    if (owned) this.gprs.give(r);
     this.release(value);
   }
 
   // ---- calls
 
   /** Arguments pushed straight from wherever they are; live registers spilled first (all caller-saved). */
-  private fastCall(ft: FuncType, target: Label | RM): void {
+  private fastCall(ft: FuncType, target: Label | RM, preservesPins = false): void {
     const a = this.asm;
     const n = ft.params.length;
     this.spillRegisters(this.depth - n);
@@ -1250,8 +1360,10 @@ export class FunctionTranslator implements FloatHost {
       else { this.moveGpr(R.rax, o); a.push(R.rax); }
     }
     for (let i = 0; i < n; i++) this.release(this.popV());
+    if (!preservesPins) this.savePinned();
     a.call(target);
     if (n > 0) a.alu("add", 8, R.rsp, 8 * n);
+    if (!preservesPins) this.restorePinned();
     const results = ft.results;
     if (results.length === 1) {
       const t = results[0];
@@ -1458,9 +1570,11 @@ export class FunctionTranslator implements FloatHost {
     a.mov(4, R.rcx, n);
     this.checkRange(R.rdi);
     if (m.base !== 0) a.lea(8, R.rdi, mem(R.rdi, m.base));
-    a.mov(4, R.rax, v);
+    a.movzx(4, R.rax, 1, v); // the byte, repeated in all 8 bytes of rax
+    a.movabs(R.rdx, 0x0101010101010101n);
+    a.imul(8, R.rax, R.rdx);
     a.cld();
-    a.repStos(1);
+    this.repQwordsThenBytes("stos");
   }
 
   private memoryCopy(): void {
@@ -1478,11 +1592,15 @@ export class FunctionTranslator implements FloatHost {
       a.lea(8, R.rdi, mem(R.rdi, m.base));
       a.lea(8, R.rsi, mem(R.rsi, m.base));
     }
-    // memmove: copy backwards when the destination starts inside the source.
+    // memmove: copy backwards only when the destination starts inside the source (a backward
+    // `rep movsb` is slow; a forward one is the CPU's fast string copy).
     const forward = a.label();
     const done = a.label();
     a.alu("cmp", 8, R.rdi, R.rsi);
     a.jcc("be", forward);
+    a.lea(8, R.rax, mem(R.rsi, 0, R.rcx, 1));
+    a.alu("cmp", 8, R.rdi, R.rax);
+    a.jcc("ae", forward);
     a.lea(8, R.rsi, mem(R.rsi, -1, R.rcx, 1));
     a.lea(8, R.rdi, mem(R.rdi, -1, R.rcx, 1));
     a.db(0xfd); // std: string operations go downwards
@@ -1491,8 +1609,22 @@ export class FunctionTranslator implements FloatHost {
     a.jmp(done);
     a.bind(forward);
     a.cld();
-    a.repMovs(1);
+    this.repQwordsThenBytes("movs");
     a.bind(done);
+  }
+
+  /**
+   * Forward `rep movs`/`rep stos` of rcx bytes as rcx/8 qwords, then the rest as bytes: byte-wise
+   * string instructions are slow on some CPUs (AMD Zen). Clobbers rdx (and uses rax for stos).
+   */
+  private repQwordsThenBytes(op: "movs" | "stos"): void {
+    const a = this.asm;
+    a.mov(8, R.rdx, R.rcx);
+    a.shift("shr", 8, R.rcx, 3);
+    if (op === "movs") a.repMovs(8); else a.repStos(8);
+    a.mov(4, R.rcx, R.rdx);
+    a.alu("and", 4, R.rcx, 7);
+    if (op === "movs") a.repMovs(1); else a.repStos(1);
   }
 
   private memoryInit(segment: number): void {
@@ -1541,8 +1673,10 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     const n = ft.params.length;
     for (let i = 0; i < n; i++) a.push(this.slot(this.depth - n + i));
+    this.savePinned();
     a.call(target);
     if (n > 0) a.alu("add", 8, R.rsp, 8 * n);
+    this.restorePinned();
     this.depth -= n;
     this.collectResults(ft);
   }
@@ -1577,8 +1711,10 @@ export class FunctionTranslator implements FloatHost {
     a.jcc("ne", this.trap(Trap.indirectCallTypeMismatch));
     const n = ft.params.length;
     for (let i = 0; i < n; i++) a.push(this.slot(this.depth - n + i));
+    this.savePinned();
     a.call(R.r11);
     if (n > 0) a.alu("add", 8, R.rsp, 8 * n);
+    this.restorePinned();
     this.depth -= n;
     this.collectResults(ft);
   }

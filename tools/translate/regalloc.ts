@@ -9,8 +9,14 @@
  * and at control-flow merges; the pools are reset at every label.
  */
 
-/** rbx, rsi, rdi, r8..r15: the integer registers values may live in. */
-export const GPR_POOL: readonly number[] = [3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+/** rbx, rsi, rdi, r8, r11: the integer registers operand-stack values may live in. */
+export const GPR_POOL: readonly number[] = [3, 6, 7, 8, 11];
+/**
+ * r12..r15, r9, r10: hot integer locals, one register each for a whole function (saved to their
+ * slots around calls). No slot-based operator, intrinsic (cpuid: rbx; syscall: rcx, r11), string
+ * instruction (rsi, rdi, rcx) or call_indirect (r11) touches them.
+ */
+export const PIN_POOL: readonly number[] = [12, 13, 14, 15, 9, 10];
 /** xmm2..xmm15: the float registers values may live in. */
 export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 

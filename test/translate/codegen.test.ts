@@ -1,0 +1,55 @@
+/**
+ * Code shape of the one-pass translator (tools/translate/function.ts): what a hot loop compiles to.
+ * Not a timing test: it reads the disassembly of one translated function and checks the properties
+ * the value stack and register allocation promise (tools/translate/regalloc.ts).
+ */
+import { describe, expect, it } from "vitest";
+import { buildHostedImage } from "../../tools/link/build.ts";
+import { disassemble } from "../../tools/x86/disasm.ts";
+import { watToWasm } from "./harness.ts";
+
+const WAT = `(module
+  (memory 1)
+  (func $sum_words (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load offset=8 (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func $pick (param $a i32) (param $b i32) (result i32)
+    (select (local.get $a) (local.get $b) (i32.gt_u (local.get $a) (local.get $b))))
+  (func (export "main") (drop (call $sum_words (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))))`;
+
+/** Disassembly text of the function whose symbol name ends with `name`. */
+async function listingOf(name: string): Promise<string[]> {
+  const img = await buildHostedImage(await watToWasm(WAT));
+  const sym = img.symbols.find((s) => s.name.endsWith(name));
+  if (!sym) throw new Error(`no symbol ${name}`);
+  const dv = new DataView(img.elf.buffer, img.elf.byteOffset);
+  const phoff = Number(dv.getBigUint64(32, true)), phnum = dv.getUint16(56, true);
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * 56;
+    const off = Number(dv.getBigUint64(o + 8, true)), va = Number(dv.getBigUint64(o + 16, true)), size = Number(dv.getBigUint64(o + 32, true));
+    if (sym.addr >= va && sym.addr + sym.size <= va + size) {
+      const at = off + sym.addr - va;
+      return disassemble(img.elf.slice(at, at + sym.size), 64, sym.addr).map((l) => l.text);
+    }
+  }
+  throw new Error(`${name} is not in a loaded segment`);
+}
+
+describe("translator code shape", () => {
+  it("a counted loop: locals pinned to registers, compare fused with br_if, constants folded", async () => {
+    const code = (await listingOf("sum_words")).join("\n");
+    expect(code).not.toMatch(/set[a-z]+ /); // no 0/1 materialised for the loop condition
+    expect(code).toMatch(/cmp r\w+, r\w+\n\s*jl /); // i32.lt_s + br_if -> cmp; jl
+    expect(code).toMatch(/add r\w+d, 4\n/); // local.set $i (i32.add (local.get $i) (i32.const 4)) -> one add
+    expect(code).toMatch(/\[r\w+\+0x1000008\]/); // sandbox base + offset folded into the load's operand
+  });
+
+  it("select of a comparison is cmp + cmov", async () => {
+    const code = (await listingOf("pick")).join("\n");
+    expect(code).toMatch(/cmp [^\n]+\n(?:[^\n]*\n)?\s*cmov/);
+    expect(code).not.toMatch(/set[a-z]+ /);
+  });
+});
