@@ -2,6 +2,7 @@
  * `npm run bench [-- <suite> ...]`: measures and records figures (never asserted in tests).
  * Suites: boot (image build time, image sizes, QEMU start -> greeting, guest stub -> _start),
  * heap (in-guest TLSF heap stress: random alloc/free operations per second, kernel/runtime/stress.ts),
+ * timers (tools/cli/bench-timers.ts: event-loop timer precision and idle wake-ups, pc and microvm),
  * translator (tools/bench/translator.ts: eight kernels as hosted AOT vs V8 vs gcc -O2),
  * translate-speed (tools/bench/translate-speed.ts: MB of wasm per second through read + validate +
  * translate + link, on the largest modules we build),
@@ -127,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   const suites = argv.filter((a) => !a.startsWith("-"));
   const runsArg = argv.find((a) => a.startsWith("--runs="));
   const runs = runsArg ? Number(runsArg.slice(7)) : 5;
-  const known = ["boot", "heap", "translator", "translate-speed", "udp"];
+  const known = ["boot", "heap", "timers", "translator", "translate-speed", "udp"];
   const chosen = suites.length ? suites : known;
   for (const s of chosen) {
     if (!known.includes(s)) {
@@ -138,6 +139,12 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(RESULTS, { recursive: true });
   for (const s of chosen) {
     console.error(`bench ${s} (${runs} runs per target) ...`);
+    if (s === "timers") {
+      // Its own script (it builds the event-loop test image); writes bench/results/timers.json.
+      const t = spawnSync("npx", ["tsx", "tools/cli/bench-timers.ts", String(runs)], { stdio: "inherit" });
+      if (t.status !== 0) return t.status ?? 1;
+      continue;
+    }
     const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
     const r = s === "heap" ? await benchHeap(runs) : s === "translator" ? await benchTranslator((l) => console.error(l))
       : s === "translate-speed" ? await benchTranslateSpeed(runs, (l) => console.error(l))
