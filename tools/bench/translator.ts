@@ -83,7 +83,7 @@ export async function benchTranslator(log: (s: string) => void): Promise<Record<
   const v8OverGcc = geo(results.map((r) => r.v8.ms / r.gcc.ms));
   return {
     date: new Date().toISOString(),
-    method: "one run each after a V8 warm-up run; hosted = whole-process wall time; gcc -O2 whole-process wall time; outputs compared",
+    method: "one run each; V8 = TurboFan only (node --no-liftoff, module compiled before timing), time of the main() call; hosted AOT = whole-process wall time; gcc -O2 whole-process wall time; outputs compared",
     kernels: results.map((r) => ({
       name: r.name, wasmBytes: r.wasmBytes, gccMs: +r.gcc.ms.toFixed(1), v8Ms: +r.v8.ms.toFixed(1),
       aotMs: r.hosted ? +r.hosted.ms.toFixed(1) : null, aotOverV8: r.hosted ? +(r.hosted.ms / r.v8.ms).toFixed(2) : null,
