@@ -85,7 +85,8 @@ describe("udp-echo", () => {
       extraArgs: ["-netdev", `user,id=n0,hostfwd=udp:127.0.0.1:${port}-10.0.2.20:9`, "-device", "virtio-net-pci,netdev=n0"],
       onSerial: (t) => {
         serial += t;
-        if (/udp-echo: listening[^\n]*\n/.test(serial)) listening();
+        // Ready once the wake-up line (printed right after "listening") is complete.
+        if (/udp-echo: wake-up[^\n]*\n/.test(serial)) listening();
         if (t.includes("\n")) for (const w of waiters.splice(0)) w();
       },
     });

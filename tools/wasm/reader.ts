@@ -9,7 +9,7 @@
  *   (opcode table in opcodes.ts), 5.5 modules (section order, 5.5.13 data count rule,
  *   function/code length agreement), appendix 7.4 "Custom Sections" (the name section).
  */
-import { OPCODE_INFO } from "./opcodes.ts";
+import { OPCODE_INFO, type OpInfo } from "./opcodes.ts";
 import type {
   BlockType, Data, Elem, Export, Func, FuncType, Global, GlobalType, Import, Instr, Limits,
   TableType, ValType, WasmModule,
@@ -198,12 +198,14 @@ class Cursor {
     const b = this.bytes[this.pos];
     if (b === 0x40) {
       this.pos++;
-      return { kind: "empty" };
+      return EMPTY_BLOCK;
     }
     const t = VALTYPE_CODES[b];
     if (t && this.pos < this.end) {
       this.pos++;
-      return { kind: "val", type: t };
+      let bt = VAL_BLOCKS.get(t);
+      if (bt === undefined) VAL_BLOCKS.set(t, (bt = { kind: "val", type: t }));
+      return bt;
     }
     const index = this.s33();
     if (index < 0) this.fail("malformed block type", at);
@@ -216,125 +218,148 @@ interface ReadState {
   usesDataIndex: boolean; // memory.init / data.drop seen: the data count section is required (5.5.13)
 }
 
-/** 5.4 one instruction, with its immediates. */
+/** OPCODE_INFO for the one-byte opcodes, by opcode (no Map lookup per instruction). */
+const BYTE_OPCODE_INFO: (OpInfo | undefined)[] = Array.from({ length: 256 }, (_, op) => OPCODE_INFO.get(op));
+
+/** Shared block types without an index (read-only: never mutated by consumers). */
+const EMPTY_BLOCK: BlockType = { kind: "empty" };
+const VAL_BLOCKS = new Map<ValType, BlockType>();
+
+/**
+ * 5.4 one instruction, with its immediates. Each instruction is one object literal with exactly
+ * its fields (op, name, offset, then the immediates in a fixed order), so it is allocated once
+ * with its properties in-object.
+ */
 function readInstr(c: Cursor, st: ReadState): Instr {
   const offset = c.pos;
   let op = c.byte();
+  let info: OpInfo | undefined;
   if (op === 0xfc || op === 0xfd) {
     const sub = c.u32();
     if (sub > 0xff) c.fail(`illegal opcode 0x${op.toString(16)} ${sub}`, offset);
     op = (op << 8) | sub;
+    info = OPCODE_INFO.get(op);
+  } else {
+    info = BYTE_OPCODE_INFO[op];
   }
-  const info = OPCODE_INFO.get(op);
   if (!info) return c.fail(`illegal opcode 0x${op.toString(16)}`, offset);
-  const ins: Instr = { op, name: info.name, offset };
+  const name = info.name;
   switch (info.imm) {
     case "none":
-      break;
-    case "block":
-      ins.blockType = c.blockType();
-      break;
-    case "br":
-      ins.depth = c.u32();
-      break;
+      return { op, name, offset };
+    case "block": {
+      const blockType = c.blockType();
+      return { op, name, offset, blockType };
+    }
+    case "br": {
+      const depth = c.u32();
+      return { op, name, offset, depth };
+    }
     case "br_table": {
       const n = c.u32();
       const targets: number[] = [];
       for (let i = 0; i < n; i++) targets.push(c.u32());
-      ins.targets = targets;
-      ins.defaultTarget = c.u32();
-      break;
+      const defaultTarget = c.u32();
+      return { op, name, offset, targets, defaultTarget };
     }
     case "func":
     case "local":
     case "global":
     case "table":
-      ins.index = c.u32();
-      break;
-    case "call_indirect":
-      ins.typeIndex = c.u32();
-      ins.table = c.u32();
-      break;
-    case "memarg":
-      ins.align = c.u32();
-      ins.memOffset = c.u32();
-      break;
-    case "memarg_lane":
-      ins.align = c.u32();
-      ins.memOffset = c.u32();
-      ins.lane = c.byte();
-      break;
+    case "elem": {
+      const index = c.u32();
+      return { op, name, offset, index };
+    }
+    case "call_indirect": {
+      const typeIndex = c.u32();
+      const table = c.u32();
+      return { op, name, offset, typeIndex, table };
+    }
+    case "memarg": {
+      const align = c.u32();
+      const memOffset = c.u32();
+      return { op, name, offset, align, memOffset };
+    }
+    case "memarg_lane": {
+      const align = c.u32();
+      const memOffset = c.u32();
+      const lane = c.byte();
+      return { op, name, offset, align, memOffset, lane };
+    }
     case "memory":
       c.zeroByte();
-      ins.index = 0;
-      break;
-    case "i32":
-      ins.value = c.s32();
-      break;
-    case "i64":
-      ins.value = c.s64();
-      break;
+      return { op, name, offset, index: 0 };
+    case "i32": {
+      const value = c.s32();
+      return { op, name, offset, value };
+    }
+    case "i64": {
+      const value = c.s64();
+      return { op, name, offset, value };
+    }
     case "f32": {
       const b = c.take(4);
-      ins.value = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
-      break;
+      const value = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+      return { op, name, offset, value };
     }
     case "f64": {
       const b = c.take(8);
-      ins.value = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-      break;
+      const lo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+      const hi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
+      const value = (BigInt(hi) << 32n) | BigInt(lo);
+      return { op, name, offset, value };
     }
     case "v128": {
       const b = c.take(16);
       const dv = new DataView(b.buffer, b.byteOffset, 16);
-      ins.value = (dv.getBigUint64(8, true) << 64n) | dv.getBigUint64(0, true);
-      break;
+      const value = (dv.getBigUint64(8, true) << 64n) | dv.getBigUint64(0, true);
+      return { op, name, offset, value };
     }
-    case "reftype":
-      ins.refType = c.refType();
-      break;
+    case "reftype": {
+      const refType = c.refType();
+      return { op, name, offset, refType };
+    }
     case "select_t": {
       const n = c.u32();
-      const types: ValType[] = [];
-      for (let i = 0; i < n; i++) types.push(c.valType());
-      ins.selectTypes = types;
-      break;
+      const selectTypes: ValType[] = [];
+      for (let i = 0; i < n; i++) selectTypes.push(c.valType());
+      return { op, name, offset, selectTypes };
     }
-    case "memory_init":
-      ins.segment = c.u32();
+    case "memory_init": {
+      const segment = c.u32();
       c.zeroByte();
-      ins.dst = 0;
       st.usesDataIndex = true;
-      break;
-    case "data":
-      ins.index = c.u32();
+      return { op, name, offset, segment, dst: 0 };
+    }
+    case "data": {
+      const index = c.u32();
       st.usesDataIndex = true;
-      break;
+      return { op, name, offset, index };
+    }
     case "memory_copy":
       c.zeroByte();
       c.zeroByte();
-      ins.dst = 0;
-      ins.src = 0;
-      break;
-    case "table_init":
-      ins.segment = c.u32();
-      ins.dst = c.u32();
-      break;
-    case "elem":
-      ins.index = c.u32();
-      break;
-    case "table_copy":
-      ins.dst = c.u32();
-      ins.src = c.u32();
-      break;
-    case "lane":
-      ins.lane = c.byte();
-      break;
-    case "shuffle":
-      ins.lanes = Array.from(c.take(16));
-      break;
+      return { op, name, offset, dst: 0, src: 0 };
+    case "table_init": {
+      const segment = c.u32();
+      const dst = c.u32();
+      return { op, name, offset, segment, dst };
+    }
+    case "table_copy": {
+      const dst = c.u32();
+      const src = c.u32();
+      return { op, name, offset, dst, src };
+    }
+    case "lane": {
+      const lane = c.byte();
+      return { op, name, offset, lane };
+    }
+    case "shuffle": {
+      const lanes = Array.from(c.take(16));
+      return { op, name, offset, lanes };
+    }
   }
-  return ins;
+  return { op, name, offset };
 }
 
 /** Reads instructions up to and including the `end` that closes nesting level 0. */

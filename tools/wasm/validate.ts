@@ -202,6 +202,9 @@ interface CtrlFrame {
   unreachable: boolean;
 }
 
+/** OPCODE_INFO of the one-byte opcodes, by opcode. */
+const BYTE_OPCODE_INFO = Array.from({ length: 256 }, (_, op) => OPCODE_INFO.get(op));
+
 class FuncValidator {
   private vals: Operand[] = [];
   private ctrls: CtrlFrame[] = [];
@@ -327,7 +330,7 @@ class FuncValidator {
   }
 
   private step(ins: Instr): void {
-    const info = OPCODE_INFO.get(ins.op)!;
+    const info = (ins.op < 256 ? BYTE_OPCODE_INFO[ins.op] : OPCODE_INFO.get(ins.op))!;
     switch (ins.op) {
       case 0x00: // unreachable
         this.unreachable();

@@ -229,6 +229,8 @@ function le(value: number | bigint, n: number): number[] {
 function fitsField(v: number | bigint, n: number, signedOnly: boolean): boolean {
   if (typeof v === "number" && Number.isSafeInteger(v)) {
     // Fast path: exact in doubles (2^(8n) for n <= 8 is a power of two).
+    if (n === 4) return v >= -TWO31 && v <= (signedOnly ? TWO31 - 1 : TWO32 - 1);
+    if (n === 1) return v >= -128 && v <= (signedOnly ? 127 : 255);
     const half = 2 ** (n * 8 - 1);
     return v >= -half && v <= (signedOnly ? half - 1 : 2 * half - 1);
   }
@@ -258,7 +260,9 @@ export class Assembler {
   bits: Bits;
   /** Address of offset 0. */
   readonly origin: number;
-  private readonly buf: number[] = [];
+  /** Output bytes [0, len); grown by doubling. */
+  private buf: Uint8Array = new Uint8Array(4096);
+  private len = 0;
   private readonly fixups: Fixup[] = [];
   private labelCount = 0;
 
@@ -271,11 +275,11 @@ export class Assembler {
 
   /** Current offset from origin. */
   get offset(): number {
-    return this.buf.length;
+    return this.len;
   }
   /** Current absolute address (origin + offset). */
   get here(): number {
-    return this.origin + this.buf.length;
+    return this.origin + this.len;
   }
   label(name?: string): Label {
     return new Label(name ?? `L${this.labelCount++}`);
@@ -290,94 +294,125 @@ export class Assembler {
     l.address = addr;
   }
 
+  /** Room for `n` more bytes. */
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  private put(b: number): void {
+    if (this.len === this.buf.length) this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+
   // ---- data ----
   db(...values: number[]): void {
     for (const v of values) {
       if (!isInt(v) || !fitsField(v, 1, false)) throw new Error(`x86: db ${v} does not fit a byte`);
-      this.buf.push(v & 0xff);
+      this.put(v & 0xff);
     }
   }
   dw(value: number): void {
     if (!isInt(value) || !fitsField(value, 2, false)) throw new Error(`x86: dw ${value} does not fit 16 bits`);
-    this.buf.push(...le(value, 2));
+    this.reserve(2);
+    this.len = putLE(this.buf, this.len, value, 2);
   }
   dd(value: number | Label): void {
     if (value instanceof Label) {
       this.fixups.push({ kind: "abs32", at: this.offset, end: this.offset + 4, label: value, addend: 0, what: "dd" });
-      this.buf.push(0, 0, 0, 0);
+      this.reserve(4);
+      this.len = putLE(this.buf, this.len, 0, 4);
       return;
     }
     if (!isInt(value) || !fitsField(value, 4, false)) throw new Error(`x86: dd ${value} does not fit 32 bits`);
-    this.buf.push(...le(value, 4));
+    this.reserve(4);
+    this.len = putLE(this.buf, this.len, value, 4);
   }
   dq(value: number | bigint | Label): void {
     if (value instanceof Label) {
       this.fixups.push({ kind: "abs64", at: this.offset, end: this.offset + 8, label: value, addend: 0, what: "dq" });
-      this.buf.push(0, 0, 0, 0, 0, 0, 0, 0);
+      this.reserve(8);
+      this.len = putLE(this.buf, this.len, 0, 8);
       return;
     }
     if (typeof value === "number" && !Number.isSafeInteger(value)) {
       throw new Error(`x86: dq ${value} is not a safe integer (pass a bigint)`);
     }
     if (!fitsField(value, 8, false)) throw new Error(`x86: dq ${value} does not fit 64 bits`);
-    this.buf.push(...le(value, 8));
+    this.reserve(8);
+    this.len = putLE(this.buf, this.len, value, 8);
   }
   bytes(data: Uint8Array | number[]): void {
+    if (data instanceof Uint8Array) {
+      this.reserve(data.length);
+      this.buf.set(data, this.len);
+      this.len += data.length;
+      return;
+    }
     for (const b of data) {
       if (!isInt(b) || b < 0 || b > 255) throw new Error(`x86: bytes: ${b} is not a byte`);
-      this.buf.push(b);
+      this.put(b);
     }
   }
   /** Pad with `fill` (default 0x90 nop in code, pass 0 for data) until the address is a multiple of `n`. */
   align(n: number, fill: number = 0x90): void {
     if (!isInt(n) || n <= 0) throw new Error(`x86: align ${n}`);
-    while (this.here % n !== 0) this.buf.push(fill & 0xff);
+    while (this.here % n !== 0) this.put(fill & 0xff);
   }
 
   /** Overwrite the 4 bytes at `offset` (already emitted) with `value`, little-endian (e.g. a frame size known late). */
   patchI32(offset: number, value: number): void {
-    if (!isInt(offset) || offset < 0 || offset + 4 > this.buf.length) throw new Error(`x86: patchI32 at ${offset}: outside the ${this.buf.length} bytes emitted`);
+    if (!isInt(offset) || offset < 0 || offset + 4 > this.len) throw new Error(`x86: patchI32 at ${offset}: outside the ${this.len} bytes emitted`);
     if (!isInt(value) || !fitsField(value, 4, false)) throw new Error(`x86: patchI32 ${value} does not fit 32 bits`);
-    le(value, 4).forEach((b, i) => { this.buf[offset + i] = b; });
+    putLE(this.buf, offset, value, 4);
   }
 
   // ---- integer ----
   /** r/m, reg | reg, r/m | r/m, imm (imm8 sign-extended form when it fits; imm32 otherwise). */
   alu(op: AluOp, size: Size, dst: RM, src: RM | number): void {
+    const f = aluForms(op);
     if (isImmediate(src)) {
       const v = immForSize(op, size, src);
       const isRax = !isMem(dst) && Number(dst) === 0;
       if (size === 1) {
-        if (isRax) this.emit(op, "AL, imm8", { size, imms: [v] });
-        else this.emit(op, "r/m8, imm8", { size, rm: dst, rm8: true, imms: [v] });
+        if (isRax) this.enc(f.al, size, undefined, undefined, undefined, -1, 0, v);
+        else this.enc(f.rm8i8, size, undefined, dst, undefined, -1, F_RM8, v);
       } else if (fitsImm8(v, size)) {
-        this.emit(op, "r/m, imm8", { size, rm: dst, imms: [signedAt(v, size)] });
+        this.enc(f.rmi8, size, undefined, dst, undefined, -1, 0, signedAt(v, size));
       } else if (isRax) {
-        this.emit(op, "rAX, imm", { size, imms: [v] });
+        this.enc(f.rax, size, undefined, undefined, undefined, -1, 0, v);
       } else {
-        this.emit(op, "r/m, imm", { size, rm: dst, imms: [v] });
+        this.enc(f.rmi, size, undefined, dst, undefined, -1, 0, v);
       }
     } else if (isMem(src)) {
       if (isMem(dst)) throw new Error(`x86: ${op}: memory to memory`);
-      this.emit(op, size === 1 ? "r8, r/m8" : "r, r/m", { size, reg: dst, rm: src, reg8: size === 1 });
+      if (size === 1) this.enc(f.r8rm8, size, dst, src, undefined, -1, F_REG8);
+      else this.enc(f.rrm, size, dst, src, undefined, -1, 0);
     } else {
-      this.emit(op, size === 1 ? "r/m8, r8" : "r/m, r", { size, reg: src, rm: dst, reg8: size === 1, rm8: size === 1 });
+      if (size === 1) this.enc(f.rm8r8, size, src, dst, undefined, -1, F_REG8 | F_RM8);
+      else this.enc(f.rmr, size, src, dst, undefined, -1, 0);
     }
   }
   test(size: Size, dst: RM, src: Reg | number): void {
+    const f = TEST_FORMS;
     if (isImmediate(src)) {
       const v = immForSize("test", size, src);
       const isRax = !isMem(dst) && Number(dst) === 0;
       if (size === 1) {
-        if (isRax) this.emit("test", "AL, imm8", { size, imms: [v] });
-        else this.emit("test", "r/m8, imm8", { size, rm: dst, rm8: true, imms: [v] });
+        if (isRax) this.enc(f.al, size, undefined, undefined, undefined, -1, 0, v);
+        else this.enc(f.rm8i8, size, undefined, dst, undefined, -1, F_RM8, v);
       } else if (isRax) {
-        this.emit("test", "rAX, imm", { size, imms: [v] });
+        this.enc(f.rax, size, undefined, undefined, undefined, -1, 0, v);
       } else {
-        this.emit("test", "r/m, imm", { size, rm: dst, imms: [v] });
+        this.enc(f.rmi, size, undefined, dst, undefined, -1, 0, v);
       }
+    } else if (size === 1) {
+      this.enc(f.rm8r8, size, src, dst, undefined, -1, F_REG8 | F_RM8);
     } else {
-      this.emit("test", size === 1 ? "r/m8, r8" : "r/m, r", { size, reg: src, rm: dst, reg8: size === 1, rm8: size === 1 });
+      this.enc(f.rmr, size, src, dst, undefined, -1, 0);
     }
   }
   /** reg<-reg/mem, mem<-reg, reg<-imm (size 8: imm32 sign-extended if it fits, else movabs), mem<-imm32. */
@@ -390,19 +425,21 @@ export class Assembler {
       }
       const v = immForSize("mov", size, src);
       if (isMem(dst)) {
-        this.emit("mov", size === 1 ? "r/m8, imm8" : "r/m, imm", { size, rm: dst, imms: [v] });
+        this.enc(size === 1 ? MOV.rm8i8 : MOV.rmi, size, undefined, dst, undefined, -1, 0, v);
       } else if (size === 1) {
-        this.emit("mov", "r8, imm8", { size, opreg: dst, reg8: true, imms: [v] });
+        this.enc(MOV.r8i8, size, undefined, undefined, dst, -1, F_REG8, v);
       } else if (size === 8) {
-        this.emit("mov", "r/m, imm", { size, rm: dst, imms: [v] });
+        this.enc(MOV.rmi, size, undefined, dst, undefined, -1, 0, v);
       } else {
-        this.emit("mov", "r, imm", { size, opreg: dst, imms: [v] });
+        this.enc(MOV.ri, size, undefined, undefined, dst, -1, 0, v);
       }
     } else if (isMem(src)) {
       if (isMem(dst)) throw new Error("x86: mov: memory to memory");
-      this.emit("mov", size === 1 ? "r8, r/m8" : "r, r/m", { size, reg: dst, rm: src, reg8: size === 1 });
+      if (size === 1) this.enc(MOV.r8rm8, size, dst, src, undefined, -1, F_REG8);
+      else this.enc(MOV.rrm, size, dst, src, undefined, -1, 0);
     } else {
-      this.emit("mov", size === 1 ? "r/m8, r8" : "r/m, r", { size, reg: src, rm: dst, reg8: size === 1, rm8: size === 1 });
+      if (size === 1) this.enc(MOV.rm8r8, size, src, dst, undefined, -1, F_REG8 | F_RM8);
+      else this.enc(MOV.rmr, size, src, dst, undefined, -1, 0);
     }
   }
   /** mov reg64, imm64 (REX.W B8+r io); a Label means its absolute address. */
@@ -411,55 +448,60 @@ export class Assembler {
       throw new Error(`x86: movabs ${imm} is not a safe integer (pass a bigint)`);
     }
     if (!(imm instanceof Label) && !fitsField(imm, 8, false)) throw new Error(`x86: movabs ${imm} does not fit 64 bits`);
-    this.emit("mov", "r64, imm64", { opreg: dst, imms: [imm] });
+    this.enc(MOV.r64i64, 0, undefined, undefined, dst, -1, 0, imm);
   }
   /** movzx/movsx; srcSize 4 with movsx is movsxd. movzx with dstSize 8 from size 1/2 is fine. */
   movzx(dstSize: 2 | 4 | 8, dst: Reg, srcSize: 1 | 2, src: RM): void {
     if (srcSize >= dstSize) throw new Error(`x86: movzx from size ${srcSize} to size ${dstSize}`);
-    this.emit("movzx", srcSize === 1 ? "r, r/m8" : "r, r/m16", { size: dstSize, reg: dst, rm: src, rm8: srcSize === 1 });
+    if (srcSize === 1) this.enc(MOVZX8, dstSize, dst, src, undefined, -1, F_RM8);
+    else this.enc(MOVZX16, dstSize, dst, src, undefined, -1, 0);
   }
   movsx(dstSize: 2 | 4 | 8, dst: Reg, srcSize: 1 | 2 | 4, src: RM): void {
     if (srcSize >= dstSize) throw new Error(`x86: movsx from size ${srcSize} to size ${dstSize}`);
-    if (srcSize === 4) this.emit("movsxd", "r64, r/m32", { reg: dst, rm: src });
-    else this.emit("movsx", srcSize === 1 ? "r, r/m8" : "r, r/m16", { size: dstSize, reg: dst, rm: src, rm8: srcSize === 1 });
+    if (srcSize === 4) this.enc(MOVSXD, 0, dst, src, undefined, -1, 0);
+    else if (srcSize === 1) this.enc(MOVSX8, dstSize, dst, src, undefined, -1, F_RM8);
+    else this.enc(MOVSX16, dstSize, dst, src, undefined, -1, 0);
   }
   lea(size: 2 | 4 | 8, dst: Reg, src: Mem): void {
     if (!isMem(src)) throw new Error("x86: lea needs a memory operand");
-    this.emit("lea", "r, m", { size, reg: dst, rm: src });
+    this.enc(LEA, size, dst, src, undefined, -1, 0);
   }
   /** imul reg, r/m (0F AF /r). */
   imul(size: Size, dst: Reg, src: RM): void {
     if (size === 1) throw new Error("x86: imul reg, r/m has no byte form");
-    this.emit("imul", "r, r/m", { size, reg: dst, rm: src });
+    this.enc(IMUL.rrm, size, dst, src, undefined, -1, 0);
   }
   /** imul reg, r/m, imm (6B /r ib or 69 /r id). */
   imul3(size: Size, dst: Reg, src: RM, imm: number): void {
     if (size === 1) throw new Error("x86: imul reg, r/m, imm has no byte form");
     const v = immForSize("imul", size, imm);
-    if (fitsImm8(v, size)) this.emit("imul", "r, r/m, imm8", { size, reg: dst, rm: src, imms: [signedAt(v, size)] });
-    else this.emit("imul", "r, r/m, imm", { size, reg: dst, rm: src, imms: [v] });
+    if (fitsImm8(v, size)) this.enc(IMUL.rrmi8, size, dst, src, undefined, -1, 0, signedAt(v, size));
+    else this.enc(IMUL.rrmi, size, dst, src, undefined, -1, 0, v);
   }
   /** F6/F7 group (not, neg, mul, imul one-operand, div, idiv) and FE/FF inc/dec. */
   unary(op: UnaryOp, size: Size, rm: RM): void {
-    this.emit(op, size === 1 ? "r/m8" : "r/m", { size, rm, rm8: size === 1 });
+    const f = unaryForms(op);
+    if (size === 1) this.enc(f.rm8, size, undefined, rm, undefined, -1, F_RM8);
+    else this.enc(f.rm, size, undefined, rm, undefined, -1, 0);
   }
   /** D2/D3 (by cl), D0/D1 (by 1), C0/C1 ib. */
   shift(op: ShiftOp, size: Size, rm: RM, count: "cl" | number): void {
-    const w = size === 1 ? "r/m8" : "r/m";
-    if (count === "cl") this.emit(op, `${w}, CL`, { size, rm, rm8: size === 1 });
+    const f = shiftForms(op);
+    const b = size === 1;
+    if (count === "cl") this.enc(b ? f.rm8cl : f.rmcl, size, undefined, rm, undefined, -1, b ? F_RM8 : 0);
     else if (!isInt(count) || count < 0 || count > 255) throw new Error(`x86: ${op}: shift count ${count} is not 0..255`);
-    else if (count === 1) this.emit(op, `${w}, 1`, { size, rm, rm8: size === 1 });
-    else this.emit(op, `${w}, imm8`, { size, rm, rm8: size === 1, imms: [count] });
+    else if (count === 1) this.enc(b ? f.rm81 : f.rm1, size, undefined, rm, undefined, -1, b ? F_RM8 : 0);
+    else this.enc(b ? f.rm8i8 : f.rmi8, size, undefined, rm, undefined, -1, b ? F_RM8 : 0, count);
   }
   /** bsf/bsr (0F BC/BD), lzcnt/tzcnt (F3 0F BD/BC), popcnt (F3 0F B8). */
   bitscan(op: BitOp, size: 2 | 4 | 8, dst: Reg, src: RM): void {
-    this.emit(op, "r, r/m", { size, reg: dst, rm: src });
+    this.enc(opForm(BITSCAN, op, "r, r/m"), size, dst, src, undefined, -1, 0);
   }
   setcc(cc: Cond, dst: RM): void {
-    this.emit("setcc", "r/m8", { cc: condCode(cc), rm: dst, rm8: true });
+    this.enc(SETCC, 0, undefined, dst, undefined, condCode(cc), F_RM8);
   }
   cmovcc(cc: Cond, size: 2 | 4 | 8, dst: Reg, src: RM): void {
-    this.emit("cmovcc", "r, r/m", { cc: condCode(cc), size, reg: dst, rm: src });
+    this.enc(CMOVCC, size, dst, src, undefined, condCode(cc), 0);
   }
   /** cwd/cdq/cqo by size 2/4/8. */
   signExtendAx(size: 2 | 4 | 8): void {
@@ -484,35 +526,35 @@ export class Assembler {
 
   // ---- control ----
   jmp(target: Label | RM): void {
-    if (target instanceof Label) this.emit("jmp", "rel", { rel: target });
-    else this.emit("jmp", "r/m", { rm: target });
+    if (target instanceof Label) this.enc(JMP_REL, 0, undefined, undefined, undefined, -1, 0, undefined, target);
+    else this.enc(JMP_RM, 0, undefined, target, undefined, -1, 0);
   }
   jcc(cc: Cond, target: Label): void {
     if (!(target instanceof Label)) throw new Error("x86: jcc needs a label");
-    this.emit("jcc", "rel", { cc: condCode(cc), rel: target });
+    this.enc(JCC, 0, undefined, undefined, undefined, condCode(cc), 0, undefined, target);
   }
   call(target: Label | RM): void {
-    if (target instanceof Label) this.emit("call", "rel", { rel: target });
-    else this.emit("call", "r/m", { rm: target });
+    if (target instanceof Label) this.enc(CALL_REL, 0, undefined, undefined, undefined, -1, 0, undefined, target);
+    else this.enc(CALL_RM, 0, undefined, target, undefined, -1, 0);
   }
   ret(): void {
-    this.emit("ret", "");
+    this.enc(RET, 0, undefined, undefined, undefined, -1, 0);
   }
   push(src: Reg | number | Mem): void {
     if (isMem(src)) {
-      this.emit("push", "r/m", { rm: src });
+      this.enc(PUSH.rm, 0, undefined, src, undefined, -1, 0);
     } else if (isImmediate(src)) {
       const size: Size = this.bits === 16 ? 2 : 4;
       const v = this.bits === 64 ? immForSize("push", 8, src) : immForSize("push", size, src);
-      if (fitsImm8(v, this.bits === 64 ? 8 : size)) this.emit("push", "imm8", { imms: [signedAt(v, size)] });
-      else this.emit("push", "imm", { imms: [v] });
+      if (fitsImm8(v, this.bits === 64 ? 8 : size)) this.enc(PUSH.i8, 0, undefined, undefined, undefined, -1, 0, signedAt(v, size));
+      else this.enc(PUSH.i, 0, undefined, undefined, undefined, -1, 0, v);
     } else {
-      this.emit("push", "r", { opreg: src });
+      this.enc(PUSH.r, 0, undefined, undefined, src, -1, 0);
     }
   }
   pop(dst: Reg | Mem): void {
-    if (isMem(dst)) this.emit("pop", "r/m", { rm: dst });
-    else this.emit("pop", "r", { opreg: dst });
+    if (isMem(dst)) this.enc(POP.rm, 0, undefined, dst, undefined, -1, 0);
+    else this.enc(POP.r, 0, undefined, undefined, dst, -1, 0);
   }
   /** Far jump ptr16:16/ptr16:32 (EA) - only in 16/32-bit mode. */
   jmpFar(selector: number, offset: number | Label): void {
@@ -602,34 +644,34 @@ export class Assembler {
   // ---- SSE2 / SSE4.1 scalar floating point (extensions) ----
   /** movd xmm, r/m32 (size 4) / movq xmm, r/m64 (size 8). */
   movToXmm(size: 4 | 8, dst: Xmm, src: RM): void {
-    this.emit("movd", "xmm, r/m", { size: sseSize(size), reg: dst, rm: src });
+    this.enc(MOVD.toXmm, sseSize(size) ?? 0, dst, src, undefined, -1, 0);
   }
   /** movd r/m32, xmm (size 4) / movq r/m64, xmm (size 8). */
   movFromXmm(size: 4 | 8, dst: RM, src: Xmm): void {
-    this.emit("movd", "r/m, xmm", { size: sseSize(size), reg: src, rm: dst });
+    this.enc(MOVD.fromXmm, sseSize(size) ?? 0, src, dst, undefined, -1, 0);
   }
   /** movss xmm, xmm/m32 | m32, xmm. */
   movss(dst: XmmRM, src: XmmRM): void {
-    this.xmmMove("movss", "m32", dst, src);
+    this.xmmMove(XMM_MOVE.movss, "movss", dst, src);
   }
   /** movsd xmm, xmm/m64 | m64, xmm (the SSE2 scalar double move, not the string instruction). */
   movsd(dst: XmmRM, src: XmmRM): void {
-    this.xmmMove("movsd", "m64", dst, src);
+    this.xmmMove(XMM_MOVE.movsd, "movsd", dst, src);
   }
   /** movaps xmm, xmm/m128 | m128, xmm (memory must be 16-byte aligned). */
   movaps(dst: XmmRM, src: XmmRM): void {
-    this.xmmMove("movaps", "m128", dst, src);
+    this.xmmMove(XMM_MOVE.movaps, "movaps", dst, src);
   }
   /** movapd xmm, xmm/m128 | m128, xmm (memory must be 16-byte aligned). */
   movapd(dst: XmmRM, src: XmmRM): void {
-    this.xmmMove("movapd", "m128", dst, src);
+    this.xmmMove(XMM_MOVE.movapd, "movapd", dst, src);
   }
   /** Two-operand scalar/packed SSE op: `op xmm, xmm/mem`. */
   sse(op: SseOp, dst: Xmm, src: XmmRM): void {
     const operands = SSE_SOURCE[op];
     if (operands === undefined) throw new Error(`x86: unknown SSE op ${op}`);
     if (isMem(dst)) throw new Error(`x86: ${op}: destination must be an xmm register`);
-    this.emit(op, operands, { reg: dst, rm: src });
+    this.enc(opForm(SSE, op, operands), 0, dst, src, undefined, -1, 0);
   }
   /** cvtsi2ss xmm, r/m32 (srcSize 4) | r/m64 (srcSize 8). */
   cvtsi2ss(srcSize: 4 | 8, dst: Xmm, src: RM): void {
@@ -658,7 +700,7 @@ export class Assembler {
 
   /** Resolve fixups; the bytes of everything emitted. */
   finish(): Uint8Array {
-    const out = Uint8Array.from(this.buf);
+    const out = this.buf.slice(0, this.len);
     const unbound = [...new Set(this.fixups.filter((f) => f.label.address === undefined).map((f) => f.label.name))];
     if (unbound.length > 0) {
       throw new Error(`x86: unbound label${unbound.length > 1 ? "s" : ""}: ${unbound.map((n) => `"${n}"`).join(", ")}`);
@@ -683,223 +725,398 @@ export class Assembler {
       if (!ok) {
         throw new Error(`x86: ${f.what} at offset ${hex(f.at)}: label "${f.label.name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${f.kind}`);
       }
-      out.set(le(value, n), f.at);
+      putLE(out, f.at, value, n);
     }
     return out;
   }
 
   // ---- the generic emitter ----
 
-  private xmmMove(mnemonic: string, m: string, dst: XmmRM, src: XmmRM): void {
-    if (!isMem(dst)) this.emit(mnemonic, `xmm, xmm/${m}`, { reg: dst, rm: src });
-    else if (!isMem(src)) this.emit(mnemonic, `xmm/${m}, xmm`, { reg: src, rm: dst });
+  private xmmMove(f: { load: Compiled; store: Compiled }, mnemonic: string, dst: XmmRM, src: XmmRM): void {
+    if (!isMem(dst)) this.enc(f.load, 0, dst, src, undefined, -1, 0);
+    else if (!isMem(src)) this.enc(f.store, 0, src, dst, undefined, -1, 0);
     else throw new Error(`x86: ${mnemonic}: memory to memory`);
+  }
+
+  /** `emit` by operand object: the less frequent instructions. */
+  private emit(mnemonic: string, operands: string, o: Operands = {}): void {
+    const c = compiledForm(mnemonic, operands);
+    const imms = o.imms;
+    if (imms !== undefined && imms.length > 1) {
+      emitObserver?.(c.e);
+      this.fail(c, `expects ${c.immCount} immediate(s), got ${imms.length}`);
+    }
+    const flags = (o.reg8 === true ? F_REG8 : 0) | (o.rm8 === true ? F_RM8 : 0) | (o.implicitMem === true ? F_IMPLICIT_MEM : 0);
+    this.enc(c, o.size ?? 0, o.reg, o.rm, o.opreg, o.cc ?? -1, flags, imms?.[0], o.rel, o.far);
   }
 
   /**
    * Encode one instruction: [66][67][mandatory prefixes][REX] opcode [ModRM [SIB] [disp]] [imm] [rel|ptr]
-   * (SDM Vol. 2 §2.1 figure 2-1, §2.2.1 REX).
+   * (SDM Vol. 2 §2.1 figure 2-1, §2.2.1 REX). Every operand is checked before the first byte is
+   * written, so a failing instruction leaves nothing behind. `size` 0: the mode's default operand
+   * size; `cc` -1: none; `flags`: F_REG8 / F_RM8 / F_IMPLICIT_MEM.
    */
-  private emit(mnemonic: string, operands: string, o: Operands = {}): void {
-    const e: Encoding = cachedForm(mnemonic, operands);
-    emitObserver?.(e);
+  private enc(
+    c: Compiled, size: number, reg: Reg | undefined, rm: RM | undefined, opreg: Reg | undefined, cc: number, flags: number,
+    imm?: number | bigint | Label, rel?: Label, far?: { selector: number; offset: number | Label },
+  ): void {
+    if (emitObserver !== null) emitObserver(c.e);
     const bits = this.bits;
-    const out: number[] = [];
-    const fix: { kind: FixupKind; at: number; label: Label; addend: number }[] = [];
 
     // Operand size: 0x66 and REX.W.
-    const size = o.size;
-    let W = e.rexW;
-    if (size === 8) W = true;
-    if (W && bits !== 64) this.fail(mnemonic, operands, "64-bit operand size needs 64-bit mode");
-    if ((size === 2 && bits !== 16) || (size === 4 && bits === 16)) out.push(0x66);
-    const opSize16 = size === 2 || (size === undefined && bits === 16);
-    const m = isMem(o.rm) ? (o.rm as Mem) : null;
-    if (bits === 16 && (m !== null || o.implicitMem === true)) out.push(0x67);
-    out.push(...e.prefixes);
+    const W = c.rexW || size === 8;
+    if (W && bits !== 64) this.fail(c, "64-bit operand size needs 64-bit mode");
+    const opSize16 = size === 2 || (size === 0 && bits === 16);
 
     let rex = W ? 0x48 : 0;
     let forceRex = false;
 
     // Opcode, with +r / +cc.
-    const opcode = [...e.opcode];
-    if (e.plus === "r") {
-      const r = this.regOperand(o.opreg, o.reg8 === true, "opcode register", mnemonic, operands);
-      if (o.reg8 === true && r >= 4 && r < 8) forceRex = true;
+    let last = c.last;
+    if (c.plus === PLUS_R) {
+      const r = this.regOperand(opreg, (flags & F_REG8) !== 0, "opcode register", c);
+      if ((flags & F_REG8) !== 0 && r >= 4 && r < 8) forceRex = true;
       if (r & 8) rex |= 0x41;
-      opcode[opcode.length - 1] += r & 7;
-    } else if (e.plus === "cc") {
-      if (o.cc === undefined) this.fail(mnemonic, operands, "missing condition code");
-      opcode[opcode.length - 1] += o.cc!;
+      last += r & 7;
+    } else if (c.plus === PLUS_CC) {
+      if (cc < 0) this.fail(c, "missing condition code");
+      last += cc;
     }
 
-    // ModRM / SIB / displacement.
-    let dispFix: { label: Label; addend: number; kind: FixupKind } | null = null;
-    let modrmBytes: number[] = [];
-    if (e.modrm !== null) {
-      let regField: number;
-      if (e.modrm === "r") {
-        const r = this.regOperand(o.reg, o.reg8 === true, "reg", mnemonic, operands);
-        if (o.reg8 === true && r >= 4 && r < 8) forceRex = true;
+    // ModRM operands.
+    let m: Mem | null = null;
+    let regField = 0;
+    let rmField = 0;
+    if (c.modrm !== NO_MODRM) {
+      if (c.modrm === MODRM_R) {
+        const r = this.regOperand(reg, (flags & F_REG8) !== 0, "reg", c);
+        if ((flags & F_REG8) !== 0 && r >= 4 && r < 8) forceRex = true;
         if (r & 8) rex |= 0x44;
         regField = r & 7;
       } else {
-        regField = e.modrm;
+        regField = c.modrm;
       }
-      if (o.rm === undefined) this.fail(mnemonic, operands, "missing r/m operand");
-      if (m === null) {
-        const r = this.regOperand(o.rm as Reg, o.rm8 === true, "r/m", mnemonic, operands);
-        if (o.rm8 === true && r >= 4 && r < 8) forceRex = true;
+      if (rm === undefined) this.fail(c, "missing r/m operand");
+      if (isMem(rm)) {
+        m = rm;
+        rex |= this.checkAddress(m, c);
+      } else {
+        const r = this.regOperand(rm, (flags & F_RM8) !== 0, "r/m", c);
+        if ((flags & F_RM8) !== 0 && r >= 4 && r < 8) forceRex = true;
         if (r & 8) rex |= 0x41;
-        modrmBytes = [0xc0 | (regField << 3) | (r & 7)];
-      } else {
-        const addr = this.address(m, regField, mnemonic, operands);
-        rex |= addr.rex;
-        modrmBytes = addr.bytes;
-        dispFix = addr.fix;
+        rmField = r & 7;
       }
-    } else if (o.rm !== undefined) {
-      this.fail(mnemonic, operands, "form has no ModRM");
+    } else if (rm !== undefined) {
+      this.fail(c, "form has no ModRM");
     }
+    if ((rex !== 0 || forceRex) && bits !== 64) this.fail(c, "needs a REX prefix, which exists only in 64-bit mode");
 
-    if ((rex !== 0 || forceRex) && bits !== 64) this.fail(mnemonic, operands, "needs a REX prefix, which exists only in 64-bit mode");
-    if (rex !== 0 || forceRex) out.push(rex | 0x40);
-    out.push(...opcode);
-    if (dispFix !== null) {
-      fix.push({ kind: dispFix.kind, at: out.length + modrmBytes.length - 4, label: dispFix.label, addend: dispFix.addend });
-    }
-    out.push(...modrmBytes);
-
-    // Immediates.
-    const imms = o.imms ?? [];
-    if (imms.length !== e.imms.length) this.fail(mnemonic, operands, `expects ${e.imms.length} immediate(s), got ${imms.length}`);
-    e.imms.forEach((t, i) => {
-      const v = imms[i];
-      const n = t === "ib" ? 1 : t === "iw" ? 2 : t === "id" ? 4 : t === "io" ? 8 : opSize16 ? 2 : 4;
-      const signedOnly = t === "iz" && size === 8;
-      if (v instanceof Label) {
-        const kind: FixupKind = n === 8 ? "abs64" : n === 2 ? "abs16" : signedOnly ? "abs32s" : "abs32";
-        if (n === 1) this.fail(mnemonic, operands, "a label cannot be an 8-bit immediate");
-        fix.push({ kind, at: out.length, label: v, addend: 0 });
-        out.push(...new Array<number>(n).fill(0));
+    // Immediate, branch target and far pointer checks.
+    const nImms = imm === undefined ? 0 : 1;
+    if (nImms !== c.immCount) this.fail(c, `expects ${c.immCount} immediate(s), got ${nImms}`);
+    let immN = 0;
+    let signedOnly = false;
+    if (imm !== undefined) {
+      immN = c.imm === IMM_Z ? (opSize16 ? 2 : 4) : c.imm;
+      signedOnly = c.imm === IMM_Z && size === 8;
+      if (imm instanceof Label) {
+        if (immN === 1) this.fail(c, "a label cannot be an 8-bit immediate");
       } else {
-        if (typeof v === "number" && !isInt(v)) this.fail(mnemonic, operands, `immediate ${v} is not an integer`);
-        if (!fitsField(v, n, signedOnly)) this.fail(mnemonic, operands, `immediate ${v} does not fit ${n * 8} bits`);
-        out.push(...le(v, n));
+        if (typeof imm === "number" && !isInt(imm)) this.fail(c, `immediate ${imm} is not an integer`);
+        if (!fitsField(imm, immN, signedOnly)) this.fail(c, `immediate ${imm} does not fit ${immN * 8} bits`);
       }
-    });
-
-    // Relative branch target.
-    if (e.rel) {
-      if (!(o.rel instanceof Label)) this.fail(mnemonic, operands, "missing label");
-      fix.push({ kind: opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", at: out.length, label: o.rel!, addend: 0 });
-      out.push(...new Array<number>(opSize16 ? 2 : 4).fill(0));
     }
-
-    // Far pointer: offset then selector.
-    if (e.farPointer) {
-      const far = o.far;
-      if (far === undefined) return this.fail(mnemonic, operands, "missing far pointer");
-      if (!isInt(far.selector) || far.selector < 0 || far.selector > 0xffff) this.fail(mnemonic, operands, `selector ${far.selector} is not 16-bit`);
+    if (c.rel && !(rel instanceof Label)) this.fail(c, "missing label");
+    if (c.far) {
+      if (far === undefined) return this.fail(c, "missing far pointer");
+      if (!isInt(far.selector) || far.selector < 0 || far.selector > 0xffff) this.fail(c, `selector ${far.selector} is not 16-bit`);
       const n = opSize16 ? 2 : 4;
-      if (far.offset instanceof Label) {
-        fix.push({ kind: n === 2 ? "abs16" : "abs32", at: out.length, label: far.offset, addend: 0 });
-        out.push(...new Array<number>(n).fill(0));
-      } else {
-        if (!isInt(far.offset) || far.offset < 0 || !fitsField(far.offset, n, false)) this.fail(mnemonic, operands, `offset ${far.offset} does not fit ${n * 8} bits`);
-        out.push(...le(far.offset, n));
+      if (!(far.offset instanceof Label) && (!isInt(far.offset) || far.offset < 0 || !fitsField(far.offset, n, false))) {
+        this.fail(c, `offset ${far.offset} does not fit ${n * 8} bits`);
       }
-      out.push(...le(far.selector, 2));
     }
 
-    const start = this.buf.length;
-    if (fix.length) {
-      const what = `${mnemonic} ${operands}`.trim();
-      for (const f of fix) this.fixups.push({ ...f, at: start + f.at, end: start + out.length, what });
+    // Bytes.
+    this.reserve(32);
+    const b = this.buf;
+    const fixStart = this.fixups.length;
+    let p = this.len;
+    if ((size === 2 && bits !== 16) || (size === 4 && bits === 16)) b[p++] = 0x66;
+    if (bits === 16 && (m !== null || (flags & F_IMPLICIT_MEM) !== 0)) b[p++] = 0x67;
+    const prefixes = c.prefixes;
+    for (let i = 0; i < prefixes.length; i++) b[p++] = prefixes[i];
+    if (rex !== 0 || forceRex) b[p++] = rex | 0x40;
+    const head = c.head;
+    for (let i = 0; i < head.length; i++) b[p++] = head[i];
+    b[p++] = last;
+    if (c.modrm !== NO_MODRM) {
+      if (m === null) b[p++] = 0xc0 | (regField << 3) | rmField;
+      else p = this.writeAddress(m, regField, p, c);
     }
-    for (const b of out) this.buf.push(b);
+    if (imm !== undefined) {
+      if (imm instanceof Label) {
+        const kind: FixupKind = immN === 8 ? "abs64" : immN === 2 ? "abs16" : signedOnly ? "abs32s" : "abs32";
+        this.fixups.push({ kind, at: p, end: 0, label: imm, addend: 0, what: c.what });
+        p = putLE(b, p, 0, immN);
+      } else {
+        p = putLE(b, p, imm, immN);
+      }
+    }
+    if (c.rel) {
+      this.fixups.push({ kind: opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", at: p, end: 0, label: rel!, addend: 0, what: c.what });
+      p = putLE(b, p, 0, opSize16 ? 2 : 4);
+    }
+    if (c.far) {
+      const n = opSize16 ? 2 : 4;
+      const offset = far!.offset;
+      if (offset instanceof Label) {
+        this.fixups.push({ kind: n === 2 ? "abs16" : "abs32", at: p, end: 0, label: offset, addend: 0, what: c.what });
+        p = putLE(b, p, 0, n);
+      } else {
+        p = putLE(b, p, offset, n);
+      }
+      p = putLE(b, p, far!.selector, 2);
+    }
+    this.len = p;
+    for (let i = fixStart; i < this.fixups.length; i++) this.fixups[i].end = p;
   }
 
-  private fail(mnemonic: string, operands: string, why: string): never {
-    throw new Error(`x86: ${`${mnemonic} ${operands}`.trim()} (${this.bits}-bit): ${why}`);
+  private fail(c: Compiled, why: string): never {
+    throw new Error(`x86: ${c.what} (${this.bits}-bit): ${why}`);
   }
 
   /** A register operand's number (0..15), checked against the mode. */
-  private regOperand(r: Reg | undefined, isByte: boolean, role: string, mnemonic: string, operands: string): number {
-    if (r === undefined || isMem(r)) return this.fail(mnemonic, operands, `${role} must be a register`);
-    const n = Number(r);
-    if (!isInt(n) || n < 0 || n > 15) return this.fail(mnemonic, operands, `${role} register ${String(r)} is not 0..15`);
-    if (n >= 8 && this.bits !== 64) this.fail(mnemonic, operands, `register ${n} (${role}) needs 64-bit mode`);
+  private regOperand(r: Reg | undefined, isByte: boolean, role: string, c: Compiled): number {
+    let n: number;
+    if (typeof r === "number") n = r;
+    else if (r === undefined || isMem(r)) return this.fail(c, `${role} must be a register`);
+    else n = Number(r);
+    if (!isInt(n) || n < 0 || n > 15) return this.fail(c, `${role} register ${String(r)} is not 0..15`);
+    if (n >= 8 && this.bits !== 64) this.fail(c, `register ${n} (${role}) needs 64-bit mode`);
     if (isByte && n >= 4 && n < 8 && this.bits !== 64) {
-      this.fail(mnemonic, operands, `byte register spl/bpl/sil/dil (${role}) needs 64-bit mode (ah..bh are not supported)`);
+      this.fail(c, `byte register spl/bpl/sil/dil (${role}) needs 64-bit mode (ah..bh are not supported)`);
     }
     return n;
   }
 
   /** A base or index register's number, checked against the mode. */
-  private regNum(r: Reg, role: string, mnemonic: string, operands: string): number {
-    const n = Number(r);
-    if (!isInt(n) || n < 0 || n > 15) this.fail(mnemonic, operands, `${role} register ${String(r)} is not 0..15`);
-    if (n >= 8 && this.bits !== 64) this.fail(mnemonic, operands, `${role} register ${REG64[n]} needs 64-bit mode`);
+  private regNum(r: Reg, role: string, c: Compiled): number {
+    const n = typeof r === "number" ? r : Number(r);
+    if (!isInt(n) || n < 0 || n > 15) this.fail(c, `${role} register ${String(r)} is not 0..15`);
+    if (n >= 8 && this.bits !== 64) this.fail(c, `${role} register ${REG64[n]} needs 64-bit mode`);
     return n;
   }
 
-  /** ModRM (+SIB, +disp) for a memory operand with 32/64-bit addressing (SDM Vol. 2 §2.1.5, §2.2.1.6). */
-  private address(
-    m: Mem, regField: number, mnemonic: string, operands: string,
-  ): { bytes: number[]; rex: number; fix: { label: Label; addend: number; kind: FixupKind } | null } {
+  /** Check a memory operand (32/64-bit addressing); its REX.B/X bits. */
+  private checkAddress(m: Mem, c: Compiled): number {
     const bits = this.bits;
-    const base = m.base === null ? null : this.regNum(m.base, "base", mnemonic, operands);
-    const index = m.index === null ? null : this.regNum(m.index, "index", mnemonic, operands);
-    if (index === 4) this.fail(mnemonic, operands, "rsp cannot be an index register");
-    if (!(m.scale in SCALE_BITS)) this.fail(mnemonic, operands, `scale ${m.scale} is not 1, 2, 4 or 8`);
+    const base = m.base === null ? -1 : this.regNum(m.base, "base", c);
+    const index = m.index === null ? -1 : this.regNum(m.index, "index", c);
+    if (index === 4) this.fail(c, "rsp cannot be an index register");
+    const s = m.scale;
+    if (s !== 1 && s !== 2 && s !== 4 && s !== 8 && !(s in SCALE_BITS)) this.fail(c, `scale ${m.scale} is not 1, 2, 4 or 8`);
     let rex = 0;
-    if (base !== null && base & 8) rex |= 0x41;
-    if (index !== null && index & 8) rex |= 0x42;
+    if (base >= 0 && base & 8) rex |= 0x41;
+    if (index >= 0 && index & 8) rex |= 0x42;
+    if (!(m.disp instanceof Label)) {
+      const disp = (m.disp as number) + m.addend;
+      if (!isInt(disp)) this.fail(c, `displacement ${disp} is not an integer`);
+      if (!fitsField(disp, 4, bits === 64)) this.fail(c, `displacement ${hex(disp)} does not fit ${bits === 64 ? "a sign-extended " : ""}32 bits`);
+    }
+    return rex;
+  }
 
-    // Displacement: a label (always disp32 with a fixup) or a number.
+  private dispFixup(m: Mem, at: number, c: Compiled): void {
+    this.fixups.push({ kind: this.bits === 64 ? "abs32s" : "abs32", at, end: 0, label: m.disp as Label, addend: m.addend, what: c.what });
+  }
+
+  /** ModRM (+SIB, +disp) of a checked memory operand at `p` (SDM Vol. 2 §2.1.5, §2.2.1.6); the new end. */
+  private writeAddress(m: Mem, regField: number, p: number, c: Compiled): number {
+    const b = this.buf;
     const isLabel = m.disp instanceof Label;
     const disp = isLabel ? 0 : (m.disp as number) + m.addend;
-    if (!isLabel) {
-      if (!isInt(disp)) this.fail(mnemonic, operands, `displacement ${disp} is not an integer`);
-      if (!fitsField(disp, 4, bits === 64)) this.fail(mnemonic, operands, `displacement ${hex(disp)} does not fit ${bits === 64 ? "a sign-extended " : ""}32 bits`);
-    }
-    const fix = isLabel ? { label: m.disp as Label, addend: m.addend, kind: (bits === 64 ? "abs32s" : "abs32") as FixupKind } : null;
-
-    if (base === null) {
-      if (index === null) {
+    if (m.base === null) {
+      if (m.index === null) {
         // [disp32]: in 64-bit mode mod=00 rm=101 would be RIP-relative, so use SIB base=101 index=100.
-        const bytes = bits === 64 ? [(regField << 3) | 4, 0x25] : [(regField << 3) | 5];
-        return { bytes: [...bytes, ...le(disp, 4)], rex, fix };
+        if (this.bits === 64) { b[p++] = (regField << 3) | 4; b[p++] = 0x25; } else b[p++] = (regField << 3) | 5;
+      } else {
+        // [index*scale + disp32]: SIB with base=101 and mod=00.
+        b[p++] = (regField << 3) | 4;
+        b[p++] = sib(m.scale, Number(m.index), 5);
       }
-      // [index*scale + disp32]: SIB with base=101 and mod=00.
-      return { bytes: [(regField << 3) | 4, sib(m.scale, index, 5), ...le(disp, 4)], rex, fix };
+      if (isLabel) this.dispFixup(m, p, c);
+      return putLE(b, p, disp, 4);
     }
+    const base = Number(m.base);
     let mod: number;
-    let dispBytes: number[];
-    if (isLabel) { mod = 2; dispBytes = [0, 0, 0, 0]; }
-    else if (disp === 0 && (base & 7) !== 5) { mod = 0; dispBytes = []; } // rbp/r13 with mod=00 mean "no base"
-    else if (disp >= -128 && disp <= 127) { mod = 1; dispBytes = le(disp, 1); }
-    else { mod = 2; dispBytes = le(disp, 4); }
-    if (index !== null || (base & 7) === 4) {
+    if (isLabel) mod = 2;
+    else if (disp === 0 && (base & 7) !== 5) mod = 0; // rbp/r13 with mod=00 mean "no base"
+    else if (disp >= -128 && disp <= 127) mod = 1;
+    else mod = 2;
+    if (m.index !== null || (base & 7) === 4) {
       // rsp/r12 as base need a SIB (rm=100 means "SIB follows"); index=100 (no REX.X) means none.
-      return { bytes: [(mod << 6) | (regField << 3) | 4, sib(m.scale, index ?? 4, base), ...dispBytes], rex, fix };
+      b[p++] = (mod << 6) | (regField << 3) | 4;
+      b[p++] = sib(m.scale, m.index === null ? 4 : Number(m.index), base);
+    } else {
+      b[p++] = (mod << 6) | (regField << 3) | (base & 7);
     }
-    return { bytes: [(mod << 6) | (regField << 3) | (base & 7), ...dispBytes], rex, fix };
+    if (mod === 1) b[p++] = disp & 0xff;
+    else if (mod === 2) {
+      if (isLabel) this.dispFixup(m, p, c);
+      p = putLE(b, p, disp, 4);
+    }
+    return p;
   }
 }
 
 // ---- operand helpers ----
 
-/** lookupForm by mnemonic, then operands: no key string is built per instruction. */
-const FORM_CACHE = new Map<string, Map<string, Encoding>>();
-function cachedForm(mnemonic: string, operands: string): Encoding {
+/** Little-endian `value` truncated to `n` bytes into `b` at `p`; the new end. */
+function putLE(b: Uint8Array, p: number, value: number | bigint, n: number): number {
+  if (typeof value === "number" && Number.isSafeInteger(value)) {
+    const lo = value >>> 0;
+    b[p] = lo;
+    if (n === 1) return p + 1;
+    b[p + 1] = lo >>> 8;
+    if (n === 2) return p + 2;
+    if (n === 4) {
+      b[p + 2] = lo >>> 16;
+      b[p + 3] = lo >>> 24;
+      return p + 4;
+    }
+    if (n === 8) {
+      const hi = Math.floor(value / TWO32) >>> 0;
+      b[p + 2] = lo >>> 16;
+      b[p + 3] = lo >>> 24;
+      b[p + 4] = hi;
+      b[p + 5] = hi >>> 8;
+      b[p + 6] = hi >>> 16;
+      b[p + 7] = hi >>> 24;
+      return p + 8;
+    }
+  }
+  b.set(le(value, n), p);
+  return p + n;
+}
+
+const NO_MODRM = -1, MODRM_R = -2;
+const PLUS_NONE = 0, PLUS_R = 1, PLUS_CC = 2;
+const IMM_Z = -1;
+const F_REG8 = 1, F_RM8 = 2, F_IMPLICIT_MEM = 4;
+
+/** A form prepared for `enc`: the parsed `Encoding` as plain numbers, and its name for messages. */
+interface Compiled {
+  readonly e: Encoding;
+  /** "mnemonic operands", for error messages and fixups. */
+  readonly what: string;
+  readonly prefixes: readonly number[];
+  /** Opcode bytes before the last one. */
+  readonly head: readonly number[];
+  /** Last opcode byte (the one +r / +cc apply to). */
+  readonly last: number;
+  readonly plus: number;
+  /** NO_MODRM, MODRM_R or the /digit. */
+  readonly modrm: number;
+  /** Number of immediates (0 or 1). */
+  readonly immCount: number;
+  /** Immediate size in bytes, or IMM_Z (by operand size). */
+  readonly imm: number;
+  readonly rexW: boolean;
+  readonly rel: boolean;
+  readonly far: boolean;
+}
+
+function compile(e: Encoding): Compiled {
+  if (e.imms.length > 1) throw new Error(`x86: form ${e.mnemonic} ${e.operands}: more than one immediate`);
+  const t = e.imms[0];
+  return {
+    e, what: `${e.mnemonic} ${e.operands}`.trim(), prefixes: e.prefixes, head: e.opcode.slice(0, -1),
+    last: e.opcode[e.opcode.length - 1], plus: e.plus === "r" ? PLUS_R : e.plus === "cc" ? PLUS_CC : PLUS_NONE,
+    modrm: e.modrm === null ? NO_MODRM : e.modrm === "r" ? MODRM_R : e.modrm,
+    immCount: e.imms.length, imm: t === undefined ? 0 : t === "ib" ? 1 : t === "iw" ? 2 : t === "id" ? 4 : t === "io" ? 8 : IMM_Z,
+    rexW: e.rexW, rel: e.rel, far: e.farPointer,
+  };
+}
+
+/** lookupForm by mnemonic, then operands, compiled once: no key string is built per instruction. */
+const FORM_CACHE = new Map<string, Map<string, Compiled>>();
+function compiledForm(mnemonic: string, operands: string): Compiled {
   let byOperands = FORM_CACHE.get(mnemonic);
   if (!byOperands) FORM_CACHE.set(mnemonic, (byOperands = new Map()));
-  let e = byOperands.get(operands);
-  if (!e) byOperands.set(operands, (e = lookupForm(mnemonic, operands)));
-  return e;
+  let c = byOperands.get(operands);
+  if (!c) byOperands.set(operands, (c = compile(lookupForm(mnemonic, operands))));
+  return c;
 }
+
+/** One compiled form per op of a family (looked up lazily, so an unknown op fails like lookupForm). */
+function opForm<K extends string>(table: Map<string, Compiled>, op: K, operands: string): Compiled {
+  let c = table.get(op);
+  if (c === undefined) table.set(op, (c = compiledForm(op, operands)));
+  return c;
+}
+const BITSCAN = new Map<string, Compiled>();
+
+interface AluForms { al: Compiled; rax: Compiled; rm8i8: Compiled; rmi: Compiled; rmi8: Compiled; rm8r8: Compiled; rmr: Compiled; r8rm8: Compiled; rrm: Compiled }
+const ALU = new Map<string, AluForms>();
+function aluForms(op: string): AluForms {
+  let f = ALU.get(op);
+  if (f === undefined) {
+    f = {
+      al: compiledForm(op, "AL, imm8"), rax: compiledForm(op, "rAX, imm"), rm8i8: compiledForm(op, "r/m8, imm8"),
+      rmi: compiledForm(op, "r/m, imm"), rmi8: compiledForm(op, "r/m, imm8"), rm8r8: compiledForm(op, "r/m8, r8"),
+      rmr: compiledForm(op, "r/m, r"), r8rm8: compiledForm(op, "r8, r/m8"), rrm: compiledForm(op, "r, r/m"),
+    };
+    ALU.set(op, f);
+  }
+  return f;
+}
+const UNARY = new Map<string, { rm8: Compiled; rm: Compiled }>();
+function unaryForms(op: string): { rm8: Compiled; rm: Compiled } {
+  let f = UNARY.get(op);
+  if (f === undefined) UNARY.set(op, (f = { rm8: compiledForm(op, "r/m8"), rm: compiledForm(op, "r/m") }));
+  return f;
+}
+interface ShiftForms { rm8cl: Compiled; rmcl: Compiled; rm81: Compiled; rm1: Compiled; rm8i8: Compiled; rmi8: Compiled }
+const SHIFT = new Map<string, ShiftForms>();
+function shiftForms(op: string): ShiftForms {
+  let f = SHIFT.get(op);
+  if (f === undefined) {
+    f = {
+      rm8cl: compiledForm(op, "r/m8, CL"), rmcl: compiledForm(op, "r/m, CL"), rm81: compiledForm(op, "r/m8, 1"),
+      rm1: compiledForm(op, "r/m, 1"), rm8i8: compiledForm(op, "r/m8, imm8"), rmi8: compiledForm(op, "r/m, imm8"),
+    };
+    SHIFT.set(op, f);
+  }
+  return f;
+}
+const SSE = new Map<string, Compiled>();
+
+const TEST_FORMS = {
+  al: compiledForm("test", "AL, imm8"), rax: compiledForm("test", "rAX, imm"), rm8i8: compiledForm("test", "r/m8, imm8"),
+  rmi: compiledForm("test", "r/m, imm"), rm8r8: compiledForm("test", "r/m8, r8"), rmr: compiledForm("test", "r/m, r"),
+};
+const MOV = {
+  rm8r8: compiledForm("mov", "r/m8, r8"), rmr: compiledForm("mov", "r/m, r"), r8rm8: compiledForm("mov", "r8, r/m8"),
+  rrm: compiledForm("mov", "r, r/m"), r8i8: compiledForm("mov", "r8, imm8"), ri: compiledForm("mov", "r, imm"),
+  r64i64: compiledForm("mov", "r64, imm64"), rm8i8: compiledForm("mov", "r/m8, imm8"), rmi: compiledForm("mov", "r/m, imm"),
+};
+const MOVZX8 = compiledForm("movzx", "r, r/m8"), MOVZX16 = compiledForm("movzx", "r, r/m16");
+const MOVSX8 = compiledForm("movsx", "r, r/m8"), MOVSX16 = compiledForm("movsx", "r, r/m16");
+const MOVSXD = compiledForm("movsxd", "r64, r/m32");
+const LEA = compiledForm("lea", "r, m");
+const IMUL = { rrm: compiledForm("imul", "r, r/m"), rrmi8: compiledForm("imul", "r, r/m, imm8"), rrmi: compiledForm("imul", "r, r/m, imm") };
+const SETCC = compiledForm("setcc", "r/m8"), CMOVCC = compiledForm("cmovcc", "r, r/m");
+const JMP_REL = compiledForm("jmp", "rel"), JMP_RM = compiledForm("jmp", "r/m"), JCC = compiledForm("jcc", "rel");
+const CALL_REL = compiledForm("call", "rel"), CALL_RM = compiledForm("call", "r/m"), RET = compiledForm("ret", "");
+const PUSH = { r: compiledForm("push", "r"), i8: compiledForm("push", "imm8"), i: compiledForm("push", "imm"), rm: compiledForm("push", "r/m") };
+const POP = { r: compiledForm("pop", "r"), rm: compiledForm("pop", "r/m") };
+const MOVD = { toXmm: compiledForm("movd", "xmm, r/m"), fromXmm: compiledForm("movd", "r/m, xmm") };
+const XMM_MOVE = {
+  movss: { load: compiledForm("movss", "xmm, xmm/m32"), store: compiledForm("movss", "xmm/m32, xmm") },
+  movsd: { load: compiledForm("movsd", "xmm, xmm/m64"), store: compiledForm("movsd", "xmm/m64, xmm") },
+  movaps: { load: compiledForm("movaps", "xmm, xmm/m128"), store: compiledForm("movaps", "xmm/m128, xmm") },
+  movapd: { load: compiledForm("movapd", "xmm, xmm/m128"), store: compiledForm("movapd", "xmm/m128, xmm") },
+};
 
 /** SIB byte (SDM Vol. 2 §2.1.5 table 2-3). */
 function sib(scale: number, idx: number, b: number): number {
