@@ -1577,15 +1577,22 @@ export class FunctionTranslator implements FloatHost {
     this.repQwordsThenBytes("stos");
   }
 
-  private memoryCopy(): void {
+  /** Pops the (destination, source, length) operands of a bulk operator into rdi, rsi, rcx
+   *  (zero-extended: they are unsigned 32-bit). */
+  private popDstSrcLen(): void {
     const a = this.asm;
-    const m = this.mem();
     const n = this.pop();
     const s = this.pop();
     const d = this.pop();
     a.mov(4, R.rdi, d);
     a.mov(4, R.rsi, s);
     a.mov(4, R.rcx, n);
+  }
+
+  private memoryCopy(): void {
+    const a = this.asm;
+    const m = this.mem();
+    this.popDstSrcLen();
     this.checkRange(R.rdi);
     this.checkRange(R.rsi);
     if (m.base !== 0) {
@@ -1631,12 +1638,7 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     const m = this.mem();
     const seg = this.ctx.dataSegments[segment];
-    const n = this.pop();
-    const s = this.pop();
-    const d = this.pop();
-    a.mov(4, R.rdi, d);
-    a.mov(4, R.rsi, s);
-    a.mov(4, R.rcx, n);
+    this.popDstSrcLen();
     a.lea(8, R.rax, mem(R.rsi, 0, R.rcx, 1));
     a.alu("cmp", 8, R.rax, abs(seg.length));
     a.jcc("a", this.trap(Trap.memoryOutOfBounds));
@@ -1810,12 +1812,7 @@ export class FunctionTranslator implements FloatHost {
   private tableCopy(dst: number, src: number): void {
     const a = this.asm;
     const d = this.ctx.tables[dst], s = this.ctx.tables[src];
-    const n = this.pop();
-    const si = this.pop();
-    const di = this.pop();
-    a.mov(4, R.rdi, di);
-    a.mov(4, R.rsi, si);
-    a.mov(4, R.rcx, n);
+    this.popDstSrcLen();
     this.checkTableRange(R.rdi, R.rcx, d.size);
     this.checkTableRange(R.rsi, R.rcx, s.size);
     a.movabs(R.rax, d.entries);
@@ -1843,12 +1840,7 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     const tc = this.ctx.tables[t];
     const seg = this.ctx.elemSegments[segment];
-    const n = this.pop();
-    const s = this.pop();
-    const d = this.pop();
-    a.mov(4, R.rdi, d);
-    a.mov(4, R.rsi, s);
-    a.mov(4, R.rcx, n);
+    this.popDstSrcLen();
     this.checkTableRange(R.rsi, R.rcx, seg.length);
     this.checkTableRange(R.rdi, R.rcx, tc.size);
     a.movabs(R.rax, tc.entries);
