@@ -167,7 +167,13 @@ export async function runQemu(opts: QemuOptions): Promise<QemuResult> {
   const binary = findQemu();
   const command = [binary, ...qemuArgs(opts)];
   const started = performance.now();
-  const child = spawn(command[0], command.slice(1), {
+  // Watchdog: coreutils `timeout` kills QEMU on its own if this process dies before its timer
+  // fires (e.g. a test worker torn down mid-run), so no VM outlives its deadline.
+  const watchdog = which("timeout");
+  const argv = watchdog
+    ? [watchdog, "--signal=KILL", String(Math.ceil(opts.timeoutMs / 1000) + 10), ...command]
+    : command;
+  const child = spawn(argv[0], argv.slice(1), {
     stdio: ["pipe", "pipe", "pipe"], // stdin stays open (and silent) until QEMU exits
     detached: true, // own process group, so the timeout can kill everything QEMU started
   });
