@@ -19,18 +19,16 @@
  * Signals are not handled: a fault outside the translator's checks (which cover every wasm trap,
  * including stack exhaustion) kills the process with SIGSEGV like any native program.
  */
-import { Assembler, Label, R, abs, mem } from "../x86/assembler.ts";
+import { Assembler, Label, R, mem } from "../x86/assembler.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
-import { UnsupportedError } from "../translate/errors.ts";
-import { SignatureTable, TranslatedModule, PAGE } from "../translate/module.ts";
+import { SignatureTable, PAGE } from "../translate/module.ts";
 import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
 import {
-  GUEST_HOST_IMPORTS, GUEST_MAX_PAGES, GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE, MULTI_RETURN_SLOTS,
+  GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE, MULTI_RETURN_SLOTS,
   STACK_BYTES, STACK_RESERVE, callEntrySequence, emitSymbolTable, emitTrapStubs, mergeSegments, type GuestDriver,
-  emitFramedStub, emitCpuFeatureProbe, type FunctionSymbolRange,
+  emitFramedStub, emitCpuFeatureProbe, translateModules, type FunctionSymbolRange,
 } from "./image.ts";
-import { GuestSpace } from "./guests.ts";
 
 export const SYS_WRITE = 1;
 export const SYS_MMAP = 9;
@@ -85,35 +83,11 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
     ["guestMemoryBytes", hasGuests ? guestBytes : 0],
   ]);
 
-  const kernel = new TranslatedModule(input.kernel, {
-    name: "kernel",
-    memory: { mode: "identity", base: 0, maxPages: GUEST_MEMORY_BASE / PAGE },
-    resolveImport: (imp) => {
-      if (imp.module === "guest" && imp.name === "run" && hasGuests) return { kind: "call", target: guestRun };
-      throw new UnsupportedError(`kernel: unsupported import: ${imp.module}.${imp.name}`);
-    },
-    traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
-  });
-  const guests = new GuestSpace({
-    base: GUEST_MEMORY_BASE, totalPages: HOSTED_GUEST_PAGES, maxPages: GUEST_MAX_PAGES, firstBytes: guestBytes,
+  const { kernel, guests, guest, trapEntry } = translateModules(input, {
+    kernelMaxPages: GUEST_MEMORY_BASE / PAGE, guestTotalPages: HOSTED_GUEST_PAGES, guestRun, guestBytes,
+    what: "a hosted module",
     module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
-    host: (imp) => {
-      const target = imp.module === "env" && imp.desc.kind === "func" ? GUEST_HOST_IMPORTS[imp.name] : undefined;
-      if (!target) {
-        throw new UnsupportedError(
-          `unsupported import: ${imp.module}.${imp.name} (a hosted module may import env.abort, env.trace and env.seed)`,
-        );
-      }
-      const f = kernel.exportedFunc(target);
-      if (!f) throw new Error(`kernel does not export ${target}`);
-      return { kind: "call", target: f.label };
-    },
   });
-  if (input.driver) input.driver.link(guests);
-  else if (input.guest) guests.add(input.guest, "guest");
-  const guest: TranslatedModule | undefined = input.driver ? undefined : guests.modules[0];
-  const trapEntry = kernel.exportedFunc("__trap");
-  if (!trapEntry) throw new Error("kernel module does not export __trap(kind: i32, pc: u64, fp: u64)");
   const exit = kernel.exportedFunc("_exit");
   if (!exit) throw new Error("kernel module does not export _exit(status: i32)");
   const guestMemoryEnd = guests.end();

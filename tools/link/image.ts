@@ -15,7 +15,7 @@ import { buildBiosBootFile } from "../../boot/bios.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
 import { UnsupportedError } from "../translate/errors.ts";
-import { SignatureTable, TranslatedModule, PAGE } from "../translate/module.ts";
+import { SignatureTable, TranslatedModule, PAGE, type ModuleOptions } from "../translate/module.ts";
 import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
 import { GuestSpace } from "./guests.ts";
 
@@ -177,35 +177,11 @@ export function linkImage(input: LinkInput): LinkedImage {
   imageSymbols.set("guestMemoryBytes", hasGuests ? guestBytes : 0);
 
   // Modules first (their constructors refuse unsupported shapes before anything is emitted).
-  const kernel = new TranslatedModule(input.kernel, {
-    name: "kernel",
-    memory: { mode: "identity", base: 0, maxPages: hasGuests ? KERNEL_MAX_PAGES : KERNEL_MAX_PAGES_ALONE },
-    resolveImport: (imp) => {
-      if (imp.module === "guest" && imp.name === "run" && hasGuests) return { kind: "call", target: guestRun };
-      throw new UnsupportedError(`kernel: unsupported import: ${imp.module}.${imp.name}`);
-    },
-    traps, multiReturn, stackLimit, sse41, imageSymbols, signatures,
-  });
-  const guests = new GuestSpace({
-    base: GUEST_MEMORY_BASE, totalPages: GUEST_MAX_PAGES, maxPages: GUEST_MAX_PAGES, firstBytes: guestBytes,
+  const { kernel, guests, guest, trapEntry } = translateModules(input, {
+    kernelMaxPages: hasGuests ? KERNEL_MAX_PAGES : KERNEL_MAX_PAGES_ALONE,
+    guestTotalPages: GUEST_MAX_PAGES, guestRun, guestBytes, what: "a module run on bare metal",
     module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
-    host: (imp) => {
-      const target = imp.module === "env" && imp.desc.kind === "func" ? GUEST_HOST_IMPORTS[imp.name] : undefined;
-      if (!target) {
-        throw new UnsupportedError(
-          `unsupported import: ${imp.module}.${imp.name} (a module run on bare metal may import env.abort, env.trace and env.seed)`,
-        );
-      }
-      const f = kernel.exportedFunc(target);
-      if (!f) throw new Error(`kernel does not export ${target}`);
-      return { kind: "call", target: f.label };
-    },
   });
-  if (input.driver) input.driver.link(guests);
-  else if (input.guest) guests.add(input.guest, "guest");
-  const guest: TranslatedModule | undefined = input.driver ? undefined : guests.modules[0];
-  const trapEntry = kernel.exportedFunc("__trap");
-  if (!trapEntry) throw new Error("kernel module does not export __trap(kind: i32, pc: u64, fp: u64)");
 
   // ---- text: boot entry (32-bit, then 64-bit), wasm entry sequence, trap stubs, code.
   log("link: boot entry");
@@ -340,6 +316,56 @@ export function linkImage(input: LinkInput): LinkedImage {
 
 /** The kernel module's entry exports, in call order: init, the application, the event loop. */
 export const KERNEL_ENTRY_EXPORTS = ["_start", "main", "_run"];
+
+/**
+ * Translates (lays out) the kernel module and the guest instances the same way for both targets:
+ * the kernel's only non-intrinsic import is `guest.run`; guests may import env.abort/trace/seed,
+ * bound to the kernel's `__host_*` exports (ABI.md "Host imports of a guest module").
+ */
+export function translateModules(
+  input: { kernel: WasmModule; guest?: WasmModule; driver?: GuestDriver },
+  o: {
+    kernelMaxPages: number;
+    guestTotalPages: number;
+    guestRun: Label;
+    guestBytes: Label;
+    /** How the refusal of another import names the target ("a module run on bare metal"). */
+    what: string;
+    module: Omit<ModuleOptions, "name" | "memory" | "resolveImport">;
+  },
+): { kernel: TranslatedModule; guests: GuestSpace; guest: TranslatedModule | undefined; trapEntry: { label: Label } } {
+  const hasGuests = !!input.guest || !!input.driver;
+  const kernel = new TranslatedModule(input.kernel, {
+    ...o.module,
+    name: "kernel",
+    memory: { mode: "identity", base: 0, maxPages: o.kernelMaxPages },
+    resolveImport: (imp) => {
+      if (imp.module === "guest" && imp.name === "run" && hasGuests) return { kind: "call", target: o.guestRun };
+      throw new UnsupportedError(`kernel: unsupported import: ${imp.module}.${imp.name}`);
+    },
+  });
+  const guests = new GuestSpace({
+    base: GUEST_MEMORY_BASE, totalPages: o.guestTotalPages, maxPages: GUEST_MAX_PAGES, firstBytes: o.guestBytes,
+    module: o.module,
+    host: (imp) => {
+      const target = imp.module === "env" && imp.desc.kind === "func" ? GUEST_HOST_IMPORTS[imp.name] : undefined;
+      if (!target) {
+        throw new UnsupportedError(
+          `unsupported import: ${imp.module}.${imp.name} (${o.what} may import env.abort, env.trace and env.seed)`,
+        );
+      }
+      const f = kernel.exportedFunc(target);
+      if (!f) throw new Error(`kernel does not export ${target}`);
+      return { kind: "call", target: f.label };
+    },
+  });
+  if (input.driver) input.driver.link(guests);
+  else if (input.guest) guests.add(input.guest, "guest");
+  const guest = input.driver ? undefined : guests.modules[0];
+  const trapEntry = kernel.exportedFunc("__trap");
+  if (!trapEntry) throw new Error("kernel module does not export __trap(kind: i32, pc: u64, fp: u64)");
+  return { kernel, guests, guest, trapEntry };
+}
 
 /** A linker-made function (entry sequence, guest runner) and the range the symbol table names. */
 export interface FunctionSymbolRange { name: string; start: Label; end: Label }
