@@ -26,7 +26,7 @@
  * tables, IDT) itself before writing to them; the boot stack needs no zeroing.
  */
 import { Assembler, Label, R, abs, mem } from "../tools/x86/assembler.ts";
-import { emitInterruptGates, emitInterruptStubs } from "./interrupts.ts";
+import { STUB_BYTES, emitGateFill, emitInterruptGates, emitInterruptStubs } from "./interrupts.ts";
 import {
   emitIstAndTss, emitProtectedGdt, emitProtectedPageTables, PAGE_TABLE_BYTES_PROTECTED, type ProtectLayout,
 } from "./protect.ts";
@@ -118,8 +118,6 @@ const PAGE_4K = 0x1000;
 const EXCEPTION_VECTORS = 32; // vectors 0..31 are reserved for CPU exceptions (SDM §6.3)
 /** Vectors for which the CPU pushes an error code (SDM Vol. 3A Table 6-1): #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX. */
 export const VECTORS_WITH_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
-const STUB_BYTES = 16; // each per-vector stub is padded to this size, so stub v = stubs + 16 * v
-const GATE_TYPE_INTERRUPT64 = 0x8e; // P = 1, DPL = 0, type 0xE = 64-bit interrupt gate (IF cleared on entry)
 export const TRAP_KIND_CPU_EXCEPTION_BASE = 32; // ABI.md "Traps": kind 32 + v
 
 // ---- isa-debug-exit (QEMU exits with (status << 1) | 1) ----
@@ -318,27 +316,12 @@ export function emitEntry(asm: Assembler, layout: EntryLayout): { entry32Pvh: La
   asm.alu("xor", 4, R.rbp, R.rbp); // rbp = 0: the outermost frame (backtraces stop here)
 
   // ---- fill IDT gates 0..31 (diagram at emitIdtDiagram), gates 32..255 stay 0 = not present ----
-  const idtLoop = asm.label("boot.idtLoop");
   asm.movabs(R.rdi, idt); // rdi = &gate[0]
   asm.movabs(R.rsi, stubs); // rsi = stub for vector 0 (stub v at stubs + 16 * v)
-  asm.mov(4, R.rcx, EXCEPTION_VECTORS);
-  asm.bind(idtLoop);
-  asm.mov(8, R.rax, R.rsi); // rax = handler address
-  asm.mov(2, mem(R.rdi, 0), R.rax); // offset 15:0
-  asm.mov(2, mem(R.rdi, 2), SEL_CODE64); // segment selector: our 64-bit code
-  asm.mov(2, mem(R.rdi, 4), GATE_TYPE_INTERRUPT64 << 8); // IST = 0 (current stack), type/DPL/P
-  asm.shift("shr", 8, R.rax, 16);
-  asm.mov(2, mem(R.rdi, 6), R.rax); // offset 31:16
-  asm.shift("shr", 8, R.rax, 16);
-  asm.mov(4, mem(R.rdi, 8), R.rax); // offset 63:32
-  asm.mov(4, mem(R.rdi, 12), 0); // reserved
-  asm.alu("add", 8, R.rsi, STUB_BYTES); // next stub
-  asm.alu("add", 8, R.rdi, 16); // next gate
-  asm.unary("dec", 4, R.rcx);
-  asm.jcc("ne", idtLoop);
+  emitGateFill(asm, "boot.idtLoop", EXCEPTION_VECTORS, SEL_CODE64);
   // ---- gates 32..255: device/timer vectors -> set a pending bit, iretq (boot/interrupts.ts) ----
   const irqStubs = asm.label("boot.irqStubsRef");
-  if (layout.interruptPending) emitInterruptGates(asm, idt, irqStubs);
+  if (layout.interruptPending) emitInterruptGates(asm, idt, irqStubs, SEL_CODE64);
   asm.lidt(abs(idtr)); // IDTR = { limit 4095, base idt }
   // IST stacks for #DF, NMI, #PF, #SS, #GP and the task register (boot/protect.ts).
   if (layout.protect) emitIstAndTss(asm, idt);

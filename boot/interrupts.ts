@@ -39,9 +39,9 @@ export const FIRST_INTERRUPT_VECTOR = 32;
 export const SPURIOUS_VECTOR = 0xff;
 /** Bytes of the pending bitmap: one bit for each of the 256 vectors. */
 export const PENDING_BYTES = 32;
-const STUB_BYTES = 16;
+/** Each per-vector stub (exceptions and interrupts alike) is padded to this size: stub v = stubs + 16 * v. */
+export const STUB_BYTES = 16;
 const GATE_TYPE_INTERRUPT64 = 0x8e; // P = 1, DPL = 0, type 0xE: 64-bit interrupt gate (IF cleared on entry)
-const SEL_CODE64 = 0x08; // boot/entry.ts's 64-bit code selector
 
 /** Emits the 224 stubs for vectors 32..255 at the current position, binding `stubs` to the first. */
 export function emitInterruptStubs(asm: Assembler, pending: Label, stubs: Label): void {
@@ -61,20 +61,18 @@ export function emitInterruptStubs(asm: Assembler, pending: Label, stubs: Label)
 }
 
 /**
- * 64-bit code: fills IDT gates 32..255 with interrupt gates pointing at the stubs (same gate shape
- * as boot/entry.ts's exception gates; diagram there). Clobbers rax, rcx, rsi, rdi.
+ * 64-bit code: fills `count` consecutive IDT gates from rdi with interrupt gates (IST 0) pointing at
+ * consecutive stubs from rsi, STUB_BYTES apart (gate diagram at boot/entry.ts emitIdtDiagram).
+ * Clobbers rax, rcx, rsi, rdi.
  */
-export function emitInterruptGates(asm: Assembler, idt: Label, stubs: Label): void {
-  const loop = asm.label("boot.irqGateLoop");
-  asm.movabs(R.rdi, idt);
-  asm.alu("add", 8, R.rdi, 16 * FIRST_INTERRUPT_VECTOR); // rdi = &gate[32]
-  asm.movabs(R.rsi, stubs); // rsi = stub for vector 32
-  asm.mov(4, R.rcx, 256 - FIRST_INTERRUPT_VECTOR); // 224 gates
+export function emitGateFill(asm: Assembler, loopName: string, count: number, codeSelector: number): void {
+  const loop = asm.label(loopName);
+  asm.mov(4, R.rcx, count);
   asm.bind(loop);
   asm.mov(8, R.rax, R.rsi); // rax = handler address
   asm.mov(2, mem(R.rdi, 0), R.rax); // offset 15:0
-  asm.mov(2, mem(R.rdi, 2), SEL_CODE64); // selector
-  asm.mov(2, mem(R.rdi, 4), GATE_TYPE_INTERRUPT64 << 8); // IST = 0, type/DPL/P
+  asm.mov(2, mem(R.rdi, 2), codeSelector); // segment selector: the 64-bit code segment
+  asm.mov(2, mem(R.rdi, 4), GATE_TYPE_INTERRUPT64 << 8); // IST = 0 (current stack), type/DPL/P
   asm.shift("shr", 8, R.rax, 16);
   asm.mov(2, mem(R.rdi, 6), R.rax); // offset 31:16
   asm.shift("shr", 8, R.rax, 16);
@@ -84,4 +82,12 @@ export function emitInterruptGates(asm: Assembler, idt: Label, stubs: Label): vo
   asm.alu("add", 8, R.rdi, 16); // next gate
   asm.unary("dec", 4, R.rcx);
   asm.jcc("ne", loop);
+}
+
+/** 64-bit code: fills IDT gates 32..255 with interrupt gates pointing at the stubs. Clobbers rax, rcx, rsi, rdi. */
+export function emitInterruptGates(asm: Assembler, idt: Label, stubs: Label, codeSelector: number): void {
+  asm.movabs(R.rdi, idt);
+  asm.alu("add", 8, R.rdi, 16 * FIRST_INTERRUPT_VECTOR); // rdi = &gate[32]
+  asm.movabs(R.rsi, stubs); // rsi = stub for vector 32
+  emitGateFill(asm, "boot.irqGateLoop", 256 - FIRST_INTERRUPT_VECTOR, codeSelector); // 224 gates
 }
