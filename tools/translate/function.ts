@@ -427,7 +427,8 @@ export class FunctionTranslator implements FloatHost {
     return 0;
   }
 
-  /** The slot-based visitor: operands in frame slots (the caller flushed the value stack). */
+  /** The slot-based visitor for the operators `fast` declines (it handles the rest: locals, globals,
+   *  constants, drop, if, br, br_if, return): operands in frame slots (the caller flushed the value stack). */
   private legacy(ins: Instr): void {
     const cur = this.ctrls[this.ctrls.length - 1];
     const a = this.asm;
@@ -435,7 +436,6 @@ export class FunctionTranslator implements FloatHost {
 
     switch (name) {
       // ---- control (§4.4.8)
-      case "nop": return;
       case "unreachable":
         a.jmp(this.trap(Trap.unreachable));
         this.markUnreachable();
@@ -447,28 +447,6 @@ export class FunctionTranslator implements FloatHost {
         this.ctrls.push({
           kind: name, label, hasElse: false, height: this.depth - sig.params.length, params: sig.params,
           results: sig.results, unreachable: false, paramSave: -1,
-        });
-        return;
-      }
-      case "if": {
-        const sig = this.blockSig(ins.blockType);
-        const cond = this.pop();
-        const elseLabel = a.label();
-        const height = this.depth - sig.params.length;
-        let paramSave = -1;
-        if (sig.params.length > 0) {
-          paramSave = this.scratchNext;
-          this.scratchNext += sig.params.length;
-          for (let i = 0; i < sig.params.length; i++) {
-            a.mov(8, R.rax, this.slot(height + i));
-            a.mov(8, this.scratchSlot(paramSave + i), R.rax);
-          }
-        }
-        a.alu("cmp", 4, cond, 0);
-        a.jcc("e", elseLabel);
-        this.ctrls.push({
-          kind: "if", label: a.label(), elseLabel, hasElse: false, height, params: sig.params, results: sig.results,
-          unreachable: false, paramSave,
         });
         return;
       }
@@ -508,29 +486,11 @@ export class FunctionTranslator implements FloatHost {
         for (const t of c.results) this.push(t);
         return;
       }
-      case "br":
-        this.branchTo(ins.depth!);
-        this.markUnreachable();
-        return;
-      case "br_if": {
-        const cond = this.pop();
-        const skip = a.label();
-        a.alu("cmp", 4, cond, 0);
-        a.jcc("e", skip);
-        this.branchTo(ins.depth!);
-        a.bind(skip);
-        return;
-      }
       case "br_table": return this.brTable(ins);
-      case "return":
-        this.emitReturn();
-        this.markUnreachable();
-        return;
       case "call": return this.call(ins.index!);
       case "call_indirect": return this.callIndirect(ins.typeIndex!, ins.table ?? 0);
 
       // ---- parametric
-      case "drop": this.pop(); return;
       case "select": {
         const cond = this.pop();
         const b = this.pop();
@@ -573,47 +533,6 @@ export class FunctionTranslator implements FloatHost {
         return;
       }
 
-      // ---- variables
-      case "local.get": {
-        a.mov(8, R.rax, this.localSlot(ins.index!));
-        a.mov(8, this.push(this.locals[ins.index!]), R.rax);
-        return;
-      }
-      case "local.set": case "local.tee": {
-        const v = name === "local.set" ? this.pop() : this.top();
-        a.mov(8, R.rax, v);
-        a.mov(8, this.localSlot(ins.index!), R.rax);
-        return;
-      }
-      case "global.get": {
-        a.mov(8, R.rax, abs(this.ctx.globals[ins.index!]));
-        a.mov(8, this.push(this.globalType(ins.index!)), R.rax);
-        return;
-      }
-      case "global.set": {
-        a.mov(8, R.rax, this.pop());
-        a.mov(8, abs(this.ctx.globals[ins.index!]), R.rax);
-        return;
-      }
-
-      // ---- constants
-      case "i32.const": case "f32.const": {
-        const v = Number(ins.value) | 0;
-        a.mov(4, R.rax, v);
-        a.mov(8, this.push(name === "i32.const" ? "i32" : "f32"), R.rax);
-        return;
-      }
-      case "i64.const": case "f64.const": {
-        const v = BigInt.asIntN(64, BigInt(ins.value!));
-        const dst = this.push(name === "i64.const" ? "i64" : "f64");
-        if (v >= -0x80000000n && v <= 0x7fffffffn) {
-          a.mov(8, dst, Number(v));
-        } else {
-          a.movabs(R.rax, v);
-          a.mov(8, dst, R.rax);
-        }
-        return;
-      }
 
       // ---- memory
       case "memory.size": {
