@@ -40,7 +40,9 @@ import { printMemoryStats, runtimeInUse } from "./runtime/index";
 @inline const PF_RESERVED: u64 = 1 << 3;
 @inline const PF_FETCH: u64 = 1 << 4;
 
-// Symbol table layout: +0 u32 count, +4 u32 reserved, +8 entries of 16 bytes.
+// Symbol table layout (tools/link/ABI.md): +0 u32 function count, +4 u32 inlined-range count,
+// +8 the function entries, then the inlined-range entries, 16 bytes each.
+@inline const SYMTAB_INLINED: usize = 4;
 @inline const SYMTAB_ENTRIES: usize = 8;
 @inline const SYM_SIZE: usize = 16;
 @inline const SYM_START = 0;
@@ -99,18 +101,17 @@ export function exceptionName(vector: i32): string {
 }
 
 /**
- * Index of the symbol whose [start, end) holds `addr`, or -1. Binary search: the table is sorted
- * by start and entries do not overlap.
+ * Index of the entry whose [start, end) holds `addr` among `count` entries from `first`, or -1.
+ * Binary search: entries are sorted by start and do not overlap.
  */
-export function findSymbol(addr: u64): i32 {
-  const table = symbolTableAddress();
-  if (table == 0 || addr > 0xffff_ffff) return -1;
+function searchRanges(first: usize, count: i32, addr: u64): i32 {
+  if (addr > 0xffff_ffff) return -1;
   const a = <u32>addr;
   let lo: i32 = 0;
-  let hi: i32 = <i32>load<u32>(table) - 1;
+  let hi: i32 = count - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const sym = table + SYMTAB_ENTRIES + <usize>mid * SYM_SIZE;
+    const sym = first + <usize>mid * SYM_SIZE;
     if (a < load<u32>(sym, SYM_START)) {
       hi = mid - 1;
     } else if (a >= load<u32>(sym, SYM_END)) {
@@ -122,18 +123,44 @@ export function findSymbol(addr: u64): i32 {
   return -1;
 }
 
-/** Prints "  at <name>+0x<offset> (0x<address>)", or "  at ?? (0x<address>)" when unknown. */
+/** Index of the function whose code holds `addr`, or -1. */
+export function findSymbol(addr: u64): i32 {
+  const table = symbolTableAddress();
+  if (table == 0) return -1;
+  return searchRanges(table + SYMTAB_ENTRIES, <i32>load<u32>(table), addr);
+}
+
+/** Prints one symbol entry's name and `addr`'s offset from its start: "<name>+0x<offset>". */
+function printSymbolOffset(sym: usize, addr: u64): void {
+  printUtf8(<usize>load<u32>(sym, SYM_NAME_ADDR), <usize>load<u32>(sym, SYM_NAME_LEN));
+  print("+0x");
+  printHex(addr - <u64>load<u32>(sym, SYM_START));
+}
+
+/**
+ * Prints "  at <name>+0x<offset> (0x<address>)", or "  at ?? (0x<address>)" when unknown. Code of a
+ * function inlined into another (tools/translate/inline.ts) prints two lines: first
+ * "  at <inlined>+0x<offset> [inlined] (0x<address>)", then the function it was inlined into.
+ */
 export function printFrame(addr: u64): void {
-  print("  at ");
+  const table = symbolTableAddress();
   const i = findSymbol(addr);
   if (i >= 0) {
-    const sym = symbolTableAddress() + SYMTAB_ENTRIES + <usize>i * SYM_SIZE;
-    printUtf8(<usize>load<u32>(sym, SYM_NAME_ADDR), <usize>load<u32>(sym, SYM_NAME_LEN));
-    print("+0x");
-    printHex(addr - <u64>load<u32>(sym, SYM_START));
-  } else {
-    print("??");
+    const functions = <usize>load<u32>(table);
+    const inlinedFirst = table + SYMTAB_ENTRIES + functions * SYM_SIZE;
+    const k = searchRanges(inlinedFirst, <i32>load<u32>(table, SYMTAB_INLINED), addr);
+    if (k >= 0) {
+      print("  at ");
+      printSymbolOffset(inlinedFirst + <usize>k * SYM_SIZE, addr);
+      print(" [inlined] (0x");
+      printHex(addr);
+      print(")");
+      newline();
+    }
   }
+  print("  at ");
+  if (i >= 0) printSymbolOffset(table + SYMTAB_ENTRIES + <usize>i * SYM_SIZE, addr);
+  else print("??");
   print(" (0x");
   printHex(addr);
   print(")");

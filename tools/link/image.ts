@@ -15,7 +15,7 @@ import { buildBiosBootFile } from "../../boot/bios.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
 import { UnsupportedError } from "../translate/errors.ts";
-import { SignatureTable, TranslatedModule, PAGE, type ModuleOptions } from "../translate/module.ts";
+import { SignatureTable, TranslatedModule, PAGE, type FunctionSymbol, type ModuleOptions } from "../translate/module.ts";
 import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
 import { GuestSpace } from "./guests.ts";
 
@@ -128,19 +128,22 @@ export function emitTrapStubs(
   }
 }
 
-/** Symbol table (ABI.md "Symbol table") at `symtab`, names right after it. */
-export function emitSymbolTable(asm: Assembler, symtab: Label, functions: { name: string; start: Label; end: Label }[]): void {
-  const names = functions.map(() => new Label("name"));
+/** Symbol table (ABI.md "Symbol table") at `symtab`: functions, then inlined ranges, then names. */
+export function emitSymbolTable(asm: Assembler, symtab: Label, functions: FunctionSymbol[]): void {
+  const byStart = (x: { start: Label }, y: { start: Label }) => x.start.address! - y.start.address!;
+  const inlined = functions.flatMap((f) => f.inlined ?? []).sort(byStart);
+  const entries = [...functions, ...inlined];
+  const names = entries.map(() => new Label("name"));
   asm.bind(symtab);
   asm.dd(functions.length);
-  asm.dd(0);
-  functions.forEach((f, i) => {
+  asm.dd(inlined.length);
+  entries.forEach((f, i) => {
     asm.dd(f.start);
     asm.dd(f.end);
     asm.dd(names[i]);
     asm.dd(Buffer.byteLength(f.name, "utf8"));
   });
-  functions.forEach((f, i) => {
+  entries.forEach((f, i) => {
     asm.bind(names[i]);
     asm.bytes(new Uint8Array(Buffer.from(f.name, "utf8")));
   });

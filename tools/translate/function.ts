@@ -28,6 +28,10 @@ import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL } from "./regalloc.ts";
+import { INLINE_BEGIN, INLINE_END } from "./inline.ts";
+
+/** Machine code of function `func` inlined into the one being translated: [start, end). */
+export interface InlinedRange { func: number; start: Label; end: Label }
 
 interface Ctrl {
   kind: "block" | "loop" | "if" | "func";
@@ -155,7 +159,14 @@ export class FunctionTranslator implements FloatHost {
   private readonly ctrls: Ctrl[] = [];
   /** Nesting of blocks opened inside unreachable code (skipped entirely). */
   private deadNesting = 0;
-  private readonly trapLabels = new Map<TrapKind, Label>();
+  /** Trap landing pads of the code being emitted (the function's, or an inlined body's own). */
+  private trapLabels = new Map<TrapKind, Label>();
+  /** Machine-code ranges of inlined bodies and of their trap landing pads (inline.ts), for backtraces. */
+  readonly inlined: InlinedRange[] = [];
+  /** Inlined bodies being emitted: their start and the enclosing code's trap pads. */
+  private readonly inlineStack: { func: number; start: Label; outerTraps: Map<TrapKind, Label> }[] = [];
+  /** Trap pads of inlined bodies, emitted after the function's own. */
+  private readonly inlinePads: { func: number; traps: Map<TrapKind, Label> }[] = [];
   private current: Instr | undefined;
 
   constructor(
@@ -165,6 +176,8 @@ export class FunctionTranslator implements FloatHost {
     private readonly localsDecl: ValType[],
     private readonly body: Instr[],
     private readonly displayName: string,
+    /** Declared locals zeroed on entry: the first ones (inlined callees' regions set their own, inline.ts). */
+    private readonly zeroed: number = localsDecl.length,
   ) {
     this.type = funcType(ctx.mod, funcIndex);
     this.nParams = this.type.params.length;
@@ -212,10 +225,21 @@ export class FunctionTranslator implements FloatHost {
     }
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
 
-    // Trap landing pads: `call` so the return address lies inside this function.
-    for (const [kind, label] of this.trapLabels) {
-      a.bind(label);
-      a.call(this.ctx.traps.get(kind)!);
+    // Trap landing pads: `call` so the return address lies inside this function (or, for an
+    // inlined body's pads, inside a range the symbol table names after the inlined function).
+    const emitPads = (traps: Map<TrapKind, Label>) => {
+      for (const [kind, label] of traps) {
+        a.bind(label);
+        a.call(this.ctx.traps.get(kind)!);
+      }
+    };
+    emitPads(this.trapLabels);
+    for (const p of this.inlinePads) {
+      const start = a.label(), end = a.label();
+      a.bind(start);
+      emitPads(p.traps);
+      a.bind(end);
+      this.inlined.push({ func: p.func, start, end });
     }
     const frameBytes = 8 * (this.localArea + this.maxDepth);
     a.patchI32(frameSizeAt, (frameBytes + 15) & ~15);
@@ -278,7 +302,9 @@ export class FunctionTranslator implements FloatHost {
     let callWeight = 0;
     const nest: boolean[] = [];
     let loops = 0;
-    for (const ins of this.body) {
+    const body = this.body;
+    for (let k = 0; k < body.length; k++) {
+      const ins = body[k];
       const w = 8 ** Math.min(loops, 4);
       switch (ins.name) {
         case "block": case "if": nest.push(false); break;
@@ -294,6 +320,8 @@ export class FunctionTranslator implements FloatHost {
         }
         case "call":
           // Direct calls to this module's functions preserve the pin registers; imports may not.
+          // A call right before `unreachable` (an abort) is cold: it never returns to use them.
+          if (body[k + 1]?.name === "unreachable") break;
           if (ins.index! < this.ctx.importBindings.length && this.ctx.importBindings[ins.index!].kind !== "intrinsic") callWeight += w;
           break;
         case "call_indirect": callWeight += w; break;
@@ -317,7 +345,7 @@ export class FunctionTranslator implements FloatHost {
 
   private zeroLocals(): void {
     const a = this.asm;
-    const n = this.localsDecl.length;
+    const n = this.zeroed;
     if (n === 0) return;
     if (n <= 8) {
       for (let i = 0; i < n; i++) a.mov(8, this.localSlot(this.nParams + i), 0);
@@ -397,6 +425,10 @@ export class FunctionTranslator implements FloatHost {
 
   /** Translate `ins` (and possibly `next`, fused with it); returns how many following operators it consumed. */
   private visit(ins: Instr, next: Instr | undefined): number {
+    if (ins.name === INLINE_BEGIN || ins.name === INLINE_END) {
+      this.inlineMarker(ins);
+      return 0;
+    }
     const cur = this.ctrls[this.ctrls.length - 1];
     if (cur.unreachable) {
       // Skip dead code, tracking only the block structure.
@@ -425,6 +457,26 @@ export class FunctionTranslator implements FloatHost {
       this.xmms.reset();
     }
     return 0;
+  }
+
+  /** Start or end of an inlined body: its code range, and trap pads of its own (see `inlined`). */
+  private inlineMarker(ins: Instr): void {
+    const a = this.asm;
+    if (ins.name === INLINE_BEGIN) {
+      const start = a.label();
+      a.bind(start);
+      this.inlineStack.push({ func: ins.index!, start, outerTraps: this.trapLabels });
+      this.trapLabels = new Map();
+      return;
+    }
+    const open = this.inlineStack.pop()!;
+    if (this.trapLabels.size > 0) this.inlinePads.push({ func: open.func, traps: this.trapLabels });
+    this.trapLabels = open.outerTraps;
+    if (a.here > open.start.address!) {
+      const end = a.label();
+      a.bind(end);
+      this.inlined.push({ func: open.func, start: open.start, end });
+    }
   }
 
   /** The slot-based visitor for the operators `fast` declines (it handles the rest: locals, globals,

@@ -17,6 +17,7 @@ import { funcType } from "../wasm/validate.ts";
 import type { ImportBinding, MemoryConfig, ModuleContext, TableConfig } from "./context.ts";
 import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
+import { Inliner } from "./inline.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
@@ -52,12 +53,16 @@ export interface ModuleOptions {
   signatures: SignatureTable;
   /** Entries a table without a (smaller) maximum can grow by; default 4096. */
   tableGrowReserve?: number;
+  /** Expand calls to small functions in place (inline.ts); default true. */
+  inline?: boolean;
 }
 
 export interface FunctionSymbol {
   name: string;
   start: Label;
   end: Label;
+  /** Code of other functions inlined into this one (inline.ts), for backtraces. */
+  inlined?: { name: string; start: Label; end: Label }[];
 }
 
 /** A constant expression's value: bits, a code label (ref.func), or "read imported global k". */
@@ -220,6 +225,7 @@ export class TranslatedModule {
    *  preceded by its signature id (u32) and a zero u32: a funcref is the entry address (ABI.md). */
   emitCode(asm: Assembler, progress?: (done: number, total: number) => void): void {
     const mod = this.mod;
+    const inliner = this.opts.inline === false ? null : new Inliner(mod);
     mod.funcs.forEach((f, i) => {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
@@ -228,9 +234,12 @@ export class TranslatedModule {
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
-      new FunctionTranslator(asm, this.ctx, index, f.locals, f.body, this.funcName(index)).translate();
+      const { locals, body } = inliner ? inliner.expand(index, f.locals, f.body) : f;
+      const ft = new FunctionTranslator(asm, this.ctx, index, locals, body, this.funcName(index), f.locals.length);
+      ft.translate();
       asm.bind(end);
-      this.functions.push({ name: this.funcName(index), start, end });
+      const inlined = ft.inlined.map((r) => ({ name: this.funcName(r.func), start: r.start, end: r.end }));
+      this.functions.push({ name: this.funcName(index), start, end, ...(inlined.length ? { inlined } : {}) });
       if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
     });
     if (this.initLabel) this.emitInit(asm);

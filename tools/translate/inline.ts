@@ -1,0 +1,193 @@
+/**
+ * Inlining of small functions: a pre-pass over a function body, before the one-pass translator
+ * (function.ts) sees it. A `call` to a small function of the same module is replaced by that
+ * function's body, wrapped in a `block` with the callee's results, so the translator emits it like
+ * any other code: no argument pushes, no frame, no return, and the callee's operators fold with the
+ * caller's (constant indices become immediates, locals stay in registers).
+ *
+ * Semantics are those of the call (WebAssembly core spec §4.4.10 `call`, §4.5.5 function
+ * invocation): arguments are evaluated by the caller before the body runs, the callee's locals
+ * start at zero on every entry, `return` leaves the callee only. The expansion keeps exactly that:
+ *  - each inlined callee gets its own region of the caller's locals (its parameters, then its
+ *    declared locals), shared by all call sites of that callee in this caller (an inlined body
+ *    never contains another inlined call, so two expansions are never live at once);
+ *  - arguments are popped into the region in reverse order (`local.set`), except trailing
+ *    arguments produced by a side-effect-free operator right before the call (`local.get`, a
+ *    constant, `global.get` when the callee writes no global and makes no call that returns),
+ *    which are substituted into the body for the parameter when the callee never writes that
+ *    parameter; a trailing `local.tee x` becomes `local.set x` with `local.get x` substituted;
+ *  - declared locals are zeroed at the start of every expansion;
+ *  - `return` becomes `br` to the wrapping block; branches to the callee's function label already
+ *    target that block (same arity); the callee's final `end` closes it.
+ * Only one level is expanded: calls inside an inlined body stay calls, so recursion cannot loop.
+ * Two pseudo-operators (INLINE_BEGIN/END) bracket each expansion so the translator can record its
+ * code range: a trap in an inlined body still shows the inlined function in the backtrace
+ * (ABI.md "Symbol table", inline ranges).
+ *
+ * What is inlined: functions defined in the module, with one result at most, no v128 values, and
+ * at most INLINE_MAX_OPERATORS operators when called inside a loop (asc's `StaticArray#__get`/
+ * `__set` with their bounds check, small getters and arithmetic helpers), at most
+ * INLINE_MAX_OPERATORS_OUTSIDE_LOOPS elsewhere (straight-line code runs once per call of its
+ * function: the call costs little there, the code size counts more). The cost: code grows where small functions are called
+ * often, and an inlined function has no ELF symbol of its own (gdb and perf see its caller).
+ */
+import type { BlockType, FuncType, Instr, ValType, WasmModule } from "../wasm/types.ts";
+import { funcType } from "../wasm/validate.ts";
+
+/** Pseudo-operators around an inlined body (index = the callee): function.ts records the code
+ *  range so backtraces can name the inlined function. They have no stack effect. */
+export const INLINE_BEGIN = "inline.begin";
+export const INLINE_END = "inline.end";
+
+/** Largest callee body inlined inside a loop, in operators (its final `end` not counted). */
+export const INLINE_MAX_OPERATORS = 32;
+/** Largest callee body inlined outside loops (where a call costs little and code size matters more). */
+export const INLINE_MAX_OPERATORS_OUTSIDE_LOOPS = 8;
+
+interface Callee {
+  type: FuncType;
+  locals: ValType[];
+  body: Instr[];
+  /** Operators in the body, its final `end` not counted. */
+  size: number;
+  /** Parameters the body writes (never substituted). */
+  writtenParams: Set<number>;
+  /** True when the body writes no global and makes no call except right before `unreachable`. */
+  keepsGlobals: boolean;
+}
+
+export interface Expanded {
+  /** The caller's declared locals followed by the inlined callees' regions. */
+  locals: ValType[];
+  body: Instr[];
+}
+
+const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "f64.const", "global.get", "ref.null", "ref.func"]);
+
+export class Inliner {
+  private readonly importCount: number;
+  private readonly callees = new Map<number, Callee | null>();
+
+  constructor(private readonly mod: WasmModule) {
+    this.importCount = mod.imports.filter((i) => i.desc.kind === "func").length;
+  }
+
+  /** The body of function `funcIndex` with its calls to small functions expanded (unchanged if none). */
+  expand(funcIndex: number, locals: ValType[], body: Instr[]): Expanded {
+    let out: Instr[] | null = null;
+    const regionLocals: ValType[] = [];
+    const regions = new Map<number, number>();
+    const nParams = funcType(this.mod, funcIndex).params.length;
+    const loops: boolean[] = [];
+    let inLoops = 0;
+    for (let i = 0; i < body.length; i++) {
+      const ins = body[i];
+      if (ins.name === "block" || ins.name === "if" || ins.name === "loop") {
+        loops.push(ins.name === "loop");
+        if (ins.name === "loop") inLoops++;
+      } else if (ins.name === "end" && loops.pop()) inLoops--;
+      let callee = ins.name === "call" && ins.index !== funcIndex ? this.callee(ins.index!) : null;
+      if (callee && inLoops === 0 && callee.size > INLINE_MAX_OPERATORS_OUTSIDE_LOOPS) callee = null;
+      if (!callee) {
+        if (out) out.push(ins);
+        continue;
+      }
+      out ??= body.slice(0, i);
+      let base = regions.get(ins.index!);
+      if (base === undefined) {
+        base = nParams + locals.length + regionLocals.length;
+        regions.set(ins.index!, base);
+        regionLocals.push(...callee.type.params, ...callee.locals);
+      }
+      this.emitExpansion(out, callee, base, ins);
+    }
+    if (!out) return { locals, body };
+    return { locals: [...locals, ...regionLocals], body: out };
+  }
+
+  /** Appends the inlined body of `callee` (region at local `base`) for the call `call` to `out`. */
+  private emitExpansion(out: Instr[], callee: Callee, base: number, call: Instr): void {
+    const params = callee.type.params;
+    const subst: (Instr | undefined)[] = new Array(params.length).fill(undefined);
+    // Trailing side-effect-free producers of the last arguments: substitute them into the body.
+    let p = params.length - 1;
+    while (p >= 0 && !callee.writtenParams.has(p)) {
+      const prev = out[out.length - 1];
+      if (prev === undefined) break;
+      if (PURE_PUSH.has(prev.name) && (prev.name !== "global.get" || callee.keepsGlobals)) {
+        subst[p--] = out.pop();
+        continue;
+      }
+      if (prev.name === "local.tee") {
+        out[out.length - 1] = { ...prev, name: "local.set", op: 0x21 };
+        subst[p--] = { ...prev, name: "local.get", op: 0x20 };
+      }
+      break;
+    }
+    for (; p >= 0; p--) out.push(localOp("local.set", base + p, call.offset));
+    callee.locals.forEach((t, j) => {
+      out.push(zeroOf(t, call.offset), localOp("local.set", base + params.length + j, call.offset));
+    });
+    const results = callee.type.results;
+    const blockType: BlockType = results.length === 0 ? { kind: "empty" } : { kind: "val", type: results[0] };
+    out.push({ op: -1, name: INLINE_BEGIN, offset: call.offset, index: call.index });
+    out.push({ op: 0x02, name: "block", offset: call.offset, blockType });
+    let nesting = 0;
+    for (const ins of callee.body) {
+      switch (ins.name) {
+        case "block": case "loop": case "if": nesting++; out.push(ins); break;
+        case "end": nesting--; out.push(ins); break;
+        case "return": out.push({ op: 0x0c, name: "br", offset: ins.offset, depth: nesting }); break;
+        case "local.get": case "local.set": case "local.tee": {
+          const i = ins.index!;
+          const s = i < params.length ? subst[i] : undefined;
+          out.push(s ?? { ...ins, index: base + i });
+          break;
+        }
+        default: out.push(ins);
+      }
+    }
+    out.push({ op: -1, name: INLINE_END, offset: call.offset });
+  }
+
+  /** The function if it may be inlined, else null (memoised). */
+  private callee(index: number): Callee | null {
+    let c = this.callees.get(index);
+    if (c !== undefined) return c;
+    c = null;
+    if (index >= this.importCount) {
+      const f = this.mod.funcs[index - this.importCount];
+      const type = this.mod.types[f.typeIndex];
+      const simple = (t: ValType) => t !== "v128";
+      if (f.body.length - 1 <= INLINE_MAX_OPERATORS && type.results.length <= 1 &&
+        type.params.every(simple) && type.results.every(simple) && f.locals.every(simple) &&
+        f.body.every((ins) => ins.name !== "v128.const" && !ins.name.startsWith("return_call"))) {
+        const writtenParams = new Set<number>();
+        let keepsGlobals = true;
+        f.body.forEach((ins, k) => {
+          if ((ins.name === "local.set" || ins.name === "local.tee") && ins.index! < type.params.length) writtenParams.add(ins.index!);
+          if (ins.name === "global.set") keepsGlobals = false;
+          if ((ins.name === "call" || ins.name === "call_indirect") && f.body[k + 1]?.name !== "unreachable") keepsGlobals = false;
+        });
+        c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, writtenParams, keepsGlobals };
+      }
+    }
+    this.callees.set(index, c);
+    return c;
+  }
+}
+
+function localOp(name: "local.get" | "local.set", index: number, offset: number): Instr {
+  return { op: name === "local.get" ? 0x20 : 0x21, name, offset, index };
+}
+
+/** The constant zero (or null reference) of type `t`. */
+function zeroOf(t: ValType, offset: number): Instr {
+  switch (t) {
+    case "i32": return { op: 0x41, name: "i32.const", offset, value: 0 };
+    case "i64": return { op: 0x42, name: "i64.const", offset, value: 0n };
+    case "f32": return { op: 0x43, name: "f32.const", offset, value: 0 };
+    case "f64": return { op: 0x44, name: "f64.const", offset, value: 0n };
+    default: return { op: 0xd0, name: "ref.null", offset, refType: t };
+  }
+}
