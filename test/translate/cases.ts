@@ -434,6 +434,76 @@ export function tableModule(): string {
   `)})`;
 }
 
+/**
+ * Registers and inlining (tools/translate/regalloc.ts, inline.ts): loops whose hot integer and float
+ * locals are pinned to registers, around calls that pin the same registers themselves (restored on
+ * return), calls that leave the module (env.trace: pins saved and reloaded) and call_indirect; small
+ * callees inlined with arguments substituted or copied, parameters written, declared locals that
+ * must start at zero on every call, `return` from nested blocks, and a trap-free bounds check.
+ */
+export function registerModule(): string {
+  return `(module ${prelude(`
+  (type $ff (func (param f64) (result f64)))
+  (table 2 funcref)
+  (elem (i32.const 0) $halve $twice)
+  (func $pf (param $v f64) (call $trace (i32.const 16) (i32.const 1) (local.get $v) (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0)))
+  ;; small callees (inlined at their call sites in loops)
+  (func $halve (param $x f64) (result f64) (f64.mul (local.get $x) (f64.const 0.5)))
+  (func $twice (param $x f64) (result f64) (f64.add (local.get $x) (local.get $x)))
+  (func $clamp (param $v i32) (param $hi i32) (result i32)
+    (if (i32.gt_s (local.get $v) (local.get $hi)) (then (return (local.get $hi))))
+    (block $b (br_if $b (i32.ge_s (local.get $v) (i32.const 0))) (return (i32.const 0)))
+    (local.get $v))
+  (func $bump (param $p i32) (result i32) (local $acc i32)
+    ;; $acc must be 0 on every entry, $p is written
+    (local.set $acc (i32.add (local.get $acc) (local.get $p)))
+    (local.set $p (i32.mul (local.get $p) (i32.const 3)))
+    (i32.add (local.get $acc) (local.get $p)))
+  (func $checked (param $i i32) (result i32)
+    (if (i32.ge_u (local.get $i) (i32.const 100)) (then (call $p32 (i32.const -1)) (unreachable)))
+    (i32.load offset=1024 (i32.shl (local.get $i) (i32.const 2))))
+  ;; float loops that pin their own registers (too big to inline): called from inside another float loop
+  (func $inner (param $n i32) (param $x f64) (result f64) (local $i i32) (local $s f64) (local $t f64)
+    (loop $l
+      (local.set $t (f64.add (local.get $x) (f64.convert_i32_s (local.get $i))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $t) (local.get $t))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
+    (local.set $i (i32.const 0))
+    (loop $m
+      (local.set $t (f64.sub (local.get $s) (f64.convert_i32_s (local.get $i))))
+      (local.set $s (f64.sub (local.get $s) (f64.div (local.get $t) (f64.const 1024))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $m (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func (export "main") (local $i i32) (local $k i32) (local $a f64) (local $b f32) (local $c f64) (local $g i32) (local $r f64)
+    (loop $fill
+      (i32.store offset=1024 (i32.shl (local.get $i) (i32.const 2)) (i32.mul (local.get $i) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $i) (i32.const 100))))
+    (local.set $i (i32.const 0))
+    (local.set $a (f64.const 1.25))
+    (local.set $b (f32.const -3.5))
+    (loop $l
+      (local.set $a (f64.add (call $halve (local.get $a)) (f64.convert_i32_s (local.get $i))))
+      (local.set $b (f32.add (local.get $b) (f32.demote_f64 (call $twice (f64.promote_f32 (local.get $b))))))
+      ;; $c (pinned) is live across the call and read only after it
+      (local.set $r (call $inner (i32.const 5) (local.get $a)))
+      (local.set $c (f64.add (local.get $c) (local.get $r)))
+      (call $pf (local.get $a))
+      (local.set $c (f64.add (local.get $c) (call_indirect (type $ff) (local.get $c) (i32.and (local.get $i) (i32.const 1)))))
+      (local.set $g (i32.add (local.get $g) (call $clamp (i32.sub (i32.mul (local.get $i) (i32.const 7)) (i32.const 20)) (i32.const 50))))
+      (local.set $g (i32.add (local.get $g) (call $bump (local.tee $k (i32.add (local.get $i) (i32.const 1))))))
+      (local.set $g (i32.add (local.get $g) (call $checked (local.get $k))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_s (local.get $i) (i32.const 40))))
+    (call $pf (local.get $a))
+    (call $pf (f64.promote_f32 (local.get $b)))
+    (call $pf (local.get $c))
+    (call $p32 (local.get $g))
+    (call $p32 (local.get $k)))`)})`;
+}
+
 /** Imports of the spectest host's globals, table and memory (tools/link/spectest.ts), globals
  *  initialised from imported globals, segment offsets read from an imported global. */
 export function importsModule(): string {

@@ -18,7 +18,14 @@ const WAT = `(module
     (local.get $s))
   (func $pick (param $a i32) (param $b i32) (result i32)
     (select (local.get $a) (local.get $b) (i32.gt_u (local.get $a) (local.get $b))))
-  (func (export "main") (drop (call $sum_words (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))))`;
+  (func $poly (param $n i32) (param $x f64) (result f64) (local $i i32) (local $acc f64)
+    (loop $l
+      (local.set $acc (f64.add (f64.mul (local.get $acc) (local.get $x)) (f64.convert_i32_s (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $acc))
+  (func (export "main") (drop (call $sum_words (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+    (drop (call $poly (i32.const 9) (f64.const 0.5)))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
@@ -45,6 +52,14 @@ describe("translator code shape", () => {
     expect(code).toMatch(/cmp r\w+, r\w+\n\s*jl /); // i32.lt_s + br_if -> cmp; jl
     expect(code).toMatch(/add r\w+d, 4\n/); // local.set $i (i32.add (local.get $i) (i32.const 4)) -> one add
     expect(code).toMatch(/\[r\w+\+0x1000008\]/); // sandbox base + offset folded into the load's operand
+  });
+
+  it("a float loop: its float locals live in xmm registers, not frame slots", async () => {
+    const code = (await listingOf("poly")).join("\n");
+    const loop = code.slice(code.indexOf("mulsd") - 40, code.lastIndexOf("jl "));
+    expect(loop).toMatch(/movaps xmm\d+, xmm1[0-5]\n[^\n]*\n?[^\n]*mulsd/); // $acc, $x read from their registers (XPIN_POOL)
+    expect(loop).toMatch(/movaps xmm1[0-5], xmm\d+/); // local.set $acc: into its register
+    expect(loop).not.toMatch(/movsd [^\n]*\[rbp/); // no float local loaded from or stored to the frame in the loop
   });
 
   it("select of a comparison is cmp + cmov", async () => {

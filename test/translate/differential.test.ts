@@ -43,6 +43,13 @@ describe("translator vs V8 (wat)", () => {
   });
 });
 
+describe("translator vs V8: registers and inlining", () => {
+  it("pinned integer and float locals across calls, imports and call_indirect; inlined callees", async () => {
+    const r = await differential(cases.registerModule());
+    expect(r.output.length).toBe(45);
+  });
+});
+
 describe("translator vs V8: tables, references, imports, instantiation", () => {
   it("tables and references: table.*, elem.drop, ref.*, typed select, call_indirect through several tables", async () => {
     const r = await differential(cases.tableModule());

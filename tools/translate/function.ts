@@ -11,8 +11,8 @@
  * flush the stack and use the slot-based one (`legacy`), whose instructions read straight off it.
  * i32 values are zero-extended everywhere (slots and registers, tools/link/ABI.md).
  *
- * Locals stay in frame slots, except the hottest integer locals of loops, pinned to one register
- * each (PIN_POOL) for the whole function; a function restores the pin registers it used before
+ * Locals stay in frame slots, except the hottest locals of loops, pinned to one register each
+ * (integers: PIN_POOL, floats: XPIN_POOL) for the whole function; a function restores the pin registers it used before
  * returning, and pins are saved/reloaded around calls that may leave translated code.
  *
  * Control flow (WebAssembly core spec §3.3.8 / §4.4.8): because the stack height at every label
@@ -27,7 +27,7 @@ import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
-import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL } from "./regalloc.ts";
+import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL, XPIN_POOL } from "./regalloc.ts";
 import { INLINE_BEGIN, INLINE_END } from "./inline.ts";
 
 /** Machine code of function `func` inlined into the one being translated: [start, end). */
@@ -153,6 +153,8 @@ export class FunctionTranslator implements FloatHost {
   private readonly xmms = new RegPool(XMM_POOL);
   /** Integer locals that live in a register of PIN_POOL for the whole function (local index -> register). */
   private readonly pinned = new Map<number, number>();
+  /** Float locals that live in an xmm register of XPIN_POOL for the whole function (local index -> xmm). */
+  private readonly pinnedX = new Map<number, number>();
   /** Pinned locals some operator writes (only these are saved to their slots around calls). */
   private readonly pinnedWritten = new Set<number>();
   private pinSaveBase = 0;
@@ -196,7 +198,7 @@ export class FunctionTranslator implements FloatHost {
     this.choosePinned();
     // Slots below the scratch ones: the caller's values of the registers this function pins.
     this.pinSaveBase = this.localsDecl.length + scratch;
-    this.localArea = this.localsDecl.length + scratch + this.pinned.size;
+    this.localArea = this.localsDecl.length + scratch + this.pinned.size + this.pinnedX.size;
 
     // Prologue: frame pointer chain (backtraces), frame, stack-exhaustion check, zeroed locals.
     a.push(R.rbp);
@@ -210,6 +212,11 @@ export class FunctionTranslator implements FloatHost {
     for (const [i, r] of this.pinned) {
       if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
       else a.alu("xor", 4, reg(r), reg(r));
+    }
+    [...this.pinnedX.values()].forEach((x, k) => a.movsd(this.scratchSlot(this.pinSaveBase + this.pinned.size + k), x));
+    for (const [i, x] of this.pinnedX) {
+      if (i < this.nParams) a.movsd(x, this.localSlot(i));
+      else a.sse("xorps", x, x);
     }
 
     const funcEnd = a.label();
@@ -294,11 +301,13 @@ export class FunctionTranslator implements FloatHost {
   }
 
   /**
-   * Pick the integer locals to keep in registers: the most used ones, weighting uses inside loops
-   * (8x per nesting level), when that outweighs saving/restoring them around the calls.
+   * Pick the locals to keep in registers (integers in PIN_POOL, floats in XPIN_POOL): the most used
+   * ones, weighting uses inside loops (8x per nesting level), when that outweighs saving/restoring
+   * them around the calls.
    */
   private choosePinned(): void {
     const uses = new Map<number, number>();
+    const floatUses = new Map<number, number>();
     let callWeight = 0;
     const nest: boolean[] = [];
     let loops = 0;
@@ -313,8 +322,9 @@ export class FunctionTranslator implements FloatHost {
         case "local.get": case "local.set": case "local.tee": {
           const i = ins.index!;
           const t = this.locals[i];
-          if (t !== "i32" && t !== "i64") break;
-          uses.set(i, (uses.get(i) ?? 0) + w);
+          const m = t === "i32" || t === "i64" ? uses : t === "f32" || t === "f64" ? floatUses : null;
+          if (!m) break;
+          m.set(i, (m.get(i) ?? 0) + w);
           if (ins.name !== "local.get") this.pinnedWritten.add(i);
           break;
         }
@@ -328,19 +338,23 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     // Only locals used inside loops: elsewhere a register saves little over the slot.
-    const ranked = [...uses].filter(([, u]) => u >= 8 && u > 2 * callWeight).sort((x, y) => y[1] - x[1]);
-    ranked.slice(0, PIN_POOL.length).forEach(([i], k) => this.pinned.set(i, PIN_POOL[k]));
+    const ranked = (m: Map<number, number>) => [...m].filter(([, u]) => u >= 8 && u > 2 * callWeight).sort((x, y) => y[1] - x[1]);
+    ranked(uses).slice(0, PIN_POOL.length).forEach(([i], k) => this.pinned.set(i, PIN_POOL[k]));
+    ranked(floatUses).slice(0, XPIN_POOL.length).forEach(([i], k) => this.pinnedX.set(i, XPIN_POOL[k]));
   }
-  /** Translated functions give back the pin registers they used (see PIN_POOL). */
+  /** Translated functions give back the pin registers they used (see PIN_POOL, XPIN_POOL). */
   private restoreCallerPins(): void {
     [...this.pinned.values()].forEach((r, k) => this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k)));
+    [...this.pinnedX.values()].forEach((x, k) => this.asm.movsd(x, this.scratchSlot(this.pinSaveBase + this.pinned.size + k)));
   }
   /** Before a call that may reach non-translated code: pinned locals to their slots. */
   private savePinned(): void {
     for (const [i, r] of this.pinned) if (this.pinnedWritten.has(i)) this.asm.mov(8, this.localSlot(i), reg(r));
+    for (const [i, x] of this.pinnedX) if (this.pinnedWritten.has(i)) this.asm.movsd(this.localSlot(i), x);
   }
   private restorePinned(): void {
     for (const [i, r] of this.pinned) this.asm.mov(8, reg(r), this.localSlot(i));
+    for (const [i, x] of this.pinnedX) this.asm.movsd(x, this.localSlot(i));
   }
 
   private zeroLocals(): void {
@@ -888,7 +902,17 @@ export class FunctionTranslator implements FloatHost {
     const name = ins.name;
     switch (name) {
       case "nop": return 0;
-      case "local.get": this.pushV(this.locals[ins.index!], { k: "local", i: ins.index! }); return 0;
+      case "local.get": {
+        const px = this.pinnedX.get(ins.index!);
+        if (px === undefined) this.pushV(this.locals[ins.index!], { k: "local", i: ins.index! });
+        else {
+          // A copy: the value must not change when the local is set later.
+          const x = this.allocXmm();
+          a.movaps(x, px);
+          this.pushV(this.locals[ins.index!], { k: "xmm", x });
+        }
+        return 0;
+      }
       case "local.set": case "local.tee": return this.localSet(ins.index!, name === "local.tee");
       case "global.get": {
         const t = this.globalType(ins.index!);
@@ -1045,11 +1069,19 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     const pin = this.pinned.get(i);
+    const px = this.pinnedX.get(i);
     if (pin !== undefined) this.moveGpr(reg(pin), o);
-    else this.storeTo(this.localSlot(i), o);
+    else if (px !== undefined) {
+      if (o.v.k === "xmm") this.asm.movaps(px, o.v.x);
+      else this.xmmSrcTo(o, px);
+    } else this.storeTo(this.localSlot(i), o);
     if (!tee) this.release(o);
     else if (o.v.k === "reg" || o.v.k === "xmm" || o.v.k === "const") this.pushV(o.t, o.v);
-    else this.pushV(o.t, { k: "local", i });
+    else if (px !== undefined) {
+      const x = this.allocXmm();
+      this.asm.movaps(x, px);
+      this.pushV(o.t, { k: "xmm", x });
+    } else this.pushV(o.t, { k: "local", i });
     return 0;
   }
 

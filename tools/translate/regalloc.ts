@@ -17,8 +17,14 @@ export const GPR_POOL: readonly number[] = [3, 6, 7, 8, 11];
  * instruction (rsi, rdi, rcx) or call_indirect (r11) touches them.
  */
 export const PIN_POOL: readonly number[] = [12, 13, 14, 15, 9, 10];
-/** xmm2..xmm15: the float registers values may live in. */
-export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+/** xmm2..xmm9: the float registers values may live in. */
+export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9];
+/**
+ * xmm10..xmm15: hot float locals, one register each for a whole function, restored like PIN_POOL
+ * (a translated function returns with them as it found them; saved around calls that may leave
+ * translated code). Nothing else touches them: float.ts uses xmm0..xmm2 with the stack flushed.
+ */
+export const XPIN_POOL: readonly number[] = [10, 11, 12, 13, 14, 15];
 
 export class RegPool {
   private free: number[];
