@@ -24,8 +24,18 @@ const WAT = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
     (local.get $acc))
+  (func $abort (param i32) (drop (local.get 0)))
+  (func $get (param $a i32) (param $i i32) (result i32)
+    (if (i32.ge_u (local.get $i) (i32.load (local.get $a))) (then (call $abort (i32.const 1)) (unreachable)))
+    (i32.load offset=4 (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))))
+  (func $sum_checked (param $a i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (call $get (local.get $a) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 8))))
+    (local.get $s))
   (func (export "main") (drop (call $sum_words (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
-    (drop (call $poly (i32.const 9) (f64.const 0.5)))))`;
+    (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
@@ -60,6 +70,19 @@ describe("translator code shape", () => {
     expect(loop).toMatch(/movaps xmm\d+, xmm1[0-5]\n[^\n]*\n?[^\n]*mulsd/); // $acc, $x read from their registers (XPIN_POOL)
     expect(loop).toMatch(/movaps xmm1[0-5], xmm\d+/); // local.set $acc: into its register
     expect(loop).not.toMatch(/movsd [^\n]*\[rbp/); // no float local loaded from or stored to the frame in the loop
+  });
+
+  it("a checked accessor called in a loop is inlined; its bounds check keeps the operands in registers", async () => {
+    const code = await listingOf("sum_checked");
+    const calls = code.filter((l) => l.startsWith("call "));
+    expect(calls.length).toBe(4); // $abort (cold) + 3 trap pads: $get is inlined
+    const abort = code.findIndex((l) => l.startsWith("call "));
+    expect(code[abort - 2]).toMatch(/^jb /); // the check: cmp; jb over the cold abort
+    expect(code[abort - 3]).toMatch(/^cmp /);
+    // $s and $i * ... are pending when the inlined body starts: the block and the cold `if` leave them
+    // in registers (no spill to the frame before the check)
+    const hot = code.slice(code.findIndex((l) => l.startsWith("xor")), abort).join("\n");
+    expect(hot).not.toMatch(/mov qword ptr \[rbp-0x[0-9a-f]+\], r/);
   });
 
   it("select of a comparison is cmp + cmov", async () => {

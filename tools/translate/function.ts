@@ -47,7 +47,14 @@ interface Ctrl {
   unreachable: boolean;
   /** if with parameters: first scratch slot holding a copy of them for the else arm. */
   paramSave: number;
+  /** A block no branch targets: no label, no flush at either end (values stay where they are). */
+  transparent?: boolean;
+  /** A cold `if` (see `coldIfs`): the value stack as it was at the `if`, put back at its `end`. */
+  cold?: ValueStackState;
 }
+
+/** Where every operand-stack value is, and which registers are free. */
+interface ValueStackState { depth: number; vs: Val[]; types: ValType[]; gprs: number[]; xmms: number[] }
 
 const INT_BINARY: Record<string, { size: Size; op: "add" | "sub" | "and" | "or" | "xor" | "imul" }> = {
   "i32.add": { size: 4, op: "add" }, "i32.sub": { size: 4, op: "sub" }, "i32.mul": { size: 4, op: "imul" },
@@ -170,6 +177,17 @@ export class FunctionTranslator implements FloatHost {
   /** Trap pads of inlined bodies, emitted after the function's own. */
   private readonly inlinePads: { func: number; traps: Map<TrapKind, Label> }[] = [];
   private current: Instr | undefined;
+  /** Index in `body` of the operator being translated. */
+  private pos = 0;
+  /** `block`/`if` operators (by index in `body`) that some branch targets. */
+  private readonly targetedBlocks = new Set<number>();
+  /**
+   * `if`s without `else` or block type whose arm ends in `unreachable`, `return` or `br` (asc's
+   * `if (i >= length) { abort(); unreachable }`): what follows the `if` is reached only when the
+   * condition is false, so the arm is translated out of the way of the value stack, which is not
+   * flushed (its state at the `if` is restored at the `end`).
+   */
+  private readonly coldIfs = new Set<number>();
 
   constructor(
     readonly asm: Assembler,
@@ -225,9 +243,11 @@ export class FunctionTranslator implements FloatHost {
       unreachable: false, paramSave: -1,
     });
 
+    this.findTargetedBlocks();
     const body = this.body;
     for (let i = 0; i < body.length; i++) {
       this.current = body[i];
+      this.pos = i;
       i += this.visit(body[i], body[i + 1]);
     }
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
@@ -250,6 +270,32 @@ export class FunctionTranslator implements FloatHost {
     }
     const frameBytes = 8 * (this.localArea + this.maxDepth);
     a.patchI32(frameSizeAt, (frameBytes + 15) & ~15);
+  }
+
+  /** Which `block`s are branch targets (the others need no label and no flush: `transparent`). */
+  private findTargetedBlocks(): void {
+    const open: number[] = [];
+    const withElse = new Set<number>();
+    const target = (depth: number) => {
+      const k = open[open.length - 1 - depth];
+      if (k !== undefined) this.targetedBlocks.add(k);
+    };
+    const body = this.body;
+    body.forEach((ins, i) => {
+      switch (ins.name) {
+        case "block": case "loop": case "if": open.push(i); break;
+        case "else": withElse.add(open[open.length - 1]); break;
+        case "end": {
+          const k = open.pop();
+          if (k === undefined || body[k].name !== "if" || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
+          const last = body[i - 1].name;
+          if (i - 1 > k && (last === "unreachable" || last === "return" || last === "br")) this.coldIfs.add(k);
+          break;
+        }
+        case "br": case "br_if": target(ins.depth!); break;
+        case "br_table": ins.targets!.forEach(target); target(ins.defaultTarget!); break;
+      }
+    });
   }
 
   // ---------------------------------------------------------------- slots
@@ -444,6 +490,10 @@ export class FunctionTranslator implements FloatHost {
       return 0;
     }
     const cur = this.ctrls[this.ctrls.length - 1];
+    if (ins.name === "end" && this.deadNesting === 0) {
+      if (cur.transparent) { this.endTransparent(cur); return 0; }
+      if (cur.cold) { this.endColdIf(cur); return 0; }
+    }
     if (cur.unreachable) {
       // Skip dead code, tracking only the block structure.
       switch (ins.name) {
@@ -471,6 +521,53 @@ export class FunctionTranslator implements FloatHost {
       this.xmms.reset();
     }
     return 0;
+  }
+
+  /** `block` that no branch targets: only the block structure is tracked. */
+  private beginTransparent(ins: Instr): void {
+    const sig = this.blockSig(ins.blockType);
+    this.ctrls.push({
+      kind: "block", label: this.asm.label(), hasElse: false, height: this.depth - sig.params.length, params: sig.params,
+      results: sig.results, unreachable: false, paramSave: -1, transparent: true,
+    });
+  }
+  /** Its `end`: the results are on top of the stack, wherever they are. If the body cannot fall
+   *  through, nothing reaches what follows (no branch targets the block): it is dead too. */
+  private endTransparent(c: Ctrl): void {
+    this.ctrls.pop();
+    if (!c.unreachable) return;
+    // Values left above the block when its body stopped (before a `return`, say) give back their registers.
+    while (this.depth > c.height) this.release(this.popV());
+    for (const t of c.results) this.pushV(t, SLOT);
+    this.markUnreachable();
+  }
+
+  /** The `if` at `body[pos]`, its condition popped. */
+  private ifAt(pos: number, ins: Instr, cond: Condition): void {
+    if (this.coldIfs.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond);
+    else this.ifOp(ins, cond);
+  }
+  /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
+  private coldIf(cond: Condition): void {
+    const a = this.asm;
+    const cc = this.emitCondition(cond);
+    const label = a.label();
+    a.jcc(NEGATE[cc], label);
+    const d = this.depth;
+    const cold: ValueStackState = { depth: d, vs: this.vs.slice(0, d), types: this.types.slice(0, d), gprs: this.gprs.snapshot(), xmms: this.xmms.snapshot() };
+    this.ctrls.push({ kind: "if", label, hasElse: false, height: d, params: [], results: [], unreachable: false, paramSave: -1, cold });
+  }
+  /** Its `end`: the arm cannot fall through, so only the jump over it arrives, with the stack as it was. */
+  private endColdIf(c: Ctrl): void {
+    if (!c.unreachable) throw new Error(`${this.displayName}: cold if arm falls through`);
+    this.ctrls.pop();
+    this.asm.bind(c.label);
+    const s = c.cold!;
+    this.depth = s.depth;
+    s.vs.forEach((v, i) => (this.vs[i] = v));
+    s.types.forEach((t, i) => (this.types[i] = t));
+    this.gprs.restore(s.gprs);
+    this.xmms.restore(s.xmms);
   }
 
   /** Start or end of an inlined body: its code range, and trap pads of its own (see `inlined`). */
@@ -902,6 +999,10 @@ export class FunctionTranslator implements FloatHost {
     const name = ins.name;
     switch (name) {
       case "nop": return 0;
+      case "block":
+        if (this.targetedBlocks.has(this.pos)) return -1;
+        this.beginTransparent(ins);
+        return 0;
       case "local.get": {
         const px = this.pinnedX.get(ins.index!);
         if (px === undefined) this.pushV(this.locals[ins.index!], { k: "local", i: ins.index! });
@@ -947,7 +1048,7 @@ export class FunctionTranslator implements FloatHost {
         return this.select(this.valueCondition(c)), 0;
       }
       case "br_if": this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0;
-      case "if": this.ifOp(ins, this.valueCondition(this.popV())); return 0;
+      case "if": this.ifAt(this.pos, ins, this.valueCondition(this.popV())); return 0;
       case "br":
         this.flush();
         this.branchTo(ins.depth!);
@@ -1182,7 +1283,7 @@ export class FunctionTranslator implements FloatHost {
   private condition(c: Condition, next: Instr | undefined): number {
     const a = this.asm;
     if (next?.name === "br_if") { this.brIf(next.depth!, c); return 1; }
-    if (next?.name === "if") { this.ifOp(next, c); return 1; }
+    if (next?.name === "if") { this.ifAt(this.pos + 1, next, c); return 1; }
     if (next?.name === "select" && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; }
     const cc = this.emitCondition(c);
     const r = this.allocGpr(); // may spill: only movs, flags survive

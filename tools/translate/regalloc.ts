@@ -44,6 +44,13 @@ export class RegPool {
   reset(): void {
     this.free = [...this.pool].reverse();
   }
+  /** The free set, to be put back with `restore` (a path that rejoins code translated before it). */
+  snapshot(): number[] {
+    return [...this.free];
+  }
+  restore(free: number[]): void {
+    this.free = [...free];
+  }
   get allFree(): boolean {
     return this.free.length === this.pool.length;
   }
