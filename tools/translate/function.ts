@@ -999,6 +999,10 @@ export class FunctionTranslator implements FloatHost {
     const name = ins.name;
     switch (name) {
       case "nop": return 0;
+      case "unreachable": // no flush: nothing runs after the trap
+        this.asm.jmp(this.trap(Trap.unreachable));
+        this.markUnreachable();
+        return 0;
       case "block":
         if (this.targetedBlocks.has(this.pos)) return -1;
         this.beginTransparent(ins);
@@ -1069,6 +1073,12 @@ export class FunctionTranslator implements FloatHost {
       case "call": {
         const f = ins.index!;
         if (f < this.ctx.importBindings.length && this.ctx.importBindings[f].kind === "intrinsic") return -1;
+        if (next?.name === "unreachable") {
+          this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!, true, true);
+          this.asm.jmp(this.trap(Trap.unreachable));
+          this.markUnreachable();
+          return 1;
+        }
         this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
         return 0;
       }
@@ -1451,7 +1461,7 @@ export class FunctionTranslator implements FloatHost {
   // ---- calls
 
   /** Arguments pushed straight from wherever they are; live registers spilled first (all caller-saved). */
-  private fastCall(ft: FuncType, target: Label | RM, preservesPins = false): void {
+  private fastCall(ft: FuncType, target: Label | RM, preservesPins = false, noReturn = false): void {
     const a = this.asm;
     const n = ft.params.length;
     this.spillRegisters(this.depth - n);
@@ -1464,9 +1474,11 @@ export class FunctionTranslator implements FloatHost {
       else { this.moveGpr(R.rax, o); a.push(R.rax); }
     }
     for (let i = 0; i < n; i++) this.release(this.popV());
-    if (!preservesPins) this.savePinned();
+    // A call right before `unreachable` needs no pinned locals afterwards (an abort).
+    if (!preservesPins && !noReturn) this.savePinned();
     a.call(target);
     if (n > 0) a.alu("add", 8, R.rsp, 8 * n);
+    if (noReturn) return;
     if (!preservesPins) this.restorePinned();
     const results = ft.results;
     if (results.length === 1) {
