@@ -34,7 +34,15 @@ const WAT = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 8))))
     (local.get $s))
-  (func (export "main") (drop (call $sum_words (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $for_loop (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (if (i32.lt_s (local.get $i) (local.get $n))
+        (then
+          (local.set $s (i32.xor (local.get $s) (i32.load (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $l))))
+    (local.get $s))
+  (func (export "main") (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
@@ -83,6 +91,14 @@ describe("translator code shape", () => {
     // in registers (no spill to the frame before the check)
     const hot = code.slice(code.findIndex((l) => l.startsWith("xor")), abort).join("\n");
     expect(hot).not.toMatch(/mov qword ptr \[rbp-0x[0-9a-f]+\], r/);
+  });
+
+  it("a for-shaped loop (test at the top) is rotated: the back edge re-tests and branches to the body", async () => {
+    const code = await listingOf("for_loop");
+    const tests = code.filter((l) => /^cmp r\w+, r\w+$/.test(l));
+    expect(tests.length).toBe(2); // the test on entry, and again at the back edge
+    expect(code.filter((l) => /^jl /.test(l)).length).toBe(1); // the back edge: branch while true
+    expect(code.some((l) => /^jmp /.test(l))).toBe(false); // no jump back to the test
   });
 
   it("select of a comparison is cmp + cmov", async () => {

@@ -51,6 +51,8 @@ interface Ctrl {
   transparent?: boolean;
   /** A cold `if` (see `coldIfs`): the value stack as it was at the `if`, put back at its `end`. */
   cold?: ValueStackState;
+  /** The `if` of a rotatable loop header (see `loopHeaders`): where its arm begins. */
+  rotate?: { headerStart: number; ifPos: number; bodyStart: Label };
 }
 
 /** Where every operand-stack value is, and which registers are free. */
@@ -140,6 +142,9 @@ for (const k of ["f32", "f64"]) {
   FLOAT_COMPARE[`${k}.gt`] = { swap: false, cc: "a" };
   FLOAT_COMPARE[`${k}.ge`] = { swap: false, cc: "ae" };
 }
+/** Operators a loop header may consist of to be re-translated at the back edge: no effects, no traps. */
+const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get", "i32.eqz", "i64.eqz",
+  ...Object.keys(INT_COMPARE), ...Object.keys(INT_BINARY), ...Object.keys(INT_SHIFT)]);
 const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
 const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
 const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
@@ -188,6 +193,15 @@ export class FunctionTranslator implements FloatHost {
    * flushed (its state at the `if` is restored at the `end`).
    */
   private readonly coldIfs = new Set<number>();
+  /**
+   * Loops shaped `loop (if <pure condition> (then ... (br $loop)))` (asc's `for`/`while`): `if`
+   * index -> index of the first condition operator. The back edge re-tests the condition and
+   * jumps to the top of the arm (one conditional branch per iteration instead of a jump to the
+   * test and a branch out of it).
+   */
+  private readonly loopHeaders = new Map<number, number>();
+  /** While a loop condition is re-translated at its back edge: where a true condition jumps. */
+  private rotateTo: Label | undefined;
 
   constructor(
     readonly asm: Assembler,
@@ -290,6 +304,11 @@ export class FunctionTranslator implements FloatHost {
           if (k === undefined || body[k].name !== "if" || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
           const last = body[i - 1].name;
           if (i - 1 > k && (last === "unreachable" || last === "return" || last === "br")) this.coldIfs.add(k);
+          // A loop header: `loop` (no type), pure operators, this `if`; the arm ends with `br` to the loop.
+          let h = k - 1;
+          while (h >= 0 && PURE_HEADER.has(body[h].name)) h--;
+          if (h >= 0 && h < k - 1 && body[h].name === "loop" && (body[h].blockType?.kind ?? "empty") === "empty" &&
+            last === "br" && body[i - 1].depth === 1) this.loopHeaders.set(k, h + 1);
           break;
         }
         case "br": case "br_if": target(ins.depth!); break;
@@ -544,8 +563,37 @@ export class FunctionTranslator implements FloatHost {
 
   /** The `if` at `body[pos]`, its condition popped. */
   private ifAt(pos: number, ins: Instr, cond: Condition): void {
+    if (this.rotateTo) {
+      // The loop condition at the back edge: true -> the top of the arm; false falls through to the exit.
+      this.asm.jcc(this.emitCondition(cond), this.rotateTo);
+      this.rotateTo = undefined;
+      return;
+    }
     if (this.coldIfs.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond);
     else this.ifOp(ins, cond);
+    const headerStart = this.loopHeaders.get(pos);
+    const c = this.ctrls[this.ctrls.length - 1];
+    // The back edge arrives with every value in its slot: so must the jump past the arm.
+    if (headerStart !== undefined && (!c.cold || c.cold.vs.every((v) => v.k === "slot"))) {
+      const bodyStart = this.asm.label();
+      this.asm.bind(bodyStart);
+      c.rotate = { headerStart, ifPos: pos, bodyStart };
+    }
+  }
+  /** The last `br` of a loop header's arm: the loop's test again, branching to the top of the arm. */
+  private rotatedBackEdge(r: NonNullable<Ctrl["rotate"]>): void {
+    this.flush();
+    const pos = this.pos, current = this.current;
+    this.rotateTo = r.bodyStart;
+    for (let k = r.headerStart; k <= r.ifPos; k++) {
+      this.pos = k;
+      this.current = this.body[k];
+      k += this.visit(this.body[k], this.body[k + 1]);
+    }
+    if (this.rotateTo) throw new Error(`${this.displayName}: loop test at 0x${this.body[r.ifPos].offset.toString(16)} not re-translated`);
+    this.pos = pos;
+    this.current = current;
+    this.markUnreachable();
   }
   /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
   private coldIf(cond: Condition): void {
@@ -1053,11 +1101,17 @@ export class FunctionTranslator implements FloatHost {
       }
       case "br_if": this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0;
       case "if": this.ifAt(this.pos, ins, this.valueCondition(this.popV())); return 0;
-      case "br":
+      case "br": {
+        const c = this.ctrls[this.ctrls.length - 1];
+        if (c.rotate && ins.depth === 1 && this.body[this.pos + 1]?.name === "end") {
+          this.rotatedBackEdge(c.rotate);
+          return 0;
+        }
         this.flush();
         this.branchTo(ins.depth!);
         this.markUnreachable();
         return 0;
+      }
       case "return":
         this.emitReturn();
         this.markUnreachable();
