@@ -427,7 +427,12 @@ export class FunctionTranslator implements FloatHost {
     const n = this.zeroed;
     if (n === 0) return;
     if (n <= 8) {
-      for (let i = 0; i < n; i++) a.mov(8, this.localSlot(this.nParams + i), 0);
+      // A pinned local that is written starts in its register (zeroed below); its slot is written
+      // before every call that reloads it (savePinned).
+      for (let i = 0; i < n; i++) {
+        const l = this.nParams + i;
+        if (!((this.pinned.has(l) || this.pinnedX.has(l)) && this.pinnedWritten.has(l))) a.mov(8, this.localSlot(l), 0);
+      }
       return;
     }
     // rep stosq over [rbp - 8n, rbp)
