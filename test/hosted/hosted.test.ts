@@ -1,6 +1,9 @@
 /**
  * The hosted Linux target (tools/link/hosted.ts, ABI.md "Hosted Linux target"): a guest linked
  * with kernel/wasm-host-linux.ts runs as a Linux process with bare metal's output and statuses.
+ * Its guest memories are guarded (no bounds check in the code; an access out of bounds faults and
+ * tools/link/hosted-faults.ts turns that into the trap): the traps, a straddling store, memory.grow
+ * and the report of any other fault are tested here.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -8,16 +11,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildHostedImage } from "../../tools/link/build.ts";
+import { linkHosted } from "../../tools/link/hosted.ts";
 import { compileSnippet } from "../../tools/build/compile.ts";
+import { readModule } from "../../tools/wasm/reader.ts";
+import { wasmHostLinuxModule } from "../../tools/link/build.ts";
+import { runSpecFile } from "../../tools/spec/run.ts";
 import { watToWasm } from "../translate/harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hosted-test-"));
 let n = 0;
 
 async function runHosted(wasm: Uint8Array) {
-  const image = await buildHostedImage(wasm);
+  return runElf((await buildHostedImage(wasm)).elf);
+}
+
+function runElf(elf: Uint8Array) {
   const exe = join(dir, `guest${n++}`);
-  writeFileSync(exe, image.elf);
+  writeFileSync(exe, elf);
   chmodSync(exe, 0o755);
   const r = spawnSync(exe, [], { encoding: "utf8", timeout: 20_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -70,6 +80,78 @@ describe("hosted Linux target", () => {
     expect(r.stdout).toContain("hi 1\n");
     expect(r.stdout).toContain("trap: out of bounds memory access");
     expect(r.status).toBe(2);
+  });
+
+  describe("guard pages instead of bounds checks", () => {
+    // One page; $peek/$poke are the accesses, main calls them through $via (so the backtrace has two names).
+    const guest = (body: string) => watToWasm(`(module ${TRACE}
+      (memory 1 2) (data (i32.const 65528) "\\01\\02\\03\\04\\05\\06\\07\\08")
+      (func $peek (param i32) (result i32) (i32.load (local.get 0)))
+      (func $poke (param i32) (i64.store (local.get 0) (i64.const -1)))
+      (func $far (result i32) (i32.load offset=0xffffffff (i32.const -1)))
+      (func $say (param f64) (call $t (i32.const 0) (i32.const 1) (local.get 0) (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0)))
+      (func $via (param i32) ${body})
+      (func (export "main") (call $via (i32.const 0))))`);
+    const expectTrap = (r: { stdout: string; status: number | null }, fn: string) => {
+      expect(r.stdout).toContain("trap: out of bounds memory access");
+      expect(r.stdout).toMatch(new RegExp(`at ${fn}\\+0x[0-9a-f]+[\\s\\S]*at via\\+0x[0-9a-f]+`));
+      expect(r.status).toBe(2);
+    };
+
+    it("a load that straddles the end of memory traps: message, backtrace, status 2", async () => {
+      expectTrap(await runHosted(await guest(`(call $say (f64.convert_i32_u (call $peek (i32.const 65532)))) (drop (call $peek (i32.const 65533)))`)), "peek");
+    });
+
+    it("a straddling store traps the same way; the farthest access (0xffffffff + offset 0xffffffff) too", async () => {
+      expectTrap(await runHosted(await guest(`(call $poke (i32.const 65532))`)), "poke");
+      expectTrap(await runHosted(await guest(`(drop (call $far))`)), "far");
+    });
+
+    it("after memory.grow the new page is accessible and the access past it traps", async () => {
+      const r = await runHosted(await guest(`(call $say (f64.convert_i32_s (memory.grow (i32.const 1))))
+        (call $poke (i32.const 131064)) (call $say (f64.convert_i32_s (call $peek (i32.const 131068)))) (drop (call $peek (i32.const 131069)))`));
+      expect(r.stdout).toMatch(/^\S* 1\n\S* -1\n/); // old size 1; the word just below the new end
+      expectTrap(r, "peek");
+    });
+
+    it("a straddling store writes nothing: the in-bounds bytes are unchanged afterwards (spec driver, one process)", async () => {
+      const file = join(dir, "straddle.wast");
+      writeFileSync(file, `(module
+        (memory 1 2) (data (i32.const 65528) "\\01\\02\\03\\04\\05\\06\\07\\08")
+        (func (export "store64") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
+        (func (export "store16") (param i32 i32) (i32.store16 (local.get 0) (local.get 1)))
+        (func (export "load64") (param i32) (result i64) (i64.load (local.get 0)))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
+      (assert_trap (invoke "store64" (i32.const 65532) (i64.const -1)) "out of bounds memory access")
+      (assert_trap (invoke "store16" (i32.const 65535) (i32.const -1)) "out of bounds memory access")
+      (assert_return (invoke "load64" (i32.const 65528)) (i64.const 0x0807060504030201))
+      (assert_trap (invoke "load64" (i32.const 65529)) "out of bounds memory access")
+      (assert_return (invoke "grow" (i32.const 1)) (i32.const 1))
+      (assert_return (invoke "store64" (i32.const 65532) (i64.const -1)))
+      (assert_return (invoke "load64" (i32.const 65528)) (i64.const 0xffffffff04030201))
+      (assert_return (invoke "load64" (i32.const 131064)) (i64.const 0))
+      (assert_trap (invoke "store64" (i32.const 131065) (i64.const -1)) "out of bounds memory access")
+      (assert_return (invoke "load64" (i32.const 131064)) (i64.const 0))
+      (assert_return (invoke "grow" (i32.const 1)) (i32.const -1))`);
+      const r = await runSpecFile(file, { kernel: readModule(await wasmHostLinuxModule()) });
+      expect(r.failures).toEqual([]);
+      expect(r.passed).toBe(11);
+    });
+
+    it("any other fault is reported on stderr and kills the process with SIGSEGV", async () => {
+      // A kernel module of its own whose main reads unmapped address 8 (identity memory: no check).
+      const kernel = readModule(await watToWasm(`(module (memory 1)
+        (func (export "__trap") (param i32 i64 i64)) (func (export "_exit") (param i32))
+        (func $main (export "main") (drop (i32.load (i32.const 8)))))`));
+      const image = linkHosted({ kernel });
+      const r = runElf(image.elf);
+      expect(r.signal).toBe("SIGSEGV");
+      const m = /^hosted: segmentation fault at rip=0x([0-9a-f]{16}), addr=0x0000000000000008\n$/.exec(r.stderr);
+      expect(m).not.toBeNull();
+      const main = image.symbols.find((s) => s.name.endsWith("main") && s.kind === "func" && s.name !== "wasm_main")!;
+      const rip = parseInt(m![1], 16);
+      expect(rip >= main.addr && rip < main.addr + main.size).toBe(true);
+    });
   });
 
   it("refuses an unknown import before running, naming it", async () => {

@@ -7,14 +7,19 @@
  * (tools/link/ABI.md "Import bindings"). The `spectest` host module's table and memory are one
  * instance per image too (tools/link/spectest.ts).
  *
- *   GUEST_MEMORY_BASE ─┬─ region of instance 0's memory (its maximum, capped by `maxPagesEach`)
+ *   GUEST_MEMORY_BASE ─┬─ region of instance 0's memory
  *                      ├─ region of the next memory ...            (each 64 KiB aligned)
  *                      └─ end(): the linker maps (hosted) or reserves (metal) [base, end)
+ *
+ * A region is the memory's maximum (capped by `maxPagesEach`) in sandbox mode (bare metal: bases
+ * stay below 2 GiB), and GUARDED_REGION (8 GiB + a guard) in guarded mode (hosted: the first base
+ * stays GUEST_MEMORY_BASE, a disp32; later ones are reached with movabs). In both modes the
+ * memories' maxima together stay within `totalPages`, the budget of pages guests may commit.
  */
 import { Assembler, Label } from "../x86/assembler.ts";
 import type { FuncType, Import, WasmModule } from "../wasm/types.ts";
 import { funcType } from "../wasm/validate.ts";
-import type { ImportBinding, MemoryConfig, TableConfig } from "../translate/context.ts";
+import { GUARDED_REGION, type ImportBinding, type MemoryConfig, type TableConfig } from "../translate/context.ts";
 import { LinkError, UnsupportedError } from "../translate/errors.ts";
 import { PAGE, TranslatedModule, type ModuleOptions } from "../translate/module.ts";
 import { SpectestHost } from "./spectest.ts";
@@ -23,7 +28,9 @@ import { SpectestHost } from "./spectest.ts";
 export type GuestResolver = (imp: Import, mod: WasmModule) => ImportBinding | undefined;
 
 export interface GuestSpaceOptions {
-  /** Sandbox base of the first region (bases must stay below 2 GiB: translated code adds them as disp32). */
+  /** Explicit bounds checks (bare metal) or guard pages (hosted Linux): context.ts MemoryConfig. */
+  mode: "sandbox" | "guarded";
+  /** Base of the first region (sandbox bases must stay below 2 GiB: translated code adds them as disp32). */
   base: number;
   /** Pages available to all regions together. */
   totalPages: number;
@@ -43,12 +50,17 @@ interface Limits { min: number; max?: number }
 /** At instantiation: the u64 `cell` (a table's size, a memory's pages) must be at least `min`. */
 export interface LimitCheck { cell: Label; min: number; what: string }
 
+/** End of the address space guarded regions may use (half the 47-bit user space of x86-64 Linux). */
+const GUARDED_SPACE_END = 2 ** 46;
+
 export class GuestSpace {
   readonly modules: TranslatedModule[] = [];
   readonly spectest: SpectestHost;
   /** Pages each new memory may grow to; a driver lowers it when many instances share the space. */
   maxPagesEach: number;
   private next: number;
+  /** Pages of the memories' maxima so far (the `totalPages` budget). */
+  private usedPages = 0;
   private firstBytesUsed = false;
   private readonly memoryLimits = new Map<MemoryConfig, Limits>();
   private readonly tableLimits = new Map<TableConfig, Limits>();
@@ -66,6 +78,11 @@ export class GuestSpace {
     return this.opts.totalPages;
   }
 
+  /** Every memory an instance owns or imports (spectest's once bound): each has its region here. */
+  memories(): MemoryConfig[] {
+    return [...this.memoryLimits.keys()];
+  }
+
   /** End of the last region (exclusive); the base when there is no guest memory. */
   end(): number {
     return this.next;
@@ -76,16 +93,14 @@ export class GuestSpace {
     const declared = mod.memories[0];
     const pages = declared ? Math.max(declared.min, Math.min(this.maxPagesEach, declared.max ?? Infinity)) : 0;
     const base = this.next;
-    if (declared && (base - this.opts.base) / PAGE + pages > this.opts.totalPages) {
-      throw new UnsupportedError(`${name}: no room for another guest memory of ${pages} pages`);
-    }
+    if (declared && !this.fits(pages)) throw new UnsupportedError(`${name}: no room for another guest memory of ${pages} pages`);
     const bindings: ImportBinding[] = [];
     this.pendingChecks = [];
     const bytes = this.firstBytesUsed ? undefined : this.opts.firstBytes;
     const t = new TranslatedModule(mod, {
       ...this.opts.module,
       name,
-      memory: { mode: "sandbox", base, maxPages: pages || this.maxPagesEach, bytes },
+      memory: { mode: this.opts.mode, base, maxPages: pages || this.maxPagesEach, bytes },
       resolveImport: (imp) => {
         const b = resolve?.(imp, mod) ?? this.spectest.resolve(imp, mod) ?? this.opts.host(imp);
         bindings.push(b);
@@ -101,7 +116,7 @@ export class GuestSpace {
     mod.tables.forEach((tt, k) => this.tableLimits.set(t.ctx.tables[importedTables + k], { min: tt.limits.min, max: tt.limits.max }));
     if (declared && t.ctx.memory) {
       this.memoryLimits.set(t.ctx.memory, { min: declared.min, max: declared.max });
-      this.next = base + pages * PAGE;
+      this.take(pages);
       this.firstBytesUsed = true;
     }
     if (this.pendingChecks.length) this.checks.set(t, this.pendingChecks);
@@ -158,15 +173,28 @@ export class GuestSpace {
     return wanted;
   }
 
+  /** Whether a region for a memory of at most `pages` is left (spectest's, tiny, is not counted). */
+  private fits(pages: number, counted = true): boolean {
+    if (counted && this.usedPages + pages > this.opts.totalPages) return false;
+    return this.opts.mode === "sandbox" || this.next + GUARDED_REGION <= GUARDED_SPACE_END;
+  }
+
+  /** Lays out the region at `next` for a memory of at most `pages`. */
+  private take(pages: number): void {
+    this.usedPages += pages;
+    this.next += this.opts.mode === "guarded" ? GUARDED_REGION : pages * PAGE;
+  }
+
   /** A region of `pages` for a memory that is not a module's own (spectest's). When it is the
    *  first guest memory, it takes the `image.guestMemoryBytes` cell, so host functions (env.trace)
    *  read the guest's strings from it. */
-  private allocate(pages: number): { base: number; bytes?: Label } {
+  private allocate(pages: number): { mode: "sandbox" | "guarded"; base: number; bytes?: Label } {
     const base = this.next;
-    this.next += pages * PAGE;
-    if (this.firstBytesUsed || base !== this.opts.base) return { base };
+    if (!this.fits(pages, false)) throw new UnsupportedError(`no room for the spectest memory of ${pages} pages`);
+    this.take(pages);
+    if (this.firstBytesUsed || base !== this.opts.base) return { mode: this.opts.mode, base };
     this.firstBytesUsed = true;
-    return { base, bytes: this.opts.firstBytes };
+    return { mode: this.opts.mode, base, bytes: this.opts.firstBytes };
   }
 
   emitCode(asm: Assembler): void {

@@ -3,27 +3,34 @@
  * `npm run wasm` image, as a static, non-PIE Linux x86-64 executable (tools/link/ABI.md "Hosted
  * Linux target"). Shares trap stubs, symbol table, entry sequence and segment merging with image.ts.
  *
- *   IMAGE_BASE ─┬─ text   : _entry (Linux process entry) → wasm_main; guest_run; trap stubs; code
- *               ├─ rodata : symbol table + names, passive data bytes, guest active data to copy
- *               ├─ data   : stack limit, multi-return area, [recovery cell], globals, tables, memory state
- *               └─ bss    : boot info (zero), guard page (PROT_NONE at start), stack
+ *   IMAGE_BASE ─┬─ text   : _entry (Linux process entry) → wasm_main; guest_run; trap stubs; code;
+ *               │           fault handler (tools/link/hosted-faults.ts); open_guest_memories, copy_guest_data
+ *               ├─ rodata : symbol table + names, passive data bytes, sigaction records, guest memory table
+ *               ├─ data   : stack limit, multi-return area, [recovery cell], globals, tables, memory state,
+ *               │           guest active data to copy
+ *               └─ bss    : boot info (zero), signal stack, guard page (PROT_NONE at start), stack
  *   KERNEL_MEMORY_BASE   : kernel active data; bss up to GUEST_MEMORY_BASE (the kernel's heap)
- *   GUEST_MEMORY_BASE    : guest linear memories (one region per instance, tools/link/guests.ts),
- *                          mmapped by _entry (their maximum sizes, MAP_NORESERVE)
+ *   GUEST_MEMORY_BASE    : guest linear memories, "guarded" (one 8 GiB + guard reservation per memory,
+ *                          tools/link/guests.ts): mmapped PROT_NONE by _entry, then each memory's
+ *                          current size made read/write (memory.grow extends that with mprotect)
  *
  * Linux facts used (x86-64 psABI §3.4.1 process entry; syscall numbers from
  * arch/x86/entry/syscalls/syscall_64.tbl; flags from include/uapi/asm-generic/mman-common.h):
  * at e_entry rsp points at argc and every other register is undefined except rdx (atexit pointer,
  * ignored). A `syscall` takes rax = number, rdi, rsi, rdx, r10, r8, r9 and clobbers rcx and r11.
  *
- * Signals are not handled: a fault outside the translator's checks (which cover every wasm trap,
- * including stack exhaustion) kills the process with SIGSEGV like any native program.
+ * Guest loads and stores are not checked: one out of bounds faults in a PROT_NONE page, and the
+ * SIGSEGV handler installed by _entry makes that trap 5 (tools/link/hosted-faults.ts). Any other
+ * fault is reported on stderr and kills the process with its signal like any native program.
  */
 import { Assembler, Label, R, mem } from "../x86/assembler.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
 import { SignatureTable, PAGE } from "../translate/module.ts";
-import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
+import { ALL_TRAPS, Trap, type TrapKind } from "../translate/traps.ts";
+import {
+  SIGNAL_STACK_BYTES, emitFaultHandler, emitFaultHandlerRodata, emitFaultHandlerSetup, faultHandlerLabels,
+} from "./hosted-faults.ts";
 import {
   GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE, MULTI_RETURN_SLOTS,
   STACK_BYTES, STACK_RESERVE, callEntrySequence, emitSymbolTable, emitTrapStubs, mergeSegments, type GuestDriver,
@@ -36,7 +43,7 @@ export const SYS_MPROTECT = 10;
 export const SYS_EXIT_GROUP = 231;
 const PROT_NONE = 0, PROT_READ_WRITE = 0x3;
 const MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
-/** Exit status when the process cannot set itself up (guest memory mmap failed). */
+/** Exit status when the process cannot set itself up (guest memory or fault handler). */
 export const STATUS_SETUP_FAILED = 4;
 
 export interface HostedLinkInput {
@@ -84,7 +91,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   ]);
 
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
-    kernelMaxPages: GUEST_MEMORY_BASE / PAGE, guestTotalPages: HOSTED_GUEST_PAGES, guestRun, guestBytes,
+    kernelMaxPages: GUEST_MEMORY_BASE / PAGE, guestMode: "guarded", guestTotalPages: HOSTED_GUEST_PAGES, guestRun, guestBytes,
     what: "a hosted module",
     module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
   });
@@ -94,8 +101,14 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
 
   // ---- text: process entry.
   const stubs: FunctionSymbolRange[] = [];
-  const setupFailed = L("setup_failed"), setupMessage = L("setup_message");
-  const copyGuestData = L("copy_guest_data");
+  const setupFailed = L("setup_failed"), memoryFailed = L("memory_failed"), signalsFailed = L("signals_failed");
+  const copyGuestData = L("copy_guest_data"), openGuestMemories = L("open_guest_memories");
+  const failures = [
+    { at: memoryFailed, message: L("memory_message"), text: "hosted: cannot map the guests' linear memory\n" },
+    { at: signalsFailed, message: L("signals_message"), text: "hosted: cannot install the fault handler\n" },
+  ];
+  const faults = faultHandlerLabels(asm);
+  const guestCode = L("guest_code"), guestCodeEnd = L("guest_code.end");
   asm.align(16, 0xcc);
   asm.bind(entry);
   asm.movabs(R.rsp, stackTop); // our own stack: fixed address, known limit, guard page below
@@ -107,20 +120,24 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   asm.mov(4, R.rdx, PROT_NONE);
   asm.mov(4, R.rax, SYS_MPROTECT);
   emitSyscall(asm);
+  emitFaultHandlerSetup(asm, faults, signalsFailed);
   if (guestMemoryEnd > GUEST_MEMORY_BASE) {
-    // mmap(GUEST_MEMORY_BASE, every guest memory's maximum, RW, FIXED|PRIVATE|ANONYMOUS|NORESERVE,
-    // -1, 0): zero pages on first touch; the translator's bounds check keeps accesses below the
-    // current size.
+    // mmap(GUEST_MEMORY_BASE, every guest memory's reservation, PROT_NONE,
+    // FIXED|PRIVATE|ANONYMOUS|NORESERVE, -1, 0); then each memory's current size read/write (zero
+    // pages on first touch). An access beyond it faults: the fault handler makes that trap 5.
     asm.mov(4, R.rdi, GUEST_MEMORY_BASE);
     asm.movabs(R.rsi, guestMemoryEnd - GUEST_MEMORY_BASE);
-    asm.mov(4, R.rdx, PROT_READ_WRITE);
+    asm.mov(4, R.rdx, PROT_NONE);
     asm.mov(4, R.r10, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
     asm.mov(8, R.r8, -1);
     asm.alu("xor", 4, R.r9, R.r9);
     asm.mov(4, R.rax, SYS_MMAP);
     emitSyscall(asm);
     asm.alu("cmp", 8, R.rax, GUEST_MEMORY_BASE);
-    asm.jcc("ne", setupFailed);
+    asm.jcc("ne", memoryFailed);
+    asm.call(openGuestMemories);
+    asm.test(8, R.rax, R.rax);
+    asm.jcc("ne", memoryFailed);
     asm.call(copyGuestData); // the guests' static active data segments (instantiation, spec §4.5.4)
   }
   emitCpuFeatureProbe(asm, sse41);
@@ -128,9 +145,13 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   asm.push(0); // _exit(0): flushes the console, exit_group(0)
   asm.call(exit.label);
   asm.ud2();
+  for (const f of failures) {
+    asm.bind(f.at);
+    asm.movabs(R.rsi, f.message);
+    asm.mov(4, R.rdx, f.text.length);
+    asm.jmp(setupFailed);
+  }
   asm.bind(setupFailed);
-  asm.movabs(R.rsi, setupMessage);
-  asm.mov(4, R.rdx, SETUP_MESSAGE.length);
   asm.mov(4, R.rdi, 2); // stderr
   asm.mov(4, R.rax, SYS_WRITE);
   emitSyscall(asm);
@@ -151,7 +172,42 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   emitTrapStubs(asm, traps, { stackGuard, stackLimit, trapEntry: trapEntry.label, recovery, halt: (a) => a.ud2() });
 
   kernel.emitCode(asm);
+  asm.bind(guestCode);
   guests.emitCode(asm);
+  asm.bind(guestCodeEnd);
+
+  emitFaultHandler(asm, faults, {
+    memoryStart: GUEST_MEMORY_BASE, memoryEnd: guestMemoryEnd, codeStart: guestCode, codeEnd: guestCodeEnd,
+    trap: traps.get(Trap.memoryOutOfBounds)!,
+  });
+  stubs.push({ name: "fault_handler", start: faults.start, end: faults.end });
+
+  // open_guest_memories: mprotect(base, [bytes cell], RW) per entry of a table (u64 base, u64 cell
+  // address; base 0 ends it); rax = 0, or the failing call's -errno.
+  const memoryTable = L("guest_memory_table");
+  asm.align(16, 0xcc);
+  asm.bind(openGuestMemories);
+  {
+    const loop = asm.label(), done = asm.label();
+    asm.movabs(R.r8, memoryTable);
+    asm.bind(loop);
+    asm.mov(8, R.rdi, mem(R.r8, 0));
+    asm.test(8, R.rdi, R.rdi);
+    asm.jcc("e", done);
+    asm.mov(8, R.rsi, mem(R.r8, 8));
+    asm.mov(8, R.rsi, mem(R.rsi, 0));
+    asm.mov(4, R.rdx, PROT_READ_WRITE);
+    asm.mov(4, R.rax, SYS_MPROTECT);
+    emitSyscall(asm); // keeps r8
+    asm.test(8, R.rax, R.rax);
+    asm.jcc("ne", done);
+    asm.alu("add", 8, R.r8, 16);
+    asm.jmp(loop);
+    asm.bind(done);
+    asm.ret();
+  }
+  stubs.push({ name: "open_guest_memories", start: openGuestMemories, end: L("open_guest_memories.end") });
+  asm.bind(stubs[stubs.length - 1].end);
 
   // copy_guest_data: `rep movsb` per entry of a table written after emitData (which collects the runs).
   const runLabels: { label: Label; run: { addr: number; bytes: Uint8Array } }[] = [];
@@ -179,9 +235,18 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   // ---- rodata
   asm.align(4096, 0);
   const rodataStart = asm.here;
-  asm.bind(setupMessage);
-  asm.bytes(new TextEncoder().encode(SETUP_MESSAGE));
+  for (const f of failures) {
+    asm.bind(f.message);
+    asm.bytes(new TextEncoder().encode(f.text));
+  }
+  emitFaultHandlerRodata(asm, faults);
   asm.align(8, 0);
+  asm.bind(memoryTable);
+  for (const m of guests.memories()) {
+    asm.dq(m.base);
+    asm.dq(m.bytes);
+  }
+  asm.dq(0);
   emitSymbolTable(asm, symtab, [...stubs, ...kernel.functions, ...guests.functions()]);
   kernel.emitRodata(asm);
   guests.emitRodata(asm);
@@ -225,6 +290,8 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   let bss = fileEnd;
   asm.defineAbsolute(bootInfo, bss);
   bss += 4096;
+  asm.defineAbsolute(faults.signalStack, bss);
+  bss += SIGNAL_STACK_BYTES;
   asm.defineAbsolute(stackGuard, bss);
   bss += 4096;
   bss += STACK_BYTES;
@@ -263,8 +330,8 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   return { elf, symbols, textBytes: textEnd - IMAGE_BASE };
 }
 
-const SETUP_MESSAGE = "hosted: cannot map the guests' linear memory\n";
-/** Pages of all guest memories together: every sandbox base stays below 2 GiB (a disp32). */
+/** Pages of all guest memories' maxima together: what guests may commit (each memory has its own
+ *  reservation, guests.ts); the same budget as when sandbox bases had to stay below 2 GiB. */
 const HOSTED_GUEST_PAGES = (0x8000_0000 - GUEST_MEMORY_BASE) / 65536;
 
 /**

@@ -182,7 +182,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   // Modules first (their constructors refuse unsupported shapes before anything is emitted).
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
     kernelMaxPages: hasGuests ? KERNEL_MAX_PAGES : KERNEL_MAX_PAGES_ALONE,
-    guestTotalPages: GUEST_MAX_PAGES, guestRun, guestBytes, what: "a module run on bare metal",
+    guestMode: "sandbox", guestTotalPages: GUEST_MAX_PAGES, guestRun, guestBytes, what: "a module run on bare metal",
     module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
   });
 
@@ -329,6 +329,8 @@ export function translateModules(
   input: { kernel: WasmModule; guest?: WasmModule; driver?: GuestDriver },
   o: {
     kernelMaxPages: number;
+    /** How guest accesses are kept in bounds (context.ts MemoryConfig). */
+    guestMode: "sandbox" | "guarded";
     guestTotalPages: number;
     guestRun: Label;
     guestBytes: Label;
@@ -348,7 +350,7 @@ export function translateModules(
     },
   });
   const guests = new GuestSpace({
-    base: GUEST_MEMORY_BASE, totalPages: o.guestTotalPages, maxPages: GUEST_MAX_PAGES, firstBytes: o.guestBytes,
+    mode: o.guestMode, base: GUEST_MEMORY_BASE, totalPages: o.guestTotalPages, maxPages: GUEST_MAX_PAGES, firstBytes: o.guestBytes,
     module: o.module,
     host: (imp) => {
       const target = imp.module === "env" && imp.desc.kind === "func" ? GUEST_HOST_IMPORTS[imp.name] : undefined;

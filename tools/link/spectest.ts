@@ -8,7 +8,7 @@
  */
 import { Assembler, Label } from "../x86/assembler.ts";
 import type { Import, ValType, WasmModule } from "../wasm/types.ts";
-import type { ImportBinding, MemoryConfig, TableConfig } from "../translate/context.ts";
+import type { ImportBinding, MemoryConfig, MemoryMode, TableConfig } from "../translate/context.ts";
 import { LinkError } from "../translate/errors.ts";
 import { PAGE, type SignatureTable } from "../translate/module.ts";
 
@@ -47,9 +47,9 @@ export class SpectestHost {
   prints = false;
   private readonly printStubs = new Map<string, Label>();
 
-  /** `allocate(pages)` returns the sandbox base of a new memory region, and the byte-size cell to
+  /** `allocate(pages)` returns the mode and base of a new memory region, and the byte-size cell to
    *  use when that region is the image's first guest memory (what host functions read). */
-  constructor(private readonly allocate: (pages: number) => { base: number; bytes?: Label }) {}
+  constructor(private readonly allocate: (pages: number) => { mode: MemoryMode; base: number; bytes?: Label }) {}
 
   /** Binding for a `spectest` import; undefined for other modules and unknown names. LinkError for
    *  a mismatched type (§4.5.2). */
@@ -81,7 +81,7 @@ export class SpectestHost {
       if (!this.memory) {
         const region = this.allocate(MEMORY.max);
         this.memory = {
-          mode: "sandbox", base: region.base, maxPages: MEMORY.max,
+          mode: region.mode, base: region.base, maxPages: MEMORY.max,
           pages: new Label("spectest.memory.pages"), bytes: region.bytes ?? new Label("spectest.memory.bytes"),
         };
       }

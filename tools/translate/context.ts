@@ -22,10 +22,22 @@ export type ImportBinding =
    *  else placed where ModuleOptions.memory says. */
   | { kind: "memory"; min: number; max?: number; storage?: MemoryConfig };
 
+export type MemoryMode = "identity" | "sandbox" | "guarded";
+
+/** Address space a guarded memory owns: a zero-extended i32 address plus a u32 offset stays below
+ *  8 GiB, and an access of up to 8 bytes starting below it ends in the next 64 KiB (guard). */
+export const GUARDED_REGION = 2 ** 33 + 65536;
+
 export interface MemoryConfig {
   /** identity: address = zext(addr) + offset, unchecked (the kernel's own module).
-   *  sandbox: address = base + zext(addr) + offset, checked against the current size. */
-  mode: "identity" | "sandbox";
+   *  sandbox: address = base + zext(addr) + offset, checked against the current size (bare metal).
+   *  guarded: address = base + zext(addr) + offset, unchecked: the memory owns GUARDED_REGION bytes
+   *  of address space at `base`, inaccessible beyond the current size, so an access out of bounds
+   *  faults and the linker's fault handler turns that into trap 5 (hosted Linux target,
+   *  tools/link/hosted-faults.ts). memory.grow makes the new pages accessible with mprotect(2).
+   *  Bulk operators (memory.fill/copy/init) check their range in both checked modes: they must
+   *  trap before writing anything. */
+  mode: MemoryMode;
   /** Physical address of wasm address 0. */
   base: number;
   /** u64 cell: current size in pages. */

@@ -1450,7 +1450,8 @@ export class FunctionTranslator implements FloatHost {
 
   // ---- memory
 
-  /** Register holding the zero-extended address (owned), the sandbox check, and the operand. */
+  /** Register holding the zero-extended address (owned), the sandbox check, and the operand.
+   *  Identity and guarded memories check nothing: a guarded access out of bounds faults (context.ts). */
   private addressOf(addr: Opnd, offset: number, bytes: number): { m: Mem; r: number; owned: boolean } {
     const a = this.asm;
     const mc = this.mem();
@@ -1656,7 +1657,8 @@ export class FunctionTranslator implements FloatHost {
 
   /**
    * Effective address of an access of `bytes` at [addr + offset]: rax = zero-extended address;
-   * returns the operand to use. Sandbox mode checks addr + offset + bytes <= size (clobbers rcx).
+   * returns the operand to use. Sandbox mode checks addr + offset + bytes <= size (clobbers rcx);
+   * identity and guarded modes check nothing (context.ts MemoryConfig).
    */
   private address(addrSlot: Mem, offset: number, bytes: number): Mem {
     const a = this.asm;
@@ -1703,14 +1705,27 @@ export class FunctionTranslator implements FloatHost {
     a.mov(bytes, m, R.rdx);
   }
 
-  /** Bounds check for a range [reg, reg + rcx) against the current size (sandbox only). */
+  /** Bounds check for a range [reg, reg + rcx) against the current size (sandbox and guarded:
+   *  a bulk operator must trap before it writes anything). */
   private checkRange(start: number, len: number = R.rcx): void {
     const m = this.mem();
-    if (m.mode !== "sandbox") return;
+    if (m.mode === "identity") return;
     const a = this.asm;
     a.lea(8, R.rax, mem(start, 0, len, 1));
     a.alu("cmp", 8, R.rax, abs(m.bytes));
     a.jcc("a", this.trap(Trap.memoryOutOfBounds));
+  }
+
+  /** Adds the memory's base to each of `regs` (clobbers rax when the base does not fit a disp32). */
+  private addBase(...regs: number[]): void {
+    const a = this.asm;
+    const base = this.mem().base;
+    if (base === 0) return;
+    if (base > 0x7fffffff) a.movabs(R.rax, base);
+    for (const r of regs) {
+      if (base <= 0x7fffffff) a.lea(8, r, mem(r, base));
+      else a.alu("add", 8, r, R.rax);
+    }
   }
 
   private memoryGrow(): void {
@@ -1724,6 +1739,24 @@ export class FunctionTranslator implements FloatHost {
     a.lea(8, R.rdx, mem(R.rax, 0, R.rcx, 1));
     a.alu("cmp", 8, R.rdx, m.maxPages);
     a.jcc("a", fail);
+    if (m.mode === "guarded") {
+      // mprotect(base + old bytes, delta bytes, PROT_READ|PROT_WRITE) (Linux x86-64 syscall 10;
+      // `syscall` clobbers rax, rcx, r11: the value stack is in slots here, r9/r10/r12-r15 survive).
+      // Failure (no memory for the mapping) is memory.grow's -1.
+      a.mov(8, R.r8, R.rdx); // new pages
+      a.mov(8, R.rsi, R.rax);
+      a.shift("shl", 8, R.rsi, 16);
+      a.mov(8, R.rdi, R.rcx);
+      a.shift("shl", 8, R.rdi, 16);
+      this.addBase(R.rdi);
+      a.mov(4, R.rdx, 3);
+      a.mov(4, R.rax, 10);
+      a.db(0x0f, 0x05); // syscall
+      a.test(8, R.rax, R.rax);
+      a.jcc("ne", fail);
+      a.mov(8, R.rcx, abs(m.pages)); // old pages
+      a.mov(8, R.rdx, R.r8);
+    }
     a.mov(8, abs(m.pages), R.rdx);
     a.shift("shl", 8, R.rdx, 16);
     a.mov(8, abs(m.bytes), R.rdx);
@@ -1737,14 +1770,13 @@ export class FunctionTranslator implements FloatHost {
 
   private memoryFill(): void {
     const a = this.asm;
-    const m = this.mem();
     const n = this.pop();
     const v = this.pop();
     const d = this.pop();
     a.mov(4, R.rdi, d);
     a.mov(4, R.rcx, n);
     this.checkRange(R.rdi);
-    if (m.base !== 0) a.lea(8, R.rdi, mem(R.rdi, m.base));
+    this.addBase(R.rdi);
     a.movzx(4, R.rax, 1, v); // the byte, repeated in all 8 bytes of rax
     a.movabs(R.rdx, 0x0101010101010101n);
     a.imul(8, R.rax, R.rdx);
@@ -1766,14 +1798,10 @@ export class FunctionTranslator implements FloatHost {
 
   private memoryCopy(): void {
     const a = this.asm;
-    const m = this.mem();
     this.popDstSrcLen();
     this.checkRange(R.rdi);
     this.checkRange(R.rsi);
-    if (m.base !== 0) {
-      a.lea(8, R.rdi, mem(R.rdi, m.base));
-      a.lea(8, R.rsi, mem(R.rsi, m.base));
-    }
+    this.addBase(R.rdi, R.rsi);
     // memmove: copy backwards only when the destination starts inside the source (a backward
     // `rep movsb` is slow; a forward one is the CPU's fast string copy).
     const forward = a.label();
@@ -1811,7 +1839,6 @@ export class FunctionTranslator implements FloatHost {
 
   private memoryInit(segment: number): void {
     const a = this.asm;
-    const m = this.mem();
     const seg = this.ctx.dataSegments[segment];
     this.popDstSrcLen();
     a.lea(8, R.rax, mem(R.rsi, 0, R.rcx, 1));
@@ -1820,7 +1847,7 @@ export class FunctionTranslator implements FloatHost {
     this.checkRange(R.rdi);
     a.movabs(R.rax, seg.bytes);
     a.alu("add", 8, R.rsi, R.rax);
-    if (m.base !== 0) a.lea(8, R.rdi, mem(R.rdi, m.base));
+    this.addBase(R.rdi);
     a.cld();
     a.repMovs(1);
   }

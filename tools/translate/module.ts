@@ -14,7 +14,7 @@
 import { Assembler, Label } from "../x86/assembler.ts";
 import type { FuncType, Import, Instr, Limits, ValType, WasmModule } from "../wasm/types.ts";
 import { funcType } from "../wasm/validate.ts";
-import type { ImportBinding, MemoryConfig, ModuleContext, TableConfig } from "./context.ts";
+import type { ImportBinding, MemoryConfig, MemoryMode, ModuleContext, TableConfig } from "./context.ts";
 import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
 import { Inliner } from "./inline.ts";
@@ -41,7 +41,7 @@ export class SignatureTable {
 export interface ModuleOptions {
   name: string;
   /** `bytes`: the cell for the current size, when others must know it before translation. */
-  memory: { mode: "identity" | "sandbox"; base: number; maxPages: number; bytes?: Label } | null;
+  memory: { mode: MemoryMode; base: number; maxPages: number; bytes?: Label } | null;
   /** Binding for a non-intrinsic import (function, global, table, memory); throw UnsupportedError
    *  to refuse it. The binding's kind must match the import's. */
   resolveImport: (imp: Import) => ImportBinding;
