@@ -24,7 +24,8 @@
  * code range: a trap in an inlined body still shows the inlined function in the backtrace
  * (ABI.md "Symbol table", inline ranges).
  *
- * What is inlined: functions defined in the module, with one result at most, no v128 values, and
+ * What is inlined: functions defined in the module, with one result at most, no v128 values, no
+ * call of an intrinsic that reads the caller's frame (`x86.readFramePointer`), and
  * at most INLINE_MAX_OPERATORS operators when called inside a loop (asc's `StaticArray#__get`/
  * `__set` with their bounds check, small getters and arithmetic helpers), at most
  * INLINE_MAX_OPERATORS_OUTSIDE_LOOPS elsewhere (straight-line code runs once per call of its
@@ -67,9 +68,15 @@ const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "
 export class Inliner {
   private readonly importCount: number;
   private readonly callees = new Map<number, Callee | null>();
+  /** Intrinsics whose result depends on the calling function's frame (x86.readFramePointer). */
+  private readonly frameSensitive = new Set<number>();
 
   constructor(private readonly mod: WasmModule) {
-    this.importCount = mod.imports.filter((i) => i.desc.kind === "func").length;
+    const funcImports = mod.imports.filter((i) => i.desc.kind === "func");
+    this.importCount = funcImports.length;
+    funcImports.forEach((imp, i) => {
+      if (imp.module === "x86" && imp.name === "readFramePointer") this.frameSensitive.add(i);
+    });
   }
 
   /** The body of function `funcIndex` with its calls to small functions expanded (unchanged if none). */
@@ -161,7 +168,8 @@ export class Inliner {
       const simple = (t: ValType) => t !== "v128";
       if (f.body.length - 1 <= INLINE_MAX_OPERATORS && type.results.length <= 1 &&
         type.params.every(simple) && type.results.every(simple) && f.locals.every(simple) &&
-        f.body.every((ins) => ins.name !== "v128.const" && !ins.name.startsWith("return_call"))) {
+        f.body.every((ins) => ins.name !== "v128.const" && !ins.name.startsWith("return_call") &&
+          !(ins.name === "call" && this.frameSensitive.has(ins.index!)))) {
         const writtenParams = new Set<number>();
         let keepsGlobals = true;
         f.body.forEach((ins, k) => {

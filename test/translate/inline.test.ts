@@ -1,0 +1,66 @@
+/**
+ * The inlining pre-pass (tools/translate/inline.ts) on its own: what a call site expands to. The
+ * behaviour of expanded code (against V8) is in differential.test.ts ("registers and inlining").
+ */
+import { describe, expect, it } from "vitest";
+import { readModule } from "../../tools/wasm/reader.ts";
+import { validateModule } from "../../tools/wasm/validate.ts";
+import { INLINE_BEGIN, INLINE_END, Inliner } from "../../tools/translate/inline.ts";
+import { watToWasm } from "./harness.ts";
+
+async function expandMain(wat: string): Promise<{ ops: string[]; locals: string[] }> {
+  const mod = readModule(await watToWasm(`(module ${wat})`));
+  validateModule(mod);
+  const main = mod.funcs.length - 1; // the last function is the caller under test (no imports)
+  const f = mod.funcs[main];
+  const { locals, body } = new Inliner(mod).expand(main, f.locals, f.body);
+  return {
+    locals,
+    ops: body.map((i) => (i.index !== undefined && i.name !== INLINE_BEGIN ? `${i.name} ${i.index}` : i.depth !== undefined ? `${i.name} ${i.depth}` : i.name)),
+  };
+}
+
+describe("inlining pre-pass", () => {
+  it("substitutes trailing local.get/const arguments and keeps the callee's operators", async () => {
+    const r = await expandMain(`
+      (func $add (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+      (func (param $x i32) (result i32) (local $y i32)
+        (loop (local.set $y (call $add (local.get $x) (i32.const 7)))) (local.get $y))`);
+    expect(r.ops).toEqual(["loop", INLINE_BEGIN, "block", "local.get 0", "i32.const", "i32.add", "end", INLINE_END,
+      "local.set 1", "end", "local.get 1", "end"]);
+    expect(r.locals).toEqual(["i32", "i32", "i32"]); // $y, then $add's region (its two parameters)
+  });
+
+  it("copies computed arguments into the region, zeroes declared locals, turns return into br", async () => {
+    const r = await expandMain(`
+      (func $f (param $p i32) (result i32) (local $acc i32)
+        (local.set $acc (i32.add (local.get $acc) (local.get $p)))
+        (block (br_if 0 (local.get $p)) (return (i32.const 0)))
+        (local.get $acc))
+      (func (param $x i32) (result i32) (loop (result i32) (call $f (i32.mul (local.get $x) (local.get $x)))))`);
+    // region: $f's param at local 1, its $acc at local 2
+    expect(r.ops).toEqual(["loop", "local.get 0", "local.get 0", "i32.mul", "local.set 1", "i32.const", "local.set 2",
+      INLINE_BEGIN, "block", "local.get 2", "local.get 1", "i32.add", "local.set 2",
+      "block", "local.get 1", "br_if 0", "i32.const", "br 1", "end", "local.get 2", "end", INLINE_END, "end", "end"]);
+  });
+
+  it("does not substitute a parameter the callee writes, nor a global.get when the callee writes globals", async () => {
+    const r = await expandMain(`
+      (global $g (mut i32) (i32.const 0))
+      (func $w (param $p i32) (local.set $p (i32.const 1)) (global.set $g (local.get $p)))
+      (func (loop (call $w (global.get $g))))`);
+    expect(r.ops.slice(0, 4)).toEqual(["loop", "global.get 0", "local.set 0", INLINE_BEGIN]);
+  });
+
+  it("leaves recursive, large and out-of-loop non-tiny callees as calls", async () => {
+    const big = Array.from({ length: 40 }, () => "(drop (i32.const 1))").join(" ");
+    const r = await expandMain(`
+      (func $big ${big})
+      (func $medium (param i32) (result i32) (i32.add (i32.mul (local.get 0) (local.get 0)) (i32.add (local.get 0) (i32.shl (local.get 0) (i32.const 3)))))
+      (func $self (param $n i32)
+        (call $big) (drop (call $medium (local.get $n)))
+        (loop (call $big) (call $self (local.get $n))))`);
+    expect(r.ops.filter((o) => o.startsWith("call"))).toEqual(["call 0", "call 1", "call 0", "call 2"]);
+    expect(r.ops).not.toContain(INLINE_BEGIN);
+  });
+});
