@@ -103,20 +103,18 @@ export function emitFaultHandler(
   const other = asm.label(), hex = asm.label();
   asm.align(16, 0xcc);
   asm.bind(h.start);
+  /** Jump to `other` unless start <= value < end (`scratch` clobbered). */
+  const unlessWithin = (value: number, start: number | Label, end: number | Label, scratch: number) => {
+    for (const [bound, cc] of [[start, "b"], [end, "ae"]] as const) {
+      asm.movabs(scratch, bound);
+      asm.alu("cmp", 8, value, scratch);
+      asm.jcc(cc, other);
+    }
+  };
   asm.mov(8, R.rax, mem(R.rsi, SI_ADDR));
-  asm.movabs(R.rcx, o.memoryStart);
-  asm.alu("cmp", 8, R.rax, R.rcx);
-  asm.jcc("b", other);
-  asm.movabs(R.rcx, o.memoryEnd);
-  asm.alu("cmp", 8, R.rax, R.rcx);
-  asm.jcc("ae", other);
+  unlessWithin(R.rax, o.memoryStart, o.memoryEnd, R.rcx);
   asm.mov(8, R.rcx, mem(R.rdx, UC_RIP));
-  asm.movabs(R.r8, o.codeStart);
-  asm.alu("cmp", 8, R.rcx, R.r8);
-  asm.jcc("b", other);
-  asm.movabs(R.r8, o.codeEnd);
-  asm.alu("cmp", 8, R.rcx, R.r8);
-  asm.jcc("ae", other);
+  unlessWithin(R.rcx, o.codeStart, o.codeEnd, R.r8);
   // A guarded access out of bounds: push rip + 1 on the interrupted stack, continue at the trap stub.
   asm.unary("inc", 8, R.rcx);
   asm.mov(8, R.rax, mem(R.rdx, UC_RSP));
