@@ -22,6 +22,7 @@
 import { Assembler, CC, Label, R, abs, isMem, mem, reg, type Cond, type Mem, type RM, type Size } from "../x86/assembler.ts";
 import type { BlockType, FuncType, Instr, ValType } from "../wasm/types.ts";
 import { blockSignature, funcType } from "../wasm/validate.ts";
+import { OPCODES } from "../wasm/opcodes.ts";
 import type { ModuleContext } from "./context.ts";
 import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
@@ -129,6 +130,22 @@ for (const k of ["f32", "f64"]) {
   FLOAT_COMPARE[`${k}.gt`] = { swap: false, cc: "a" };
   FLOAT_COMPARE[`${k}.ge`] = { swap: false, cc: "ae" };
 }
+/**
+ * A table above indexed by opcode: the visitors look operators up with an array load instead of a
+ * string-keyed one. Every operator in these tables has a one-byte opcode.
+ */
+function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
+  const out: (T | undefined)[] = new Array(256).fill(undefined);
+  for (const [name, v] of Object.entries(table)) {
+    const info = OPCODES.find((o) => o.name === name);
+    if (!info || info.op > 0xff) throw new Error(`byOpcode: ${name} is not a one-byte opcode`);
+    out[info.op] = v;
+  }
+  return out;
+}
+const INT_BINARY_OPS = byOpcode(INT_BINARY), INT_SHIFT_OPS = byOpcode(INT_SHIFT), INT_COMPARE_OPS = byOpcode(INT_COMPARE);
+const INT_DIV_OPS = byOpcode(INT_DIV), LOAD_OPS = byOpcode(LOADS), STORE_OPS = byOpcode(STORES);
+const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FLOAT_COMPARE);
 const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
 const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
 const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
@@ -157,6 +174,9 @@ export class FunctionTranslator implements FloatHost {
   private deadNesting = 0;
   private readonly trapLabels = new Map<TrapKind, Label>();
   private current: Instr | undefined;
+  /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
+  private readonly slotMems: Mem[] = [];
+  private readonly localMems: Mem[] = [];
 
   constructor(
     readonly asm: Assembler,
@@ -223,12 +243,12 @@ export class FunctionTranslator implements FloatHost {
 
   // ---------------------------------------------------------------- slots
 
+  // Frame-slot operands are made once per function and shared (a Mem is never modified).
   private slot(d: number): Mem {
-    return mem(R.rbp, -8 * (this.localArea + d + 1));
+    return (this.slotMems[d] ??= mem(R.rbp, -8 * (this.localArea + d + 1)));
   }
   private localSlot(l: number): Mem {
-    if (l < this.nParams) return mem(R.rbp, 16 + 8 * (this.nParams - 1 - l));
-    return mem(R.rbp, -8 * (l - this.nParams + 1));
+    return (this.localMems[l] ??= l < this.nParams ? mem(R.rbp, 16 + 8 * (this.nParams - 1 - l)) : mem(R.rbp, -8 * (l - this.nParams + 1)));
   }
   private scratchSlot(i: number): Mem {
     return mem(R.rbp, -8 * (i + 1));
@@ -550,10 +570,13 @@ export class FunctionTranslator implements FloatHost {
       }
     }
 
-    if (name in LOADS) return this.load(ins, LOADS[name]);
-    if (name in STORES) return this.store(ins, STORES[name]);
+    const op = ins.op < 0x100 ? ins.op : 0; // prefixed opcodes are in none of the tables (0: unreachable neither)
+    const ld = LOAD_OPS[op];
+    if (ld) return this.load(ins, ld);
+    const st = STORE_OPS[op];
+    if (st) return this.store(ins, st);
 
-    const bin = INT_BINARY[name];
+    const bin = INT_BINARY_OPS[op];
     if (bin) {
       const y = this.pop();
       const x = this.top();
@@ -563,7 +586,7 @@ export class FunctionTranslator implements FloatHost {
       a.mov(8, x, R.rax);
       return;
     }
-    const sh = INT_SHIFT[name];
+    const sh = INT_SHIFT_OPS[op];
     if (sh) {
       const y = this.pop();
       const x = this.top();
@@ -573,7 +596,7 @@ export class FunctionTranslator implements FloatHost {
       a.mov(8, x, R.rax);
       return;
     }
-    const cmp = INT_COMPARE[name];
+    const cmp = INT_COMPARE_OPS[op];
     if (cmp) {
       const y = this.pop();
       const x = this.top();
@@ -582,7 +605,7 @@ export class FunctionTranslator implements FloatHost {
       this.setBool(cmp.cc, x);
       return;
     }
-    const div = INT_DIV[name];
+    const div = INT_DIV_OPS[op];
     if (div) return this.divide(div.size, div.signed, div.rem);
 
     switch (name) {
@@ -859,7 +882,7 @@ export class FunctionTranslator implements FloatHost {
         return 0;
       }
       case "i32.const": case "f32.const":
-        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt.asUintN(32, BigInt(Number(ins.value) | 0)) });
+        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt(Number(ins.value) >>> 0) });
         return 0;
       case "i64.const": case "f64.const":
         this.pushV(name === "i64.const" ? "i64" : "f64", { k: "const", v: BigInt.asUintN(64, BigInt(ins.value!)) });
@@ -951,25 +974,27 @@ export class FunctionTranslator implements FloatHost {
       }
     }
 
-    const ld = LOADS[name];
+    const op = ins.op;
+    if (op > 0xff) return -1;
+    const ld = LOAD_OPS[op];
     if (ld) { this.fastLoad(ins, ld); return 0; }
-    const st = STORES[name];
+    const st = STORE_OPS[op];
     if (st) { this.fastStore(ins, st); return 0; }
 
-    const bin = INT_BINARY[name];
+    const bin = INT_BINARY_OPS[op];
     if (bin) return this.intBinary(bin.op, bin.size as 4 | 8, next);
-    const sh = INT_SHIFT[name];
+    const sh = INT_SHIFT_OPS[op];
     if (sh) { this.intShift(sh.op, sh.size as 4 | 8); return 0; }
-    const cmp = INT_COMPARE[name];
+    const cmp = INT_COMPARE_OPS[op];
     if (cmp) {
       const y = this.popV(), x = this.popV();
       return this.condition({ x, y, size: cmp.size as 4 | 8, cc: cmp.cc }, next);
     }
-    const div = INT_DIV[name];
+    const div = INT_DIV_OPS[op];
     if (div) { this.fastDivide(div.size, div.signed, div.rem); return 0; }
-    const fb = FLOAT_BINARY[name];
+    const fb = FLOAT_BINARY_OPS[op];
     if (fb) { this.floatBinary(name.slice(0, 3) as "f32" | "f64", fb); return 0; }
-    const fc = FLOAT_COMPARE[name];
+    const fc = FLOAT_COMPARE_OPS[op];
     if (fc) {
       const y = this.popV(), x = this.popV();
       const k = name.slice(0, 3) as "f32" | "f64";

@@ -36,7 +36,9 @@ export class RegPool {
   }
   /** Every register free again (at a label: all values are in their slots). */
   reset(): void {
-    this.free = [...this.pool].reverse();
+    const free = this.free, pool = this.pool;
+    free.length = 0;
+    for (let i = pool.length - 1; i >= 0; i--) free.push(pool[i]);
   }
   get allFree(): boolean {
     return this.free.length === this.pool.length;

@@ -221,6 +221,10 @@ interface ReadState {
 /** OPCODE_INFO for the one-byte opcodes, by opcode (no Map lookup per instruction). */
 const BYTE_OPCODE_INFO: (OpInfo | undefined)[] = Array.from({ length: 256 }, (_, op) => OPCODE_INFO.get(op));
 
+/** Scratch cell for f64.const: its 8 bytes, read back as one u64 (no BigInt arithmetic). */
+const F64_BYTES = new Uint8Array(8);
+const F64_VIEW = new DataView(F64_BYTES.buffer);
+
 /** Shared block types without an index (read-only: never mutated by consumers). */
 const EMPTY_BLOCK: BlockType = { kind: "empty" };
 const VAL_BLOCKS = new Map<ValType, BlockType>();
@@ -303,10 +307,8 @@ function readInstr(c: Cursor, st: ReadState): Instr {
       return { op, name, offset, value };
     }
     case "f64": {
-      const b = c.take(8);
-      const lo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
-      const hi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
-      const value = (BigInt(hi) << 32n) | BigInt(lo);
+      for (let i = 0; i < 8; i++) F64_BYTES[i] = c.byte();
+      const value = F64_VIEW.getBigUint64(0, true);
       return { op, name, offset, value };
     }
     case "v128": {

@@ -37,11 +37,19 @@ export function funcType(m: WasmModule, funcIndex: number): FuncType {
   return typeAt(m, f.typeIndex, f.bodyOffset);
 }
 
-/** The [params] -> [results] of a block, loop or if. */
+/** Block signatures without a type index, shared: callers must not modify a signature. */
+const EMPTY_SIGNATURE: FuncType = { params: [], results: [] };
+const VALUE_SIGNATURES = new Map<ValType, FuncType>();
+
+/** The [params] -> [results] of a block, loop or if (shared with other callers: read-only). */
 export function blockSignature(m: WasmModule, bt: BlockType): FuncType {
   switch (bt.kind) {
-    case "empty": return { params: [], results: [] };
-    case "val": return { params: [], results: [bt.type] };
+    case "empty": return EMPTY_SIGNATURE;
+    case "val": {
+      let sig = VALUE_SIGNATURES.get(bt.type);
+      if (sig === undefined) VALUE_SIGNATURES.set(bt.type, (sig = { params: [], results: [bt.type] }));
+      return sig;
+    }
     case "type": return typeAt(m, bt.index, 0);
   }
 }
@@ -247,7 +255,11 @@ class FuncValidator {
     }
     return actual;
   }
-  private popAll(ts: readonly ValType[]): Operand[] {
+  private popAll(ts: readonly ValType[]): void {
+    for (let i = ts.length - 1; i >= 0; i--) this.popExpect(ts[i]);
+  }
+  /** popAll, returning the operands popped (br_table pushes them back: they may be `unknown`). */
+  private popAllOperands(ts: readonly ValType[]): Operand[] {
     const out: Operand[] = new Array(ts.length);
     for (let i = ts.length - 1; i >= 0; i--) out[i] = this.popExpect(ts[i]);
     return out;
@@ -380,7 +392,7 @@ class FuncValidator {
         for (const t of ins.targets!) {
           const types = this.labelTypes(this.label(t));
           if (types.length !== defaultTypes.length) this.fail("type mismatch: br_table targets have different arities");
-          const popped = this.popAll(types);
+          const popped = this.popAllOperands(types);
           for (const p of popped) this.push(p);
         }
         this.popAll(defaultTypes);

@@ -196,6 +196,7 @@ interface Operands {
 
 const TWO32 = 2 ** 32;
 const TWO31 = 2 ** 31;
+const MIN_S64 = -(1n << 63n), MAX_S64 = (1n << 63n) - 1n, MAX_U64 = (1n << 64n) - 1n;
 const SCALE_BITS = { 1: 0, 2: 1, 4: 2, 8: 3 } as const;
 const REG64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
 
@@ -234,6 +235,7 @@ function fitsField(v: number | bigint, n: number, signedOnly: boolean): boolean 
     const half = 2 ** (n * 8 - 1);
     return v >= -half && v <= (signedOnly ? half - 1 : 2 * half - 1);
   }
+  if (typeof v === "bigint" && n === 8) return v >= MIN_S64 && v <= (signedOnly ? MAX_S64 : MAX_U64);
   const b = BigInt(v);
   const bits = BigInt(n * 8);
   const min = -(1n << (bits - 1n));
@@ -247,6 +249,7 @@ function signedAt(v: number, size: Size): number {
     if (size === 4) return v | 0;
     if (size === 2) return (v << 16) >> 16;
     if (size === 1) return (v << 24) >> 24;
+    if (size === 8) return v; // a safe integer is its own 64-bit signed value
   }
   return Number(BigInt.asIntN(size * 8, BigInt(v)));
 }
@@ -376,7 +379,7 @@ export class Assembler {
     const f = aluForms(op);
     if (isImmediate(src)) {
       const v = immForSize(op, size, src);
-      const isRax = !isMem(dst) && Number(dst) === 0;
+      const isRax = !isMem(dst) && regValue(dst) === 0;
       if (size === 1) {
         if (isRax) this.enc(f.al, size, undefined, undefined, undefined, -1, 0, v);
         else this.enc(f.rm8i8, size, undefined, dst, undefined, -1, F_RM8, v);
@@ -400,7 +403,7 @@ export class Assembler {
     const f = TEST_FORMS;
     if (isImmediate(src)) {
       const v = immForSize("test", size, src);
-      const isRax = !isMem(dst) && Number(dst) === 0;
+      const isRax = !isMem(dst) && regValue(dst) === 0;
       if (size === 1) {
         if (isRax) this.enc(f.al, size, undefined, undefined, undefined, -1, 0, v);
         else this.enc(f.rm8i8, size, undefined, dst, undefined, -1, F_RM8, v);
@@ -890,7 +893,7 @@ export class Assembler {
     let n: number;
     if (typeof r === "number") n = r;
     else if (r === undefined || isMem(r)) return this.fail(c, `${role} must be a register`);
-    else n = Number(r);
+    else n = regValue(r);
     if (!isInt(n) || n < 0 || n > 15) return this.fail(c, `${role} register ${String(r)} is not 0..15`);
     if (n >= 8 && this.bits !== 64) this.fail(c, `register ${n} (${role}) needs 64-bit mode`);
     if (isByte && n >= 4 && n < 8 && this.bits !== 64) {
@@ -901,7 +904,7 @@ export class Assembler {
 
   /** A base or index register's number, checked against the mode. */
   private regNum(r: Reg, role: string, c: Compiled): number {
-    const n = typeof r === "number" ? r : Number(r);
+    const n = regValue(r);
     if (!isInt(n) || n < 0 || n > 15) this.fail(c, `${role} register ${String(r)} is not 0..15`);
     if (n >= 8 && this.bits !== 64) this.fail(c, `${role} register ${REG64[n]} needs 64-bit mode`);
     return n;
@@ -942,12 +945,12 @@ export class Assembler {
       } else {
         // [index*scale + disp32]: SIB with base=101 and mod=00.
         b[p++] = (regField << 3) | 4;
-        b[p++] = sib(m.scale, Number(m.index), 5);
+        b[p++] = sib(m.scale, regValue(m.index), 5);
       }
       if (isLabel) this.dispFixup(m, p, c);
       return putLE(b, p, disp, 4);
     }
-    const base = Number(m.base);
+    const base = regValue(m.base);
     let mod: number;
     if (isLabel) mod = 2;
     else if (disp === 0 && (base & 7) !== 5) mod = 0; // rbp/r13 with mod=00 mean "no base"
@@ -956,7 +959,7 @@ export class Assembler {
     if (m.index !== null || (base & 7) === 4) {
       // rsp/r12 as base need a SIB (rm=100 means "SIB follows"); index=100 (no REX.X) means none.
       b[p++] = (mod << 6) | (regField << 3) | 4;
-      b[p++] = sib(m.scale, m.index === null ? 4 : Number(m.index), base);
+      b[p++] = sib(m.scale, m.index === null ? 4 : regValue(m.index), base);
     } else {
       b[p++] = (mod << 6) | (regField << 3) | (base & 7);
     }
@@ -994,6 +997,12 @@ function putLE(b: Uint8Array, p: number, value: number | bigint, n: number): num
       b[p + 7] = hi >>> 24;
       return p + 8;
     }
+  }
+  if (typeof value === "bigint" && n === 8) {
+    // A 64-bit pattern as two 32-bit halves (no per-byte BigInt arithmetic).
+    const u = BigInt.asUintN(64, value);
+    p = putLE(b, p, Number(u & 0xffffffffn), 4);
+    return putLE(b, p, Number(u >> 32n), 4);
   }
   b.set(le(value, n), p);
   return p + n;
@@ -1121,6 +1130,11 @@ const XMM_MOVE = {
 /** SIB byte (SDM Vol. 2 §2.1.5 table 2-3). */
 function sib(scale: number, idx: number, b: number): number {
   return (SCALE_BITS[scale as 1 | 2 | 4 | 8] << 6) | ((idx & 7) << 3) | (b & 7);
+}
+
+/** The number of a register operand, plain or boxed (valueOf unboxes far faster than Number()). */
+function regValue(r: unknown): number {
+  return typeof r === "number" ? r : r instanceof Number ? r.valueOf() : Number(r);
 }
 
 /** In a register-or-immediate position a plain number is an immediate, a boxed `R` value a register. */
