@@ -130,20 +130,20 @@ export function emitTrapStubs(
 
 /** Symbol table (ABI.md "Symbol table") at `symtab`, names right after it. */
 export function emitSymbolTable(asm: Assembler, symtab: Label, functions: { name: string; start: Label; end: Label }[]): void {
-  const names = functions.map(() => new Label("name"));
+  const names = functions.map((f) => Buffer.from(f.name, "utf8"));
   asm.bind(symtab);
   asm.dd(functions.length);
   asm.dd(0);
+  // The names follow the table in order, so each one's address is known here.
+  let name = asm.here + 16 * functions.length;
   functions.forEach((f, i) => {
     asm.dd(f.start);
     asm.dd(f.end);
-    asm.dd(names[i]);
-    asm.dd(Buffer.byteLength(f.name, "utf8"));
+    asm.dd(name);
+    asm.dd(names[i].length);
+    name += names[i].length;
   });
-  functions.forEach((f, i) => {
-    asm.bind(names[i]);
-    asm.bytes(new Uint8Array(Buffer.from(f.name, "utf8")));
-  });
+  for (const n of names) asm.bytes(n);
 }
 
 export interface LinkedImage {

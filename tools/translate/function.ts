@@ -188,7 +188,7 @@ export class FunctionTranslator implements FloatHost {
   ) {
     this.type = funcType(ctx.mod, funcIndex);
     this.nParams = this.type.params.length;
-    this.locals = [...this.type.params, ...localsDecl];
+    this.locals = this.type.params.concat(localsDecl);
   }
 
   /** Emit the whole function at the current position (its label is bound by the caller). */
@@ -197,7 +197,7 @@ export class FunctionTranslator implements FloatHost {
     // Scratch slots: a copy of the parameters of every `if` that has some (for its else arm).
     let scratch = 0;
     for (const ins of this.body) {
-      if (ins.name === "if" && ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length;
+      if (ins.op === 0x04 && ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length; // if
     }
     this.scratchNext = this.localsDecl.length;
     this.choosePinned();
@@ -298,12 +298,12 @@ export class FunctionTranslator implements FloatHost {
     let callWeight = 0;
     const nest: boolean[] = [];
     let loops = 0;
+    let w = 1; // 8 ** min(loops, 4)
     for (const ins of this.body) {
-      const w = 8 ** Math.min(loops, 4);
       switch (ins.name) {
         case "block": case "if": nest.push(false); break;
-        case "loop": nest.push(true); loops++; break;
-        case "end": if (nest.pop()) loops--; break;
+        case "loop": nest.push(true); w = 8 ** Math.min(++loops, 4); break;
+        case "end": if (nest.pop()) w = 8 ** Math.min(--loops, 4); break;
         case "local.get": case "local.set": case "local.tee": {
           const i = ins.index!;
           const t = this.locals[i];
@@ -325,13 +325,16 @@ export class FunctionTranslator implements FloatHost {
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL). */
   private restoreCallerPins(): void {
+    if (this.pinned.size === 0) return;
     [...this.pinned.values()].forEach((r, k) => this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k)));
   }
   /** Before a call that may reach non-translated code: pinned locals to their slots. */
   private savePinned(): void {
+    if (this.pinned.size === 0) return;
     for (const [i, r] of this.pinned) if (this.pinnedWritten.has(i)) this.asm.mov(8, this.localSlot(i), reg(r));
   }
   private restorePinned(): void {
+    if (this.pinned.size === 0) return;
     for (const [i, r] of this.pinned) this.asm.mov(8, reg(r), this.localSlot(i));
   }
 

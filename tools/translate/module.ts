@@ -228,9 +228,9 @@ export class TranslatedModule {
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
-      new FunctionTranslator(asm, this.ctx, index, f.locals, f.body, this.funcName(index)).translate();
+      new FunctionTranslator(asm, this.ctx, index, f.locals, f.body, start.name).translate();
       asm.bind(end);
-      this.functions.push({ name: this.funcName(index), start, end });
+      this.functions.push({ name: start.name, start, end });
       if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
     });
     if (this.initLabel) this.emitInit(asm);

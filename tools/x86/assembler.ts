@@ -102,7 +102,11 @@ export type Cond = keyof typeof CC;
 export class Label {
   /** Absolute address once bound/defined, else undefined. */
   address: number | undefined = undefined;
-  constructor(readonly name: string) {}
+  /** `number`: an anonymous label of `Assembler.label()`, named "L<number>" only when asked (most never are). */
+  constructor(private readonly given: string | number) {}
+  get name(): string {
+    return typeof this.given === "string" ? this.given : `L${this.given}`;
+  }
 }
 
 export interface Mem {
@@ -159,16 +163,18 @@ const SSE_SOURCE: Record<SseOp, string> = {
 /** rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
 type FixupKind = "rel16" | "rel32" | "rel32w" | "abs16" | "abs32" | "abs32s" | "abs64";
 
-interface Fixup {
-  kind: FixupKind;
+/**
+ * The fields `finish()` patches, as parallel arrays (entry i of each; no object per fixup: large
+ * images have tens of thousands). A rel field always ends its instruction, so its end is at + size.
+ */
+interface Fixups {
+  kind: FixupKind[];
   /** Offset of the field in the output. */
-  at: number;
-  /** Offset of the end of the instruction (rel fixups are relative to it). */
-  end: number;
-  label: Label;
-  addend: number;
+  at: number[];
+  label: Label[];
+  addend: number[];
   /** What the field belongs to, for error messages. */
-  what: string;
+  what: string[];
 }
 
 /** Operands of one instruction for the generic emitter. */
@@ -266,7 +272,7 @@ export class Assembler {
   /** Output bytes [0, len); grown by doubling. */
   private buf: Uint8Array = new Uint8Array(4096);
   private len = 0;
-  private readonly fixups: Fixup[] = [];
+  private readonly fixups: Fixups = { kind: [], at: [], label: [], addend: [], what: [] };
   private labelCount = 0;
 
   constructor(opts: { bits?: Bits; origin?: number } = {}) {
@@ -285,7 +291,7 @@ export class Assembler {
     return this.origin + this.len;
   }
   label(name?: string): Label {
-    return new Label(name ?? `L${this.labelCount++}`);
+    return new Label(name ?? this.labelCount++);
   }
   bind(l: Label): void {
     if (l.address !== undefined) throw new Error(`x86: label "${l.name}" is bound twice`);
@@ -325,7 +331,7 @@ export class Assembler {
   }
   dd(value: number | Label): void {
     if (value instanceof Label) {
-      this.fixups.push({ kind: "abs32", at: this.offset, end: this.offset + 4, label: value, addend: 0, what: "dd" });
+      this.fixup("abs32", this.offset, value, 0, "dd");
       this.reserve(4);
       this.len = putLE(this.buf, this.len, 0, 4);
       return;
@@ -336,7 +342,7 @@ export class Assembler {
   }
   dq(value: number | bigint | Label): void {
     if (value instanceof Label) {
-      this.fixups.push({ kind: "abs64", at: this.offset, end: this.offset + 8, label: value, addend: 0, what: "dq" });
+      this.fixup("abs64", this.offset, value, 0, "dq");
       this.reserve(8);
       this.len = putLE(this.buf, this.len, 0, 8);
       return;
@@ -701,24 +707,34 @@ export class Assembler {
     this.emit("roundsd", "xmm, xmm/m64, imm8", { reg: dst, rm: src, imms: [roundMode(mode)] });
   }
 
+  private fixup(kind: FixupKind, at: number, label: Label, addend: number, what: string): void {
+    const f = this.fixups;
+    f.kind.push(kind);
+    f.at.push(at);
+    f.label.push(label);
+    f.addend.push(addend);
+    f.what.push(what);
+  }
+
   /** Resolve fixups; the bytes of everything emitted. */
   finish(): Uint8Array {
     const out = this.buf.slice(0, this.len);
-    const unbound = [...new Set(this.fixups.filter((f) => f.label.address === undefined).map((f) => f.label.name))];
+    const { kind, at, label, addend, what } = this.fixups;
+    const unbound = [...new Set(label.filter((l) => l.address === undefined).map((l) => l.name))];
     if (unbound.length > 0) {
       throw new Error(`x86: unbound label${unbound.length > 1 ? "s" : ""}: ${unbound.map((n) => `"${n}"`).join(", ")}`);
     }
-    for (const f of this.fixups) {
-      const target = f.label.address! + f.addend;
+    for (let i = 0; i < at.length; i++) {
+      const target = label[i].address! + addend[i];
       let value: number;
       let n: number;
       let ok: boolean;
-      switch (f.kind) {
+      switch (kind[i]) {
         case "rel16": case "rel32": case "rel32w":
-          value = target - (this.origin + f.end);
-          n = f.kind === "rel16" ? 2 : 4;
+          n = kind[i] === "rel16" ? 2 : 4;
+          value = target - (this.origin + at[i] + n);
           // 16/32-bit modes: (E)IP wraps, so any target within one wrap of the next instruction is reachable.
-          ok = f.kind === "rel32" ? fitsField(value, 4, true) : Math.abs(value) < 2 ** (8 * n);
+          ok = kind[i] === "rel32" ? fitsField(value, 4, true) : Math.abs(value) < 2 ** (8 * n);
           break;
         case "abs16": value = target; n = 2; ok = value >= 0 && value <= 0xffff; break;
         case "abs32": value = target; n = 4; ok = fitsField(value, 4, false); break;
@@ -726,9 +742,9 @@ export class Assembler {
         case "abs64": value = target; n = 8; ok = true; break;
       }
       if (!ok) {
-        throw new Error(`x86: ${f.what} at offset ${hex(f.at)}: label "${f.label.name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${f.kind}`);
+        throw new Error(`x86: ${what[i]} at offset ${hex(at[i])}: label "${label[i].name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${kind[i]}`);
       }
-      putLE(out, f.at, value, n);
+      putLE(out, at[i], value, n);
     }
     return out;
   }
@@ -842,7 +858,6 @@ export class Assembler {
     // Bytes.
     this.reserve(32);
     const b = this.buf;
-    const fixStart = this.fixups.length;
     let p = this.len;
     if ((size === 2 && bits !== 16) || (size === 4 && bits === 16)) b[p++] = 0x66;
     if (bits === 16 && (m !== null || (flags & F_IMPLICIT_MEM) !== 0)) b[p++] = 0x67;
@@ -859,21 +874,21 @@ export class Assembler {
     if (imm !== undefined) {
       if (imm instanceof Label) {
         const kind: FixupKind = immN === 8 ? "abs64" : immN === 2 ? "abs16" : signedOnly ? "abs32s" : "abs32";
-        this.fixups.push({ kind, at: p, end: 0, label: imm, addend: 0, what: c.what });
+        this.fixup(kind, p, imm, 0, c.what);
         p = putLE(b, p, 0, immN);
       } else {
         p = putLE(b, p, imm, immN);
       }
     }
     if (c.rel) {
-      this.fixups.push({ kind: opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", at: p, end: 0, label: rel!, addend: 0, what: c.what });
+      this.fixup(opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", p, rel!, 0, c.what);
       p = putLE(b, p, 0, opSize16 ? 2 : 4);
     }
     if (c.far) {
       const n = opSize16 ? 2 : 4;
       const offset = far!.offset;
       if (offset instanceof Label) {
-        this.fixups.push({ kind: n === 2 ? "abs16" : "abs32", at: p, end: 0, label: offset, addend: 0, what: c.what });
+        this.fixup(n === 2 ? "abs16" : "abs32", p, offset, 0, c.what);
         p = putLE(b, p, 0, n);
       } else {
         p = putLE(b, p, offset, n);
@@ -881,7 +896,6 @@ export class Assembler {
       p = putLE(b, p, far!.selector, 2);
     }
     this.len = p;
-    for (let i = fixStart; i < this.fixups.length; i++) this.fixups[i].end = p;
   }
 
   private fail(c: Compiled, why: string): never {
@@ -930,7 +944,7 @@ export class Assembler {
   }
 
   private dispFixup(m: Mem, at: number, c: Compiled): void {
-    this.fixups.push({ kind: this.bits === 64 ? "abs32s" : "abs32", at, end: 0, label: m.disp as Label, addend: m.addend, what: c.what });
+    this.fixup(this.bits === 64 ? "abs32s" : "abs32", at, m.disp as Label, m.addend, c.what);
   }
 
   /** ModRM (+SIB, +disp) of a checked memory operand at `p` (SDM Vol. 2 §2.1.5, §2.2.1.6); the new end. */
