@@ -107,6 +107,9 @@ export class Label {
   get name(): string {
     return typeof this.given === "string" ? this.given : `L${this.given}`;
   }
+  /** The fixup list that last listed this label in its `labels`, and where (see Fixups.add). */
+  referencedBy: object | undefined = undefined;
+  referenceIndex = 0;
 }
 
 export interface Mem {
@@ -160,21 +163,53 @@ const SSE_SOURCE: Record<SseOp, string> = {
   xorps: "xmm, xmm/m128", xorpd: "xmm, xmm/m128",
 };
 
-/** rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
-type FixupKind = "rel16" | "rel32" | "rel32w" | "abs16" | "abs32" | "abs32s" | "abs64";
+/** Fixup kinds. rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
+const REL16 = 0, REL32 = 1, REL32W = 2, ABS16 = 3, ABS32 = 4, ABS32S = 5, ABS64 = 6;
+const FIXUP_KIND_NAMES = ["rel16", "rel32", "rel32w", "abs16", "abs32", "abs32s", "abs64"];
 
 /**
- * The fields `finish()` patches, as parallel arrays (entry i of each; no object per fixup: large
- * images have tens of thousands). A rel field always ends its instruction, so its end is at + size.
+ * The fields `finish()` patches: fixup i is entry i of each array (typed arrays grown by doubling,
+ * no object per fixup: a large image has tens of thousands). A rel field always ends its
+ * instruction, so its end is at + its size.
  */
-interface Fixups {
-  kind: FixupKind[];
+class Fixups {
+  count = 0;
+  kind = new Uint8Array(1024);
   /** Offset of the field in the output. */
-  at: number[];
-  label: Label[];
-  addend: number[];
+  at = new Int32Array(1024);
+  /** Index in `labels` of the label the field refers to. */
+  label = new Int32Array(1024);
+  addend = new Float64Array(1024);
   /** What the field belongs to, for error messages. */
-  what: string[];
+  readonly what: string[] = [];
+  /** Every label referenced, once. */
+  readonly labels: Label[] = [];
+
+  add(kind: number, at: number, label: Label, addend: number, what: string): void {
+    if (label.referencedBy !== this) {
+      label.referencedBy = this;
+      label.referenceIndex = this.labels.push(label) - 1;
+    }
+    const i = this.count++;
+    if (i === this.at.length) this.grow();
+    this.kind[i] = kind;
+    this.at[i] = at;
+    this.label[i] = label.referenceIndex;
+    this.addend[i] = addend;
+    this.what.push(what);
+  }
+  private grow(): void {
+    const n = this.at.length * 2;
+    const kind = new Uint8Array(n), at = new Int32Array(n), label = new Int32Array(n), addend = new Float64Array(n);
+    kind.set(this.kind);
+    at.set(this.at);
+    label.set(this.label);
+    addend.set(this.addend);
+    this.kind = kind;
+    this.at = at;
+    this.label = label;
+    this.addend = addend;
+  }
 }
 
 /** Operands of one instruction for the generic emitter. */
@@ -272,7 +307,7 @@ export class Assembler {
   /** Output bytes [0, len); grown by doubling. */
   private buf: Uint8Array = new Uint8Array(4096);
   private len = 0;
-  private readonly fixups: Fixups = { kind: [], at: [], label: [], addend: [], what: [] };
+  private readonly fixups = new Fixups();
   private labelCount = 0;
 
   constructor(opts: { bits?: Bits; origin?: number } = {}) {
@@ -331,7 +366,7 @@ export class Assembler {
   }
   dd(value: number | Label): void {
     if (value instanceof Label) {
-      this.fixup("abs32", this.offset, value, 0, "dd");
+      this.fixups.add(ABS32, this.offset, value, 0, "dd");
       this.reserve(4);
       this.len = putLE(this.buf, this.len, 0, 4);
       return;
@@ -342,7 +377,7 @@ export class Assembler {
   }
   dq(value: number | bigint | Label): void {
     if (value instanceof Label) {
-      this.fixup("abs64", this.offset, value, 0, "dq");
+      this.fixups.add(ABS64, this.offset, value, 0, "dq");
       this.reserve(8);
       this.len = putLE(this.buf, this.len, 0, 8);
       return;
@@ -707,42 +742,34 @@ export class Assembler {
     this.emit("roundsd", "xmm, xmm/m64, imm8", { reg: dst, rm: src, imms: [roundMode(mode)] });
   }
 
-  private fixup(kind: FixupKind, at: number, label: Label, addend: number, what: string): void {
-    const f = this.fixups;
-    f.kind.push(kind);
-    f.at.push(at);
-    f.label.push(label);
-    f.addend.push(addend);
-    f.what.push(what);
-  }
-
   /** Resolve fixups; the bytes of everything emitted. */
   finish(): Uint8Array {
     const out = this.buf.slice(0, this.len);
-    const { kind, at, label, addend, what } = this.fixups;
-    const unbound = [...new Set(label.filter((l) => l.address === undefined).map((l) => l.name))];
+    const { count, kind, at, label: labelIndex, labels, addend, what } = this.fixups;
+    const unbound = [...new Set(labels.filter((l) => l.address === undefined).map((l) => l.name))];
     if (unbound.length > 0) {
       throw new Error(`x86: unbound label${unbound.length > 1 ? "s" : ""}: ${unbound.map((n) => `"${n}"`).join(", ")}`);
     }
-    for (let i = 0; i < at.length; i++) {
-      const target = label[i].address! + addend[i];
+    for (let i = 0; i < count; i++) {
+      const label = labels[labelIndex[i]];
+      const target = label.address! + addend[i];
       let value: number;
       let n: number;
       let ok: boolean;
       switch (kind[i]) {
-        case "rel16": case "rel32": case "rel32w":
-          n = kind[i] === "rel16" ? 2 : 4;
+        case REL16: case REL32: case REL32W:
+          n = kind[i] === REL16 ? 2 : 4;
           value = target - (this.origin + at[i] + n);
           // 16/32-bit modes: (E)IP wraps, so any target within one wrap of the next instruction is reachable.
-          ok = kind[i] === "rel32" ? fitsField(value, 4, true) : Math.abs(value) < 2 ** (8 * n);
+          ok = kind[i] === REL32 ? fitsField(value, 4, true) : Math.abs(value) < 2 ** (8 * n);
           break;
-        case "abs16": value = target; n = 2; ok = value >= 0 && value <= 0xffff; break;
-        case "abs32": value = target; n = 4; ok = fitsField(value, 4, false); break;
-        case "abs32s": value = target; n = 4; ok = fitsField(value, 4, true); break;
-        case "abs64": value = target; n = 8; ok = true; break;
+        case ABS16: value = target; n = 2; ok = value >= 0 && value <= 0xffff; break;
+        case ABS32: value = target; n = 4; ok = fitsField(value, 4, false); break;
+        case ABS32S: value = target; n = 4; ok = fitsField(value, 4, true); break;
+        default: value = target; n = 8; ok = true; break; // ABS64
       }
       if (!ok) {
-        throw new Error(`x86: ${what[i]} at offset ${hex(at[i])}: label "${label[i].name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${kind[i]}`);
+        throw new Error(`x86: ${what[i]} at offset ${hex(at[i])}: label "${label.name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${FIXUP_KIND_NAMES[kind[i]]}`);
       }
       putLE(out, at[i], value, n);
     }
@@ -779,6 +806,8 @@ export class Assembler {
     c: Compiled, size: number, reg: Reg | undefined, rm: RM | undefined, opreg: Reg | undefined, cc: number, flags: number,
     imm?: number | bigint | Label, rel?: Label, far?: { selector: number; offset: number | Label },
   ): void {
+    if (this.bits === 64 && flags === 0 && (size === 0 || size === 4 || size === 8) && !c.far &&
+      (imm === undefined || typeof imm === "number") && this.enc64(c, size, reg, rm, opreg, cc, imm, rel)) return;
     if (emitObserver !== null) emitObserver(c.e);
     const bits = this.bits;
 
@@ -873,22 +902,21 @@ export class Assembler {
     }
     if (imm !== undefined) {
       if (imm instanceof Label) {
-        const kind: FixupKind = immN === 8 ? "abs64" : immN === 2 ? "abs16" : signedOnly ? "abs32s" : "abs32";
-        this.fixup(kind, p, imm, 0, c.what);
+        this.fixups.add(immN === 8 ? ABS64 : immN === 2 ? ABS16 : signedOnly ? ABS32S : ABS32, p, imm, 0, c.what);
         p = putLE(b, p, 0, immN);
       } else {
         p = putLE(b, p, imm, immN);
       }
     }
     if (c.rel) {
-      this.fixup(opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", p, rel!, 0, c.what);
+      this.fixups.add(opSize16 ? REL16 : bits === 64 ? REL32 : REL32W, p, rel!, 0, c.what);
       p = putLE(b, p, 0, opSize16 ? 2 : 4);
     }
     if (c.far) {
       const n = opSize16 ? 2 : 4;
       const offset = far!.offset;
       if (offset instanceof Label) {
-        this.fixup(n === 2 ? "abs16" : "abs32", p, offset, 0, c.what);
+        this.fixups.add(n === 2 ? ABS16 : ABS32, p, offset, 0, c.what);
         p = putLE(b, p, 0, n);
       } else {
         p = putLE(b, p, offset, n);
@@ -896,6 +924,95 @@ export class Assembler {
       p = putLE(b, p, far!.selector, 2);
     }
     this.len = p;
+  }
+
+  /**
+   * `enc` for what the translator emits almost exclusively, byte for byte the same: 64-bit mode,
+   * operand size 4, 8 or the default (no 0x66), no byte registers, no far pointer, no label as the
+   * immediate. It checks the operands as `enc` does, but returns false before emitting anything
+   * when one is wrong, and `enc` then reports it.
+   */
+  private enc64(
+    c: Compiled, size: number, reg: Reg | undefined, rm: RM | undefined, opreg: Reg | undefined, cc: number,
+    imm: number | undefined, rel: Label | undefined,
+  ): boolean {
+    let rex = c.rexW || size === 8 ? 0x48 : 0;
+    let last = c.last;
+    if (c.plus === PLUS_R) {
+      const r = regValue(opreg);
+      if (!isRegNumber(r)) return false;
+      if (r & 8) rex |= 0x41;
+      last += r & 7;
+    } else if (c.plus === PLUS_CC) {
+      if (cc < 0) return false;
+      last += cc;
+    }
+    let m: Mem | null = null;
+    let regField = 0;
+    let rmField = 0;
+    if (c.modrm !== NO_MODRM) {
+      if (c.modrm === MODRM_R) {
+        const r = regValue(reg);
+        if (!isRegNumber(r)) return false;
+        if (r & 8) rex |= 0x44;
+        regField = r & 7;
+      } else {
+        regField = c.modrm;
+      }
+      if (rm === undefined) return false;
+      if (isMem(rm)) {
+        m = rm;
+        if (m.base !== null) {
+          const b = regValue(m.base);
+          if (!isRegNumber(b)) return false;
+          if (b & 8) rex |= 0x41;
+        }
+        if (m.index !== null) {
+          const x = regValue(m.index);
+          if (!isRegNumber(x) || x === 4) return false;
+          if (x & 8) rex |= 0x42;
+        }
+        const s = m.scale;
+        if (s !== 1 && s !== 2 && s !== 4 && s !== 8) return false;
+        if (!(m.disp instanceof Label)) {
+          const disp = (m.disp as number) + m.addend;
+          if ((disp | 0) !== disp) return false; // a sign-extended 32-bit displacement
+        }
+      } else {
+        const r = regValue(rm);
+        if (!isRegNumber(r)) return false;
+        if (r & 8) rex |= 0x41;
+        rmField = r & 7;
+      }
+    } else if (rm !== undefined) {
+      return false;
+    }
+    if ((imm === undefined ? 0 : 1) !== c.immCount) return false;
+    const immN = c.imm === IMM_Z ? 4 : c.imm;
+    if (imm !== undefined && (!isInt(imm) || !fitsField(imm, immN, c.imm === IMM_Z && size === 8))) return false;
+    if (c.rel && !(rel instanceof Label)) return false;
+
+    if (emitObserver !== null) emitObserver(c.e);
+    this.reserve(32);
+    const b = this.buf;
+    let p = this.len;
+    const prefixes = c.prefixes;
+    for (let i = 0; i < prefixes.length; i++) b[p++] = prefixes[i];
+    if (rex !== 0) b[p++] = rex | 0x40;
+    const head = c.head;
+    for (let i = 0; i < head.length; i++) b[p++] = head[i];
+    b[p++] = last;
+    if (c.modrm !== NO_MODRM) {
+      if (m === null) b[p++] = 0xc0 | (regField << 3) | rmField;
+      else p = this.writeAddress(m, regField, p, c);
+    }
+    if (imm !== undefined) p = putLE(b, p, imm, immN);
+    if (c.rel) {
+      this.fixups.add(REL32, p, rel!, 0, c.what);
+      p = putLE(b, p, 0, 4);
+    }
+    this.len = p;
+    return true;
   }
 
   private fail(c: Compiled, why: string): never {
@@ -944,7 +1061,7 @@ export class Assembler {
   }
 
   private dispFixup(m: Mem, at: number, c: Compiled): void {
-    this.fixup(this.bits === 64 ? "abs32s" : "abs32", at, m.disp as Label, m.addend, c.what);
+    this.fixups.add(this.bits === 64 ? ABS32S : ABS32, at, m.disp as Label, m.addend, c.what);
   }
 
   /** ModRM (+SIB, +disp) of a checked memory operand at `p` (SDM Vol. 2 §2.1.5, §2.2.1.6); the new end. */
@@ -1149,6 +1266,11 @@ function sib(scale: number, idx: number, b: number): number {
 /** The number of a register operand, plain or boxed (valueOf unboxes far faster than Number()). */
 function regValue(r: unknown): number {
   return typeof r === "number" ? r : r instanceof Number ? r.valueOf() : Number(r);
+}
+
+/** A register number 0..15. */
+function isRegNumber(n: number): boolean {
+  return n >= 0 && n <= 15 && (n | 0) === n;
 }
 
 /** In a register-or-immediate position a plain number is an immediate, a boxed `R` value a register. */
