@@ -177,6 +177,8 @@ export class FunctionTranslator implements FloatHost {
   /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
   private readonly slotMems: Mem[] = [];
   private readonly localMems: Mem[] = [];
+  /** The Val of an unread local, by index (Vals are never modified: one per local suffices). */
+  private readonly localVals: Val[] = [];
 
   constructor(
     readonly asm: Assembler,
@@ -320,7 +322,9 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     // Only locals used inside loops: elsewhere a register saves little over the slot.
-    const ranked = [...uses].filter(([, u]) => u >= 8 && u > 2 * callWeight).sort((x, y) => y[1] - x[1]);
+    const ranked: [number, number][] = [];
+    for (const e of uses) if (e[1] >= 8 && e[1] > 2 * callWeight) ranked.push(e);
+    ranked.sort((x, y) => y[1] - x[1]);
     ranked.slice(0, PIN_POOL.length).forEach(([i], k) => this.pinned.set(i, PIN_POOL[k]));
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL). */
@@ -862,7 +866,7 @@ export class FunctionTranslator implements FloatHost {
     const name = ins.name;
     switch (name) {
       case "nop": return 0;
-      case "local.get": this.pushV(this.locals[ins.index!], { k: "local", i: ins.index! }); return 0;
+      case "local.get": this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! })); return 0;
       case "local.set": case "local.tee": return this.localSet(ins.index!, name === "local.tee");
       case "global.get": {
         const t = this.globalType(ins.index!);

@@ -36,9 +36,12 @@ export class RegPool {
   }
   /** Every register free again (at a label: all values are in their slots). */
   reset(): void {
-    const free = this.free, pool = this.pool;
+    const free = this.free, pool = this.pool, n = pool.length;
+    let same = free.length === n;
+    for (let i = 0; same && i < n; i++) same = free[i] === pool[n - 1 - i];
+    if (same) return; // already so (the usual case): nothing to rebuild
     free.length = 0;
-    for (let i = pool.length - 1; i >= 0; i--) free.push(pool[i]);
+    for (let i = n - 1; i >= 0; i--) free.push(pool[i]);
   }
   get allFree(): boolean {
     return this.free.length === this.pool.length;

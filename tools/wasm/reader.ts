@@ -574,16 +574,16 @@ function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
   const locals: ValType[] = [];
   const groups = c.u32();
   let total = 0;
-  const decls: [number, ValType][] = [];
   for (let i = 0; i < groups; i++) {
     const at = c.pos;
     const n = c.u32();
     total += n;
     if (total > 0xffffffff) c.fail("too many locals", at);
-    decls.push([n, c.valType()]);
+    const t = c.valType();
+    // Past the limit nothing is expanded: the check below fails once every count has been read.
+    if (total <= MAX_LOCALS) for (let k = 0; k < n; k++) locals.push(t);
   }
   if (total > MAX_LOCALS) c.fail(`too many locals (${total}; implementation limit ${MAX_LOCALS})`, bodyOffset);
-  for (const [n, t] of decls) for (let i = 0; i < n; i++) locals.push(t);
   const body: Instr[] = [];
   readSequence(c, st, body);
   if (c.pos !== c.end) c.fail("section size mismatch: junk after the function's end", c.pos);

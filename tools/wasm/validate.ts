@@ -223,7 +223,7 @@ class FuncValidator {
   constructor(private c: Context, private funcIndex: number) {
     const f = c.m.funcs[funcIndex - (c.funcs.length - c.m.funcs.length)];
     this.type = c.m.types[f.typeIndex];
-    this.locals = [...this.type.params, ...f.locals];
+    this.locals = this.type.params.concat(f.locals);
     this.body = f.body;
   }
   private body: Instr[];

@@ -163,6 +163,10 @@ const SSE_SOURCE: Record<SseOp, string> = {
   xorps: "xmm, xmm/m128", xorpd: "xmm, xmm/m128",
 };
 
+/** What fixups belong to, for their error messages (Fixups.what): "dd", "dq", then each compiled form's `what`. */
+const WHAT: string[] = ["dd", "dq"];
+const WHAT_DD = 0, WHAT_DQ = 1;
+
 /** Fixup kinds. rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
 const REL16 = 0, REL32 = 1, REL32W = 2, ABS16 = 3, ABS32 = 4, ABS32S = 5, ABS64 = 6;
 const FIXUP_KIND_NAMES = ["rel16", "rel32", "rel32w", "abs16", "abs32", "abs32s", "abs64"];
@@ -180,12 +184,12 @@ class Fixups {
   /** Index in `labels` of the label the field refers to. */
   label = new Int32Array(1024);
   addend = new Float64Array(1024);
-  /** What the field belongs to, for error messages. */
-  readonly what: string[] = [];
+  /** What the field belongs to, for error messages: an index in WHAT. */
+  what = new Int32Array(1024);
   /** Every label referenced, once. */
   readonly labels: Label[] = [];
 
-  add(kind: number, at: number, label: Label, addend: number, what: string): void {
+  add(kind: number, at: number, label: Label, addend: number, what: number): void {
     if (label.referencedBy !== this) {
       label.referencedBy = this;
       label.referenceIndex = this.labels.push(label) - 1;
@@ -196,19 +200,21 @@ class Fixups {
     this.at[i] = at;
     this.label[i] = label.referenceIndex;
     this.addend[i] = addend;
-    this.what.push(what);
+    this.what[i] = what;
   }
   private grow(): void {
     const n = this.at.length * 2;
-    const kind = new Uint8Array(n), at = new Int32Array(n), label = new Int32Array(n), addend = new Float64Array(n);
+    const kind = new Uint8Array(n), at = new Int32Array(n), label = new Int32Array(n), addend = new Float64Array(n), what = new Int32Array(n);
     kind.set(this.kind);
     at.set(this.at);
     label.set(this.label);
     addend.set(this.addend);
+    what.set(this.what);
     this.kind = kind;
     this.at = at;
     this.label = label;
     this.addend = addend;
+    this.what = what;
   }
 }
 
@@ -366,7 +372,7 @@ export class Assembler {
   }
   dd(value: number | Label): void {
     if (value instanceof Label) {
-      this.fixups.add(ABS32, this.offset, value, 0, "dd");
+      this.fixups.add(ABS32, this.offset, value, 0, WHAT_DD);
       this.reserve(4);
       this.len = putLE(this.buf, this.len, 0, 4);
       return;
@@ -377,7 +383,7 @@ export class Assembler {
   }
   dq(value: number | bigint | Label): void {
     if (value instanceof Label) {
-      this.fixups.add(ABS64, this.offset, value, 0, "dq");
+      this.fixups.add(ABS64, this.offset, value, 0, WHAT_DQ);
       this.reserve(8);
       this.len = putLE(this.buf, this.len, 0, 8);
       return;
@@ -769,7 +775,7 @@ export class Assembler {
         default: value = target; n = 8; ok = true; break; // ABS64
       }
       if (!ok) {
-        throw new Error(`x86: ${what[i]} at offset ${hex(at[i])}: label "${label.name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${FIXUP_KIND_NAMES[kind[i]]}`);
+        throw new Error(`x86: ${WHAT[what[i]]} at offset ${hex(at[i])}: label "${label.name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${FIXUP_KIND_NAMES[kind[i]]}`);
       }
       putLE(out, at[i], value, n);
     }
@@ -902,21 +908,21 @@ export class Assembler {
     }
     if (imm !== undefined) {
       if (imm instanceof Label) {
-        this.fixups.add(immN === 8 ? ABS64 : immN === 2 ? ABS16 : signedOnly ? ABS32S : ABS32, p, imm, 0, c.what);
+        this.fixups.add(immN === 8 ? ABS64 : immN === 2 ? ABS16 : signedOnly ? ABS32S : ABS32, p, imm, 0, c.whatIndex);
         p = putLE(b, p, 0, immN);
       } else {
         p = putLE(b, p, imm, immN);
       }
     }
     if (c.rel) {
-      this.fixups.add(opSize16 ? REL16 : bits === 64 ? REL32 : REL32W, p, rel!, 0, c.what);
+      this.fixups.add(opSize16 ? REL16 : bits === 64 ? REL32 : REL32W, p, rel!, 0, c.whatIndex);
       p = putLE(b, p, 0, opSize16 ? 2 : 4);
     }
     if (c.far) {
       const n = opSize16 ? 2 : 4;
       const offset = far!.offset;
       if (offset instanceof Label) {
-        this.fixups.add(n === 2 ? ABS16 : ABS32, p, offset, 0, c.what);
+        this.fixups.add(n === 2 ? ABS16 : ABS32, p, offset, 0, c.whatIndex);
         p = putLE(b, p, 0, n);
       } else {
         p = putLE(b, p, offset, n);
@@ -1008,7 +1014,7 @@ export class Assembler {
     }
     if (imm !== undefined) p = putLE(b, p, imm, immN);
     if (c.rel) {
-      this.fixups.add(REL32, p, rel!, 0, c.what);
+      this.fixups.add(REL32, p, rel!, 0, c.whatIndex);
       p = putLE(b, p, 0, 4);
     }
     this.len = p;
@@ -1061,7 +1067,7 @@ export class Assembler {
   }
 
   private dispFixup(m: Mem, at: number, c: Compiled): void {
-    this.fixups.add(this.bits === 64 ? ABS32S : ABS32, at, m.disp as Label, m.addend, c.what);
+    this.fixups.add(this.bits === 64 ? ABS32S : ABS32, at, m.disp as Label, m.addend, c.whatIndex);
   }
 
   /** ModRM (+SIB, +disp) of a checked memory operand at `p` (SDM Vol. 2 §2.1.5, §2.2.1.6); the new end. */
@@ -1149,6 +1155,8 @@ interface Compiled {
   readonly e: Encoding;
   /** "mnemonic operands", for error messages and fixups. */
   readonly what: string;
+  /** Index of `what` in WHAT (a fixup records this number). */
+  readonly whatIndex: number;
   readonly prefixes: readonly number[];
   /** Opcode bytes before the last one. */
   readonly head: readonly number[];
@@ -1169,8 +1177,9 @@ interface Compiled {
 function compile(e: Encoding): Compiled {
   if (e.imms.length > 1) throw new Error(`x86: form ${e.mnemonic} ${e.operands}: more than one immediate`);
   const t = e.imms[0];
+  const what = `${e.mnemonic} ${e.operands}`.trim();
   return {
-    e, what: `${e.mnemonic} ${e.operands}`.trim(), prefixes: e.prefixes, head: e.opcode.slice(0, -1),
+    e, what, whatIndex: WHAT.push(what) - 1, prefixes: e.prefixes, head: e.opcode.slice(0, -1),
     last: e.opcode[e.opcode.length - 1], plus: e.plus === "r" ? PLUS_R : e.plus === "cc" ? PLUS_CC : PLUS_NONE,
     modrm: e.modrm === null ? NO_MODRM : e.modrm === "r" ? MODRM_R : e.modrm,
     immCount: e.imms.length, imm: t === undefined ? 0 : t === "ib" ? 1 : t === "iw" ? 2 : t === "id" ? 4 : t === "io" ? 8 : IMM_Z,
