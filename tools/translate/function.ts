@@ -197,12 +197,8 @@ export class FunctionTranslator implements FloatHost {
   translate(): void {
     const a = this.asm;
     // Scratch slots: a copy of the parameters of every `if` that has some (for its else arm).
-    let scratch = 0;
-    for (const ins of this.body) {
-      if (ins.op === 0x04 && ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length; // if
-    }
     this.scratchNext = this.localsDecl.length;
-    this.choosePinned();
+    const scratch = this.choosePinned();
     // Slots below the scratch ones: the caller's values of the registers this function pins.
     this.pinSaveBase = this.localsDecl.length + scratch;
     this.localArea = this.localsDecl.length + scratch + this.pinned.size;
@@ -293,17 +289,23 @@ export class FunctionTranslator implements FloatHost {
 
   /**
    * Pick the integer locals to keep in registers: the most used ones, weighting uses inside loops
-   * (8x per nesting level), when that outweighs saving/restoring them around the calls.
+   * (8x per nesting level), when that outweighs saving/restoring them around the calls. The same
+   * scan counts the scratch slots the body needs (the parameters of every `if` that has some): the result.
    */
-  private choosePinned(): void {
+  private choosePinned(): number {
     const uses = new Map<number, number>();
+    let scratch = 0;
     let callWeight = 0;
     const nest: boolean[] = [];
     let loops = 0;
     let w = 1; // 8 ** min(loops, 4)
     for (const ins of this.body) {
       switch (ins.name) {
-        case "block": case "if": nest.push(false); break;
+        case "block": nest.push(false); break;
+        case "if":
+          nest.push(false);
+          if (ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length;
+          break;
         case "loop": nest.push(true); w = 8 ** Math.min(++loops, 4); break;
         case "end": if (nest.pop()) w = 8 ** Math.min(--loops, 4); break;
         case "local.get": case "local.set": case "local.tee": {
@@ -326,6 +328,7 @@ export class FunctionTranslator implements FloatHost {
     for (const e of uses) if (e[1] >= 8 && e[1] > 2 * callWeight) ranked.push(e);
     ranked.sort((x, y) => y[1] - x[1]);
     ranked.slice(0, PIN_POOL.length).forEach(([i], k) => this.pinned.set(i, PIN_POOL[k]));
+    return scratch;
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL). */
   private restoreCallerPins(): void {

@@ -342,7 +342,6 @@ class FuncValidator {
   }
 
   private step(ins: Instr): void {
-    const info = (ins.op < 256 ? BYTE_OPCODE_INFO[ins.op] : OPCODE_INFO.get(ins.op))!;
     switch (ins.op) {
       case 0x00: // unreachable
         this.unreachable();
@@ -540,6 +539,7 @@ class FuncValidator {
     }
     // Everything else (and the cases that `break` above) has a fixed type in the opcode table;
     // memory accesses also check alignment and lane indices.
+    const info = (ins.op < 256 ? BYTE_OPCODE_INFO[ins.op] : OPCODE_INFO.get(ins.op))!;
     if (info.maxAlign !== undefined) {
       this.memory(0);
       if (ins.align! > info.maxAlign) this.fail(`alignment must not be larger than natural (2^${ins.align} > ${1 << info.maxAlign})`);
