@@ -21,7 +21,7 @@
  */
 import { Assembler, CC, Label, R, abs, isMem, mem, reg, type Cond, type Mem, type RM, type Size } from "../x86/assembler.ts";
 import type { BlockType, FuncType, Instr, ValType } from "../wasm/types.ts";
-import { blockSignature, funcType } from "../wasm/validate.ts";
+import { blockSignature } from "../wasm/validate.ts";
 import { OPCODES } from "../wasm/opcodes.ts";
 import type { ModuleContext } from "./context.ts";
 import { UnsupportedError } from "./errors.ts";
@@ -188,7 +188,7 @@ export class FunctionTranslator implements FloatHost {
     private readonly body: Instr[],
     private readonly displayName: string,
   ) {
-    this.type = funcType(ctx.mod, funcIndex);
+    this.type = ctx.funcTypes[funcIndex];
     this.nParams = this.type.params.length;
     this.locals = this.type.params.concat(localsDecl);
   }
@@ -211,7 +211,7 @@ export class FunctionTranslator implements FloatHost {
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
     this.zeroLocals();
-    [...this.pinned.values()].forEach((r, k) => a.mov(8, this.scratchSlot(this.pinSaveBase + k), reg(r)));
+    if (this.pinned.size > 0) [...this.pinned.values()].forEach((r, k) => a.mov(8, this.scratchSlot(this.pinSaveBase + k), reg(r)));
     for (const [i, r] of this.pinned) {
       if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
       else a.alu("xor", 4, reg(r), reg(r));
@@ -326,8 +326,8 @@ export class FunctionTranslator implements FloatHost {
     // Only locals used inside loops: elsewhere a register saves little over the slot.
     const ranked: [number, number][] = [];
     for (const e of uses) if (e[1] >= 8 && e[1] > 2 * callWeight) ranked.push(e);
-    ranked.sort((x, y) => y[1] - x[1]);
-    ranked.slice(0, PIN_POOL.length).forEach(([i], k) => this.pinned.set(i, PIN_POOL[k]));
+    if (ranked.length > 1) ranked.sort((x, y) => y[1] - x[1]);
+    for (let k = 0; k < ranked.length && k < PIN_POOL.length; k++) this.pinned.set(ranked[k][0], PIN_POOL[k]);
     return scratch;
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL). */
@@ -925,7 +925,7 @@ export class FunctionTranslator implements FloatHost {
       case "call": {
         const f = ins.index!;
         if (f < this.ctx.importBindings.length && this.ctx.importBindings[f].kind === "intrinsic") return -1;
-        this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
+        this.fastCall(this.ctx.funcTypes[f], this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
         return 0;
       }
       case "i32.eqz": case "i64.eqz": {
@@ -1607,7 +1607,7 @@ export class FunctionTranslator implements FloatHost {
   // ---------------------------------------------------------------- calls
 
   private call(funcIndex: number): void {
-    const ft = funcType(this.ctx.mod, funcIndex);
+    const ft = this.ctx.funcTypes[funcIndex];
     const imported = funcIndex < this.ctx.importBindings.length;
     if (imported) {
       const b = this.ctx.importBindings[funcIndex];

@@ -163,6 +163,7 @@ export class TranslatedModule {
       memory,
       funcLabels,
       importBindings,
+      funcTypes: funcLabels.map((_, i) => funcType(mod, i)),
       globals,
       tables,
       elemSegments: mod.elems.map((_, i) => ({ items: new Label(`${opts.name}.elem${i}`), length: new Label(`${opts.name}.elem${i}.len`) })),
