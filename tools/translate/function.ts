@@ -449,7 +449,8 @@ export class FunctionTranslator implements FloatHost {
     // Everything else works on frame slots: materialise the whole operand stack first.
     if (!cur.unreachable) this.flush();
     this.legacy(ins);
-    if (ins.name === "else" || ins.name === "end" || ins.name === "loop" || ins.name === "block") {
+    const op = ins.op;
+    if (op === 0x05 || op === 0x0b || op === 0x03 || op === 0x02) { // else, end, loop, block
       // A label: every value is in its slot, every register free.
       this.gprs.reset();
       this.xmms.reset();

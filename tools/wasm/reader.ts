@@ -9,7 +9,7 @@
  *   (opcode table in opcodes.ts), 5.5 modules (section order, 5.5.13 data count rule,
  *   function/code length agreement), appendix 7.4 "Custom Sections" (the name section).
  */
-import { OPCODE_INFO, type OpInfo } from "./opcodes.ts";
+import { OPCODES, type ImmKind } from "./opcodes.ts";
 import type {
   BlockType, Data, Elem, Export, Func, FuncType, Global, GlobalType, Import, Instr, Limits,
   TableType, ValType, WasmModule,
@@ -218,8 +218,15 @@ interface ReadState {
   usesDataIndex: boolean; // memory.init / data.drop seen: the data count section is required (5.5.13)
 }
 
-/** OPCODE_INFO for the one-byte opcodes, by opcode (no Map lookup per instruction). */
-const BYTE_OPCODE_INFO: (OpInfo | undefined)[] = Array.from({ length: 256 }, (_, op) => OPCODE_INFO.get(op));
+/** What the reader needs of an opcode table entry, in objects of one shape (OpInfo's optional fields give it several). */
+interface Decoded { name: string; imm: ImmKind }
+/** The one-byte opcodes by opcode (no Map lookup per instruction), and the prefixed ones. */
+const BYTE_OPCODE_INFO: (Decoded | undefined)[] = new Array(256).fill(undefined);
+const PREFIXED_OPCODE_INFO = new Map<number, Decoded>();
+for (const o of OPCODES) {
+  if (o.op <= 0xff) BYTE_OPCODE_INFO[o.op] = { name: o.name, imm: o.imm };
+  else PREFIXED_OPCODE_INFO.set(o.op, { name: o.name, imm: o.imm });
+}
 
 /** Scratch cell for f64.const: its 8 bytes, read back as one u64 (no BigInt arithmetic). */
 const F64_BYTES = new Uint8Array(8);
@@ -237,12 +244,12 @@ const VAL_BLOCKS = new Map<ValType, BlockType>();
 function readInstr(c: Cursor, st: ReadState): Instr {
   const offset = c.pos;
   let op = c.byte();
-  let info: OpInfo | undefined;
+  let info: Decoded | undefined;
   if (op === 0xfc || op === 0xfd) {
     const sub = c.u32();
     if (sub > 0xff) c.fail(`illegal opcode 0x${op.toString(16)} ${sub}`, offset);
     op = (op << 8) | sub;
-    info = OPCODE_INFO.get(op);
+    info = PREFIXED_OPCODE_INFO.get(op);
   } else {
     info = BYTE_OPCODE_INFO[op];
   }

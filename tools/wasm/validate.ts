@@ -13,7 +13,7 @@
  * each message are the spec test suite's `assert_invalid` texts ("type mismatch", "unknown
  * local", ...).
  */
-import { OPCODE_INFO } from "./opcodes.ts";
+import { OPCODES, type OpInfo } from "./opcodes.ts";
 import { WasmError } from "./reader.ts";
 import type { BlockType, FuncType, GlobalType, Instr, Limits, TableType, ValType, WasmModule } from "./types.ts";
 
@@ -210,8 +210,16 @@ interface CtrlFrame {
   unreachable: boolean;
 }
 
-/** OPCODE_INFO of the one-byte opcodes, by opcode. */
-const BYTE_OPCODE_INFO = Array.from({ length: 256 }, (_, op) => OPCODE_INFO.get(op));
+/** The typing facts of an opcode table entry, in objects of one shape (OpInfo's optional fields give it several). */
+type Typing = Pick<OpInfo, "sig" | "maxAlign" | "laneCount">;
+const typing = (o: OpInfo): Typing => ({ sig: o.sig, maxAlign: o.maxAlign, laneCount: o.laneCount });
+/** The one-byte opcodes by opcode, and the prefixed ones. */
+const BYTE_OPCODE_TYPING: (Typing | undefined)[] = new Array(256).fill(undefined);
+const PREFIXED_OPCODE_TYPING = new Map<number, Typing>();
+for (const o of OPCODES) {
+  if (o.op <= 0xff) BYTE_OPCODE_TYPING[o.op] = typing(o);
+  else PREFIXED_OPCODE_TYPING.set(o.op, typing(o));
+}
 
 class FuncValidator {
   private vals: Operand[] = [];
@@ -539,7 +547,7 @@ class FuncValidator {
     }
     // Everything else (and the cases that `break` above) has a fixed type in the opcode table;
     // memory accesses also check alignment and lane indices.
-    const info = (ins.op < 256 ? BYTE_OPCODE_INFO[ins.op] : OPCODE_INFO.get(ins.op))!;
+    const info = (ins.op < 256 ? BYTE_OPCODE_TYPING[ins.op] : PREFIXED_OPCODE_TYPING.get(ins.op))!;
     if (info.maxAlign !== undefined) {
       this.memory(0);
       if (ins.align! > info.maxAlign) this.fail(`alignment must not be larger than natural (2^${ins.align} > ${1 << info.maxAlign})`);
