@@ -293,7 +293,9 @@ export class FunctionTranslator implements FloatHost {
    * scan counts the scratch slots the body needs (the parameters of every `if` that has some): the result.
    */
   private choosePinned(): number {
-    const uses = new Map<number, number>();
+    /** Weighted uses by local index, and the locals used in order of their first use (which breaks ties). */
+    const uses: number[] = new Array(this.locals.length).fill(0);
+    const used: number[] = [];
     let scratch = 0;
     let callWeight = 0;
     const nest: boolean[] = [];
@@ -312,7 +314,8 @@ export class FunctionTranslator implements FloatHost {
           const i = ins.index!;
           const t = this.locals[i];
           if (t !== "i32" && t !== "i64") break;
-          uses.set(i, (uses.get(i) ?? 0) + w);
+          if (uses[i] === 0) used.push(i);
+          uses[i] += w;
           if (ins.name !== "local.get") this.pinnedWritten.add(i);
           break;
         }
@@ -324,10 +327,9 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     // Only locals used inside loops: elsewhere a register saves little over the slot.
-    const ranked: [number, number][] = [];
-    for (const e of uses) if (e[1] >= 8 && e[1] > 2 * callWeight) ranked.push(e);
-    if (ranked.length > 1) ranked.sort((x, y) => y[1] - x[1]);
-    for (let k = 0; k < ranked.length && k < PIN_POOL.length; k++) this.pinned.set(ranked[k][0], PIN_POOL[k]);
+    const ranked = used.filter((i) => uses[i] >= 8 && uses[i] > 2 * callWeight);
+    if (ranked.length > 1) ranked.sort((x, y) => uses[y] - uses[x]);
+    for (let k = 0; k < ranked.length && k < PIN_POOL.length; k++) this.pinned.set(ranked[k], PIN_POOL[k]);
     return scratch;
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL). */

@@ -22,6 +22,8 @@ import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
 
 export const PAGE = 65536;
+/** int3 bytes for padding before a function's header (one slice of it per function). */
+const INT3_PADDING = new Uint8Array(16).fill(0xcc);
 
 /** Canonical ids for function types, shared by every module of an image (call_indirect checks). */
 export class SignatureTable {
@@ -225,7 +227,7 @@ export class TranslatedModule {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
       const end = asm.label();
-      while (asm.here % 16 !== 8) asm.db(0xcc);
+      asm.bytes(INT3_PADDING.subarray(0, (24 - (asm.here % 16)) % 16)); // int3 up to an address = 8 (mod 16)
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
