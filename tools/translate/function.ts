@@ -293,7 +293,7 @@ export class FunctionTranslator implements FloatHost {
    * scan counts the scratch slots the body needs (the parameters of every `if` that has some): the result.
    */
   private choosePinned(): number {
-    /** Weighted uses by local index, and the locals used in order of their first use (which breaks ties). */
+    // Weighted uses by local index, and the locals used in order of their first use (which breaks ties).
     const uses: number[] = new Array(this.locals.length).fill(0);
     const used: number[] = [];
     let scratch = 0;
