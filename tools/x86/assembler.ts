@@ -4,7 +4,8 @@
  *
  * Source of truth: Intel SDM Vol. 2, ch. 2 (instruction format: prefixes, REX, ModRM, SIB,
  * displacement, immediate) and the per-instruction pages cited in `forms.ts`. Instruction forms
- * live in `forms.ts` as data (Intel opcode notation); `emit()` below is the one generic emitter.
+ * live in `forms.ts` as data (Intel opcode notation); `emit()` below is the one generic emitter
+ * (`enc64` is its fast path for 64-bit mode with 32/64-bit operands: same checks, same bytes).
  *
  * CONTRACT (other parts of the tree are written against exactly this API):
  *  - Registers are numbers 0..15 (`R.rax` .. `R.r15`). Byte registers with `size 1` use the
