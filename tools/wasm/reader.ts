@@ -122,21 +122,22 @@ class Cursor {
         return BigInt(b & 0x40 ? lo | (-1 << shift) : lo);
       }
     }
-    let result = BigInt(lo >>> 0);
+    // Bytes 4..8 (bits 28..62) in a double (35 bits: exact), made a BigInt once at the end.
+    let hi = 0;
+    let scale = 1;
     for (let i = 4; i < 9; i++) {
       const b = this.byte();
-      result |= BigInt(b & 0x7f) << BigInt(7 * i);
+      hi += (b & 0x7f) * scale;
+      scale *= 128;
       if ((b & 0x80) === 0) {
-        const shift = BigInt(7 * (i + 1));
-        if (b & 0x40) result -= 1n << shift;
-        return result;
+        const result = (BigInt(hi) << 28n) | BigInt(lo >>> 0);
+        return b & 0x40 ? result - (1n << BigInt(7 * (i + 1))) : result;
       }
     }
     const b = this.byte();
     if (b & 0x80) this.fail("integer representation too long", this.pos - 1);
     if (b !== 0 && b !== 0x7f) this.fail("integer too large", this.pos - 1);
-    result |= BigInt(b & 1) << 63n;
-    return BigInt.asIntN(64, result);
+    return BigInt.asIntN(64, (BigInt(b & 1) << 63n) | (BigInt(hi) << 28n) | BigInt(lo >>> 0));
   }
 
   /** 5.2.4 name: vec(byte) that must be valid UTF-8. */
