@@ -325,6 +325,8 @@ function validateSegments(segs: ElfSegment[]): PlacedSegment[] {
   return placed;
 }
 
+const UTF8 = new TextEncoder();
+
 /** NUL-separated string table; offset 0 is the empty string (gABI §4 "String Table"). */
 class StringTable {
   private readonly w = new ByteWriter(256).u8(0);
@@ -334,7 +336,7 @@ class StringTable {
     const known = this.seen.get(s);
     if (known !== undefined) return known;
     const off = this.w.length;
-    this.w.bytes(new TextEncoder().encode(s)).u8(0);
+    this.w.bytes(UTF8.encode(s)).u8(0);
     this.seen.set(s, off);
     return off;
   }

@@ -133,20 +133,20 @@ export function emitSymbolTable(asm: Assembler, symtab: Label, functions: Functi
   const byStart = (x: { start: Label }, y: { start: Label }) => x.start.address! - y.start.address!;
   const inlined = functions.flatMap((f) => f.inlined ?? []).sort(byStart);
   const entries = [...functions, ...inlined];
-  const names = entries.map(() => new Label("name"));
+  const names = entries.map((f) => Buffer.from(f.name, "utf8"));
   asm.bind(symtab);
   asm.dd(functions.length);
   asm.dd(inlined.length);
+  // The names follow the table in order, so each one's address is known here.
+  let name = asm.here + 16 * entries.length;
   entries.forEach((f, i) => {
     asm.dd(f.start);
     asm.dd(f.end);
-    asm.dd(names[i]);
-    asm.dd(Buffer.byteLength(f.name, "utf8"));
+    asm.dd(name);
+    asm.dd(names[i].length);
+    name += names[i].length;
   });
-  entries.forEach((f, i) => {
-    asm.bind(names[i]);
-    asm.bytes(new Uint8Array(Buffer.from(f.name, "utf8")));
-  });
+  for (const n of names) asm.bytes(n);
 }
 
 export interface LinkedImage {

@@ -4,7 +4,7 @@
  * Built by `module.ts`; addresses are assembler labels resolved by the linker.
  */
 import type { Label } from "../x86/assembler.ts";
-import type { ValType, WasmModule } from "../wasm/types.ts";
+import type { FuncType, ValType, WasmModule } from "../wasm/types.ts";
 import type { TrapKind } from "./traps.ts";
 
 /** How an import is satisfied (tools/link/ABI.md "Import bindings"). */
@@ -68,6 +68,8 @@ export interface ModuleContext {
   funcLabels: (Label | undefined)[];
   /** Binding of every imported function (index < number of imported functions). */
   importBindings: ImportBinding[];
+  /** Type of every function in the index space (funcType, looked up once). */
+  funcTypes: FuncType[];
   /** 8-byte cell of every global (global index space: imports first). */
   globals: Label[];
   /** Every table (table index space: imports first). */

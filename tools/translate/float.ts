@@ -31,16 +31,15 @@ const X0 = 0, X1 = 1, X2 = 2;
 const SIGN32 = 0x80000000;
 const SIGN64 = 0x8000000000000000n;
 
-/** Exact bit patterns of the constants used below. */
+/** Exact bit patterns of the constants used below (through one scratch cell). */
+const BITS = new DataView(new ArrayBuffer(8));
 function f64bits(x: number): bigint {
-  const b = new DataView(new ArrayBuffer(8));
-  b.setFloat64(0, x, true);
-  return b.getBigUint64(0, true);
+  BITS.setFloat64(0, x, true);
+  return BITS.getBigUint64(0, true);
 }
 function f32bits(x: number): number {
-  const b = new DataView(new ArrayBuffer(4));
-  b.setFloat32(0, x, true);
-  return b.getUint32(0, true);
+  BITS.setFloat32(0, x, true);
+  return BITS.getUint32(0, true);
 }
 
 type Kind = "f32" | "f64";

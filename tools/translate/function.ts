@@ -21,7 +21,8 @@
  */
 import { Assembler, CC, Label, R, abs, isMem, mem, reg, type Cond, type Mem, type RM, type Size } from "../x86/assembler.ts";
 import type { BlockType, FuncType, Instr, ValType } from "../wasm/types.ts";
-import { blockSignature, funcType } from "../wasm/validate.ts";
+import { blockSignature } from "../wasm/validate.ts";
+import { OPCODES } from "../wasm/opcodes.ts";
 import type { ModuleContext } from "./context.ts";
 import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
@@ -142,6 +143,22 @@ for (const k of ["f32", "f64"]) {
   FLOAT_COMPARE[`${k}.gt`] = { swap: false, cc: "a" };
   FLOAT_COMPARE[`${k}.ge`] = { swap: false, cc: "ae" };
 }
+/**
+ * A table above indexed by opcode: the visitors look operators up with an array load instead of a
+ * string-keyed one. Every operator in these tables has a one-byte opcode.
+ */
+function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
+  const out: (T | undefined)[] = new Array(256).fill(undefined);
+  for (const [name, v] of Object.entries(table)) {
+    const info = OPCODES.find((o) => o.name === name);
+    if (!info || info.op > 0xff) throw new Error(`byOpcode: ${name} is not a one-byte opcode`);
+    out[info.op] = v;
+  }
+  return out;
+}
+const INT_BINARY_OPS = byOpcode(INT_BINARY), INT_SHIFT_OPS = byOpcode(INT_SHIFT), INT_COMPARE_OPS = byOpcode(INT_COMPARE);
+const INT_DIV_OPS = byOpcode(INT_DIV), LOAD_OPS = byOpcode(LOADS), STORE_OPS = byOpcode(STORES);
+const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FLOAT_COMPARE);
 /** Operators a loop header may consist of to be re-translated at the back edge: no effects, no traps. */
 const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get", "i32.eqz", "i64.eqz",
   ...Object.keys(INT_COMPARE), ...Object.keys(INT_BINARY), ...Object.keys(INT_SHIFT)]);
@@ -202,6 +219,11 @@ export class FunctionTranslator implements FloatHost {
   private readonly loopHeaders = new Map<number, number>();
   /** While a loop condition is re-translated at its back edge: where a true condition jumps. */
   private rotateTo: Label | undefined;
+  /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
+  private readonly slotMems: Mem[] = [];
+  private readonly localMems: Mem[] = [];
+  /** The Val of an unread local, by index (Vals are never modified: one per local suffices). */
+  private readonly localVals: Val[] = [];
 
   constructor(
     readonly asm: Assembler,
@@ -213,21 +235,17 @@ export class FunctionTranslator implements FloatHost {
     /** Declared locals zeroed on entry: the first ones (inlined callees' regions set their own, inline.ts). */
     private readonly zeroed: number = localsDecl.length,
   ) {
-    this.type = funcType(ctx.mod, funcIndex);
+    this.type = ctx.funcTypes[funcIndex];
     this.nParams = this.type.params.length;
-    this.locals = [...this.type.params, ...localsDecl];
+    this.locals = this.type.params.concat(localsDecl);
   }
 
   /** Emit the whole function at the current position (its label is bound by the caller). */
   translate(): void {
     const a = this.asm;
     // Scratch slots: a copy of the parameters of every `if` that has some (for its else arm).
-    let scratch = 0;
-    for (const ins of this.body) {
-      if (ins.name === "if" && ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length;
-    }
     this.scratchNext = this.localsDecl.length;
-    this.choosePinned();
+    const scratch = this.choosePinned();
     // Slots below the scratch ones: the caller's values of the registers this function pins.
     this.pinSaveBase = this.localsDecl.length + scratch;
     this.localArea = this.localsDecl.length + scratch + this.pinned.size + this.pinnedX.size;
@@ -240,7 +258,7 @@ export class FunctionTranslator implements FloatHost {
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
     this.zeroLocals();
-    [...this.pinned.values()].forEach((r, k) => a.mov(8, this.scratchSlot(this.pinSaveBase + k), reg(r)));
+    if (this.pinned.size > 0) [...this.pinned.values()].forEach((r, k) => a.mov(8, this.scratchSlot(this.pinSaveBase + k), reg(r)));
     for (const [i, r] of this.pinned) {
       if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
       else a.alu("xor", 4, reg(r), reg(r));
@@ -319,12 +337,12 @@ export class FunctionTranslator implements FloatHost {
 
   // ---------------------------------------------------------------- slots
 
+  // Frame-slot operands are made once per function and shared (a Mem is never modified).
   private slot(d: number): Mem {
-    return mem(R.rbp, -8 * (this.localArea + d + 1));
+    return (this.slotMems[d] ??= mem(R.rbp, -8 * (this.localArea + d + 1)));
   }
   private localSlot(l: number): Mem {
-    if (l < this.nParams) return mem(R.rbp, 16 + 8 * (this.nParams - 1 - l));
-    return mem(R.rbp, -8 * (l - this.nParams + 1));
+    return (this.localMems[l] ??= l < this.nParams ? mem(R.rbp, 16 + 8 * (this.nParams - 1 - l)) : mem(R.rbp, -8 * (l - this.nParams + 1)));
   }
   private scratchSlot(i: number): Mem {
     return mem(R.rbp, -8 * (i + 1));
@@ -368,28 +386,35 @@ export class FunctionTranslator implements FloatHost {
   /**
    * Pick the locals to keep in registers (integers in PIN_POOL, floats in XPIN_POOL): the most used
    * ones, weighting uses inside loops (8x per nesting level), when that outweighs saving/restoring
-   * them around the calls.
+   * them around the calls. The same scan counts the scratch slots the body needs (the parameters
+   * of every `if` that has some): the result.
    */
-  private choosePinned(): void {
-    const uses = new Map<number, number>();
-    const floatUses = new Map<number, number>();
+  private choosePinned(): number {
+    // Weighted uses by local index, and the locals used in order of their first use (which breaks ties).
+    const uses: number[] = new Array(this.locals.length).fill(0);
+    const used: number[] = [];
+    let scratch = 0;
     let callWeight = 0;
     const nest: boolean[] = [];
     let loops = 0;
+    let w = 1; // 8 ** min(loops, 4)
     const body = this.body;
     for (let k = 0; k < body.length; k++) {
       const ins = body[k];
-      const w = 8 ** Math.min(loops, 4);
       switch (ins.name) {
-        case "block": case "if": nest.push(false); break;
-        case "loop": nest.push(true); loops++; break;
-        case "end": if (nest.pop()) loops--; break;
+        case "block": nest.push(false); break;
+        case "if":
+          nest.push(false);
+          if (ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length;
+          break;
+        case "loop": nest.push(true); w = 8 ** Math.min(++loops, 4); break;
+        case "end": if (nest.pop()) w = 8 ** Math.min(--loops, 4); break;
         case "local.get": case "local.set": case "local.tee": {
           const i = ins.index!;
           const t = this.locals[i];
-          const m = t === "i32" || t === "i64" ? uses : t === "f32" || t === "f64" ? floatUses : null;
-          if (!m) break;
-          m.set(i, (m.get(i) ?? 0) + w);
+          if (t === "v128" || t === "funcref" || t === "externref") break;
+          if (uses[i] === 0) used.push(i);
+          uses[i] += w;
           if (ins.name !== "local.get") this.pinnedWritten.add(i);
           break;
         }
@@ -403,21 +428,30 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     // Only locals used inside loops: elsewhere a register saves little over the slot.
-    const ranked = (m: Map<number, number>) => [...m].filter(([, u]) => u >= 8 && u > 2 * callWeight).sort((x, y) => y[1] - x[1]);
-    ranked(uses).slice(0, PIN_POOL.length).forEach(([i], k) => this.pinned.set(i, PIN_POOL[k]));
-    ranked(floatUses).slice(0, XPIN_POOL.length).forEach(([i], k) => this.pinnedX.set(i, XPIN_POOL[k]));
+    const ranked = used.filter((i) => uses[i] >= 8 && uses[i] > 2 * callWeight);
+    if (ranked.length > 1) ranked.sort((x, y) => uses[y] - uses[x]);
+    let ints = 0, floats = 0;
+    for (const i of ranked) {
+      const t = this.locals[i];
+      if ((t === "i32" || t === "i64") && ints < PIN_POOL.length) this.pinned.set(i, PIN_POOL[ints++]);
+      else if ((t === "f32" || t === "f64") && floats < XPIN_POOL.length) this.pinnedX.set(i, XPIN_POOL[floats++]);
+    }
+    return scratch;
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL, XPIN_POOL). */
   private restoreCallerPins(): void {
+    if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
     [...this.pinned.values()].forEach((r, k) => this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k)));
     [...this.pinnedX.values()].forEach((x, k) => this.asm.movsd(x, this.scratchSlot(this.pinSaveBase + this.pinned.size + k)));
   }
   /** Before a call that may reach non-translated code: pinned locals to their slots. */
   private savePinned(): void {
+    if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
     for (const [i, r] of this.pinned) if (this.pinnedWritten.has(i)) this.asm.mov(8, this.localSlot(i), reg(r));
     for (const [i, x] of this.pinnedX) if (this.pinnedWritten.has(i)) this.asm.movsd(this.localSlot(i), x);
   }
   private restorePinned(): void {
+    if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
     for (const [i, r] of this.pinned) this.asm.mov(8, reg(r), this.localSlot(i));
     for (const [i, x] of this.pinnedX) this.asm.movsd(x, this.localSlot(i));
   }
@@ -539,7 +573,8 @@ export class FunctionTranslator implements FloatHost {
     // Everything else works on frame slots: materialise the whole operand stack first.
     if (!cur.unreachable) this.flush();
     this.legacy(ins);
-    if (ins.name === "else" || ins.name === "end" || ins.name === "loop" || ins.name === "block") {
+    const op = ins.op;
+    if (op === 0x05 || op === 0x0b || op === 0x03 || op === 0x02) { // else, end, loop, block
       // A label: every value is in its slot, every register free.
       this.gprs.reset();
       this.xmms.reset();
@@ -766,10 +801,13 @@ export class FunctionTranslator implements FloatHost {
       }
     }
 
-    if (name in LOADS) return this.load(ins, LOADS[name]);
-    if (name in STORES) return this.store(ins, STORES[name]);
+    const op = ins.op < 0x100 ? ins.op : 0; // prefixed opcodes are in none of the tables (0: unreachable neither)
+    const ld = LOAD_OPS[op];
+    if (ld) return this.load(ins, ld);
+    const st = STORE_OPS[op];
+    if (st) return this.store(ins, st);
 
-    const bin = INT_BINARY[name];
+    const bin = INT_BINARY_OPS[op];
     if (bin) {
       const y = this.pop();
       const x = this.top();
@@ -779,7 +817,7 @@ export class FunctionTranslator implements FloatHost {
       a.mov(8, x, R.rax);
       return;
     }
-    const sh = INT_SHIFT[name];
+    const sh = INT_SHIFT_OPS[op];
     if (sh) {
       const y = this.pop();
       const x = this.top();
@@ -789,7 +827,7 @@ export class FunctionTranslator implements FloatHost {
       a.mov(8, x, R.rax);
       return;
     }
-    const cmp = INT_COMPARE[name];
+    const cmp = INT_COMPARE_OPS[op];
     if (cmp) {
       const y = this.pop();
       const x = this.top();
@@ -798,7 +836,7 @@ export class FunctionTranslator implements FloatHost {
       this.setBool(cmp.cc, x);
       return;
     }
-    const div = INT_DIV[name];
+    const div = INT_DIV_OPS[op];
     if (div) return this.divide(div.size, div.signed, div.rem);
 
     switch (name) {
@@ -1062,7 +1100,7 @@ export class FunctionTranslator implements FloatHost {
         return 0;
       case "local.get": {
         const px = this.pinnedX.get(ins.index!);
-        if (px === undefined) this.pushV(this.locals[ins.index!], { k: "local", i: ins.index! });
+        if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
         else {
           // A copy: the value must not change when the local is set later.
           const x = this.allocXmm();
@@ -1093,7 +1131,7 @@ export class FunctionTranslator implements FloatHost {
         return 0;
       }
       case "i32.const": case "f32.const":
-        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt.asUintN(32, BigInt(Number(ins.value) | 0)) });
+        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt(Number(ins.value) >>> 0) });
         return 0;
       case "i64.const": case "f64.const":
         this.pushV(name === "i64.const" ? "i64" : "f64", { k: "const", v: BigInt.asUintN(64, BigInt(ins.value!)) });
@@ -1133,12 +1171,12 @@ export class FunctionTranslator implements FloatHost {
         const f = ins.index!;
         if (f < this.ctx.importBindings.length && this.ctx.importBindings[f].kind === "intrinsic") return -1;
         if (next?.name === "unreachable") {
-          this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!, true, true);
+          this.fastCall(this.ctx.funcTypes[f], this.ctx.funcLabels[f]!, true, true);
           this.asm.jmp(this.trap(Trap.unreachable));
           this.markUnreachable();
           return 1;
         }
-        this.fastCall(funcType(this.ctx.mod, f), this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
+        this.fastCall(this.ctx.funcTypes[f], this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
         return 0;
       }
       case "i32.eqz": case "i64.eqz": {
@@ -1197,25 +1235,27 @@ export class FunctionTranslator implements FloatHost {
       }
     }
 
-    const ld = LOADS[name];
+    const op = ins.op;
+    if (op > 0xff) return -1;
+    const ld = LOAD_OPS[op];
     if (ld) { this.fastLoad(ins, ld); return 0; }
-    const st = STORES[name];
+    const st = STORE_OPS[op];
     if (st) { this.fastStore(ins, st); return 0; }
 
-    const bin = INT_BINARY[name];
+    const bin = INT_BINARY_OPS[op];
     if (bin) return this.intBinary(bin.op, bin.size as 4 | 8, next);
-    const sh = INT_SHIFT[name];
+    const sh = INT_SHIFT_OPS[op];
     if (sh) { this.intShift(sh.op, sh.size as 4 | 8); return 0; }
-    const cmp = INT_COMPARE[name];
+    const cmp = INT_COMPARE_OPS[op];
     if (cmp) {
       const y = this.popV(), x = this.popV();
       return this.condition({ x, y, size: cmp.size as 4 | 8, cc: cmp.cc }, next);
     }
-    const div = INT_DIV[name];
+    const div = INT_DIV_OPS[op];
     if (div) { this.fastDivide(div.size, div.signed, div.rem); return 0; }
-    const fb = FLOAT_BINARY[name];
+    const fb = FLOAT_BINARY_OPS[op];
     if (fb) { this.floatBinary(name.slice(0, 3) as "f32" | "f64", fb); return 0; }
-    const fc = FLOAT_COMPARE[name];
+    const fc = FLOAT_COMPARE_OPS[op];
     if (fc) {
       const y = this.popV(), x = this.popV();
       const k = name.slice(0, 3) as "f32" | "f64";
@@ -1855,7 +1895,7 @@ export class FunctionTranslator implements FloatHost {
   // ---------------------------------------------------------------- calls
 
   private call(funcIndex: number): void {
-    const ft = funcType(this.ctx.mod, funcIndex);
+    const ft = this.ctx.funcTypes[funcIndex];
     const imported = funcIndex < this.ctx.importBindings.length;
     if (imported) {
       const b = this.ctx.importBindings[funcIndex];

@@ -23,6 +23,8 @@ import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
 
 export const PAGE = 65536;
+/** int3 bytes for padding before a function's header (one slice of it per function). */
+const INT3_PADDING = new Uint8Array(16).fill(0xcc);
 
 /** Canonical ids for function types, shared by every module of an image (call_indirect checks). */
 export class SignatureTable {
@@ -168,6 +170,7 @@ export class TranslatedModule {
       memory,
       funcLabels,
       importBindings,
+      funcTypes: funcLabels.map((_, i) => funcType(mod, i)),
       globals,
       tables,
       elemSegments: mod.elems.map((_, i) => ({ items: new Label(`${opts.name}.elem${i}`), length: new Label(`${opts.name}.elem${i}.len`) })),
@@ -230,16 +233,16 @@ export class TranslatedModule {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
       const end = asm.label();
-      while (asm.here % 16 !== 8) asm.db(0xcc);
+      asm.bytes(INT3_PADDING.subarray(0, (24 - (asm.here % 16)) % 16)); // int3 up to an address = 8 (mod 16)
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
       const { locals, body } = inliner ? inliner.expand(index, f.locals, f.body) : f;
-      const ft = new FunctionTranslator(asm, this.ctx, index, locals, body, this.funcName(index), f.locals.length);
+      const ft = new FunctionTranslator(asm, this.ctx, index, locals, body, start.name, f.locals.length);
       ft.translate();
       asm.bind(end);
-      const inlined = ft.inlined.map((r) => ({ name: this.funcName(r.func), start: r.start, end: r.end }));
-      this.functions.push({ name: this.funcName(index), start, end, ...(inlined.length ? { inlined } : {}) });
+      const inlined = ft.inlined.map((r) => ({ name: this.ctx.funcLabels[r.func]?.name ?? this.funcName(r.func), start: r.start, end: r.end }));
+      this.functions.push({ name: start.name, start, end, ...(inlined.length ? { inlined } : {}) });
       if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
     });
     if (this.initLabel) this.emitInit(asm);

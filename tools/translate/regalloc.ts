@@ -42,7 +42,12 @@ export class RegPool {
   }
   /** Every register free again (at a label: all values are in their slots). */
   reset(): void {
-    this.free = [...this.pool].reverse();
+    const free = this.free, pool = this.pool, n = pool.length;
+    let same = free.length === n;
+    for (let i = 0; same && i < n; i++) same = free[i] === pool[n - 1 - i];
+    if (same) return; // already so (the usual case): nothing to rebuild
+    free.length = 0;
+    for (let i = n - 1; i >= 0; i--) free.push(pool[i]);
   }
   /** The free set, to be put back with `restore` (a path that rejoins code translated before it). */
   snapshot(): number[] {

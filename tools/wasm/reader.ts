@@ -9,7 +9,7 @@
  *   (opcode table in opcodes.ts), 5.5 modules (section order, 5.5.13 data count rule,
  *   function/code length agreement), appendix 7.4 "Custom Sections" (the name section).
  */
-import { OPCODE_INFO, type OpInfo } from "./opcodes.ts";
+import { OPCODES, type ImmKind } from "./opcodes.ts";
 import type {
   BlockType, Data, Elem, Export, Func, FuncType, Global, GlobalType, Import, Instr, Limits,
   TableType, ValType, WasmModule,
@@ -122,21 +122,22 @@ class Cursor {
         return BigInt(b & 0x40 ? lo | (-1 << shift) : lo);
       }
     }
-    let result = BigInt(lo >>> 0);
+    // Bytes 4..8 (bits 28..62) in a double (35 bits: exact), made a BigInt once at the end.
+    let hi = 0;
+    let scale = 1;
     for (let i = 4; i < 9; i++) {
       const b = this.byte();
-      result |= BigInt(b & 0x7f) << BigInt(7 * i);
+      hi += (b & 0x7f) * scale;
+      scale *= 128;
       if ((b & 0x80) === 0) {
-        const shift = BigInt(7 * (i + 1));
-        if (b & 0x40) result -= 1n << shift;
-        return result;
+        const result = (BigInt(hi) << 28n) | BigInt(lo >>> 0);
+        return b & 0x40 ? result - (1n << BigInt(7 * (i + 1))) : result;
       }
     }
     const b = this.byte();
     if (b & 0x80) this.fail("integer representation too long", this.pos - 1);
     if (b !== 0 && b !== 0x7f) this.fail("integer too large", this.pos - 1);
-    result |= BigInt(b & 1) << 63n;
-    return BigInt.asIntN(64, result);
+    return BigInt.asIntN(64, (BigInt(b & 1) << 63n) | (BigInt(hi) << 28n) | BigInt(lo >>> 0));
   }
 
   /** 5.2.4 name: vec(byte) that must be valid UTF-8. */
@@ -218,8 +219,19 @@ interface ReadState {
   usesDataIndex: boolean; // memory.init / data.drop seen: the data count section is required (5.5.13)
 }
 
-/** OPCODE_INFO for the one-byte opcodes, by opcode (no Map lookup per instruction). */
-const BYTE_OPCODE_INFO: (OpInfo | undefined)[] = Array.from({ length: 256 }, (_, op) => OPCODE_INFO.get(op));
+/** What the reader needs of an opcode table entry, in objects of one shape (OpInfo's optional fields give it several). */
+interface Decoded { name: string; imm: ImmKind }
+/** The one-byte opcodes by opcode (no Map lookup per instruction), and the prefixed ones. */
+const BYTE_OPCODE_INFO: (Decoded | undefined)[] = new Array(256).fill(undefined);
+const PREFIXED_OPCODE_INFO = new Map<number, Decoded>();
+for (const o of OPCODES) {
+  if (o.op <= 0xff) BYTE_OPCODE_INFO[o.op] = { name: o.name, imm: o.imm };
+  else PREFIXED_OPCODE_INFO.set(o.op, { name: o.name, imm: o.imm });
+}
+
+/** Scratch cell for f64.const: its 8 bytes, read back as one u64 (no BigInt arithmetic). */
+const F64_BYTES = new Uint8Array(8);
+const F64_VIEW = new DataView(F64_BYTES.buffer);
 
 /** Shared block types without an index (read-only: never mutated by consumers). */
 const EMPTY_BLOCK: BlockType = { kind: "empty" };
@@ -233,12 +245,12 @@ const VAL_BLOCKS = new Map<ValType, BlockType>();
 function readInstr(c: Cursor, st: ReadState): Instr {
   const offset = c.pos;
   let op = c.byte();
-  let info: OpInfo | undefined;
+  let info: Decoded | undefined;
   if (op === 0xfc || op === 0xfd) {
     const sub = c.u32();
     if (sub > 0xff) c.fail(`illegal opcode 0x${op.toString(16)} ${sub}`, offset);
     op = (op << 8) | sub;
-    info = OPCODE_INFO.get(op);
+    info = PREFIXED_OPCODE_INFO.get(op);
   } else {
     info = BYTE_OPCODE_INFO[op];
   }
@@ -303,10 +315,8 @@ function readInstr(c: Cursor, st: ReadState): Instr {
       return { op, name, offset, value };
     }
     case "f64": {
-      const b = c.take(8);
-      const lo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
-      const hi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
-      const value = (BigInt(hi) << 32n) | BigInt(lo);
+      for (let i = 0; i < 8; i++) F64_BYTES[i] = c.byte();
+      const value = F64_VIEW.getBigUint64(0, true);
       return { op, name, offset, value };
     }
     case "v128": {
@@ -572,16 +582,16 @@ function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
   const locals: ValType[] = [];
   const groups = c.u32();
   let total = 0;
-  const decls: [number, ValType][] = [];
   for (let i = 0; i < groups; i++) {
     const at = c.pos;
     const n = c.u32();
     total += n;
     if (total > 0xffffffff) c.fail("too many locals", at);
-    decls.push([n, c.valType()]);
+    const t = c.valType();
+    // Past the limit nothing is expanded: the check below fails once every count has been read.
+    if (total <= MAX_LOCALS) for (let k = 0; k < n; k++) locals.push(t);
   }
   if (total > MAX_LOCALS) c.fail(`too many locals (${total}; implementation limit ${MAX_LOCALS})`, bodyOffset);
-  for (const [n, t] of decls) for (let i = 0; i < n; i++) locals.push(t);
   const body: Instr[] = [];
   readSequence(c, st, body);
   if (c.pos !== c.end) c.fail("section size mismatch: junk after the function's end", c.pos);

@@ -13,7 +13,7 @@
  * each message are the spec test suite's `assert_invalid` texts ("type mismatch", "unknown
  * local", ...).
  */
-import { OPCODE_INFO } from "./opcodes.ts";
+import { OPCODES, type OpInfo } from "./opcodes.ts";
 import { WasmError } from "./reader.ts";
 import type { BlockType, FuncType, GlobalType, Instr, Limits, TableType, ValType, WasmModule } from "./types.ts";
 
@@ -37,11 +37,19 @@ export function funcType(m: WasmModule, funcIndex: number): FuncType {
   return typeAt(m, f.typeIndex, f.bodyOffset);
 }
 
-/** The [params] -> [results] of a block, loop or if. */
+/** Block signatures without a type index, shared: callers must not modify a signature. */
+const EMPTY_SIGNATURE: FuncType = { params: [], results: [] };
+const VALUE_SIGNATURES = new Map<ValType, FuncType>();
+
+/** The [params] -> [results] of a block, loop or if (shared with other callers: read-only). */
 export function blockSignature(m: WasmModule, bt: BlockType): FuncType {
   switch (bt.kind) {
-    case "empty": return { params: [], results: [] };
-    case "val": return { params: [], results: [bt.type] };
+    case "empty": return EMPTY_SIGNATURE;
+    case "val": {
+      let sig = VALUE_SIGNATURES.get(bt.type);
+      if (sig === undefined) VALUE_SIGNATURES.set(bt.type, (sig = { params: [], results: [bt.type] }));
+      return sig;
+    }
     case "type": return typeAt(m, bt.index, 0);
   }
 }
@@ -202,8 +210,16 @@ interface CtrlFrame {
   unreachable: boolean;
 }
 
-/** OPCODE_INFO of the one-byte opcodes, by opcode. */
-const BYTE_OPCODE_INFO = Array.from({ length: 256 }, (_, op) => OPCODE_INFO.get(op));
+/** The typing facts of an opcode table entry, in objects of one shape (OpInfo's optional fields give it several). */
+type Typing = Pick<OpInfo, "sig" | "maxAlign" | "laneCount">;
+const typing = (o: OpInfo): Typing => ({ sig: o.sig, maxAlign: o.maxAlign, laneCount: o.laneCount });
+/** The one-byte opcodes by opcode, and the prefixed ones. */
+const BYTE_OPCODE_TYPING: (Typing | undefined)[] = new Array(256).fill(undefined);
+const PREFIXED_OPCODE_TYPING = new Map<number, Typing>();
+for (const o of OPCODES) {
+  if (o.op <= 0xff) BYTE_OPCODE_TYPING[o.op] = typing(o);
+  else PREFIXED_OPCODE_TYPING.set(o.op, typing(o));
+}
 
 class FuncValidator {
   private vals: Operand[] = [];
@@ -215,7 +231,7 @@ class FuncValidator {
   constructor(private c: Context, private funcIndex: number) {
     const f = c.m.funcs[funcIndex - (c.funcs.length - c.m.funcs.length)];
     this.type = c.m.types[f.typeIndex];
-    this.locals = [...this.type.params, ...f.locals];
+    this.locals = this.type.params.concat(f.locals);
     this.body = f.body;
   }
   private body: Instr[];
@@ -247,7 +263,11 @@ class FuncValidator {
     }
     return actual;
   }
-  private popAll(ts: readonly ValType[]): Operand[] {
+  private popAll(ts: readonly ValType[]): void {
+    for (let i = ts.length - 1; i >= 0; i--) this.popExpect(ts[i]);
+  }
+  /** popAll, returning the operands popped (br_table pushes them back: they may be `unknown`). */
+  private popAllOperands(ts: readonly ValType[]): Operand[] {
     const out: Operand[] = new Array(ts.length);
     for (let i = ts.length - 1; i >= 0; i--) out[i] = this.popExpect(ts[i]);
     return out;
@@ -330,7 +350,6 @@ class FuncValidator {
   }
 
   private step(ins: Instr): void {
-    const info = (ins.op < 256 ? BYTE_OPCODE_INFO[ins.op] : OPCODE_INFO.get(ins.op))!;
     switch (ins.op) {
       case 0x00: // unreachable
         this.unreachable();
@@ -380,7 +399,7 @@ class FuncValidator {
         for (const t of ins.targets!) {
           const types = this.labelTypes(this.label(t));
           if (types.length !== defaultTypes.length) this.fail("type mismatch: br_table targets have different arities");
-          const popped = this.popAll(types);
+          const popped = this.popAllOperands(types);
           for (const p of popped) this.push(p);
         }
         this.popAll(defaultTypes);
@@ -528,6 +547,7 @@ class FuncValidator {
     }
     // Everything else (and the cases that `break` above) has a fixed type in the opcode table;
     // memory accesses also check alignment and lane indices.
+    const info = (ins.op < 256 ? BYTE_OPCODE_TYPING[ins.op] : PREFIXED_OPCODE_TYPING.get(ins.op))!;
     if (info.maxAlign !== undefined) {
       this.memory(0);
       if (ins.align! > info.maxAlign) this.fail(`alignment must not be larger than natural (2^${ins.align} > ${1 << info.maxAlign})`);

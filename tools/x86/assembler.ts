@@ -4,7 +4,8 @@
  *
  * Source of truth: Intel SDM Vol. 2, ch. 2 (instruction format: prefixes, REX, ModRM, SIB,
  * displacement, immediate) and the per-instruction pages cited in `forms.ts`. Instruction forms
- * live in `forms.ts` as data (Intel opcode notation); `emit()` below is the one generic emitter.
+ * live in `forms.ts` as data (Intel opcode notation); `emit()` below is the one generic emitter
+ * (`enc64` is its fast path for 64-bit mode with 32/64-bit operands: same checks, same bytes).
  *
  * CONTRACT (other parts of the tree are written against exactly this API):
  *  - Registers are numbers 0..15 (`R.rax` .. `R.r15`). Byte registers with `size 1` use the
@@ -102,7 +103,14 @@ export type Cond = keyof typeof CC;
 export class Label {
   /** Absolute address once bound/defined, else undefined. */
   address: number | undefined = undefined;
-  constructor(readonly name: string) {}
+  /** `number`: an anonymous label of `Assembler.label()`, named "L<number>" only when asked (most never are). */
+  constructor(private readonly given: string | number) {}
+  get name(): string {
+    return typeof this.given === "string" ? this.given : `L${this.given}`;
+  }
+  /** The fixup list that last listed this label in its `labels`, and where (see Fixups.add). */
+  referencedBy: object | undefined = undefined;
+  referenceIndex = 0;
 }
 
 export interface Mem {
@@ -156,19 +164,59 @@ const SSE_SOURCE: Record<SseOp, string> = {
   xorps: "xmm, xmm/m128", xorpd: "xmm, xmm/m128",
 };
 
-/** rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
-type FixupKind = "rel16" | "rel32" | "rel32w" | "abs16" | "abs32" | "abs32s" | "abs64";
+/** What fixups belong to, for their error messages (Fixups.what): "dd", "dq", then each compiled form's `what`. */
+const WHAT: string[] = ["dd", "dq"];
+const WHAT_DD = 0, WHAT_DQ = 1;
 
-interface Fixup {
-  kind: FixupKind;
+/** Fixup kinds. rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
+const REL16 = 0, REL32 = 1, REL32W = 2, ABS16 = 3, ABS32 = 4, ABS32S = 5, ABS64 = 6;
+const FIXUP_KIND_NAMES = ["rel16", "rel32", "rel32w", "abs16", "abs32", "abs32s", "abs64"];
+
+/**
+ * The fields `finish()` patches: fixup i is entry i of each array (typed arrays grown by doubling,
+ * no object per fixup: a large image has tens of thousands). A rel field always ends its
+ * instruction, so its end is at + its size.
+ */
+class Fixups {
+  count = 0;
+  kind = new Uint8Array(1024);
   /** Offset of the field in the output. */
-  at: number;
-  /** Offset of the end of the instruction (rel fixups are relative to it). */
-  end: number;
-  label: Label;
-  addend: number;
-  /** What the field belongs to, for error messages. */
-  what: string;
+  at = new Int32Array(1024);
+  /** Index in `labels` of the label the field refers to. */
+  label = new Int32Array(1024);
+  addend = new Float64Array(1024);
+  /** What the field belongs to, for error messages: an index in WHAT. */
+  what = new Int32Array(1024);
+  /** Every label referenced, once. */
+  readonly labels: Label[] = [];
+
+  add(kind: number, at: number, label: Label, addend: number, what: number): void {
+    if (label.referencedBy !== this) {
+      label.referencedBy = this;
+      label.referenceIndex = this.labels.push(label) - 1;
+    }
+    const i = this.count++;
+    if (i === this.at.length) this.grow();
+    this.kind[i] = kind;
+    this.at[i] = at;
+    this.label[i] = label.referenceIndex;
+    this.addend[i] = addend;
+    this.what[i] = what;
+  }
+  private grow(): void {
+    const n = this.at.length * 2;
+    const kind = new Uint8Array(n), at = new Int32Array(n), label = new Int32Array(n), addend = new Float64Array(n), what = new Int32Array(n);
+    kind.set(this.kind);
+    at.set(this.at);
+    label.set(this.label);
+    addend.set(this.addend);
+    what.set(this.what);
+    this.kind = kind;
+    this.at = at;
+    this.label = label;
+    this.addend = addend;
+    this.what = what;
+  }
 }
 
 /** Operands of one instruction for the generic emitter. */
@@ -196,6 +244,7 @@ interface Operands {
 
 const TWO32 = 2 ** 32;
 const TWO31 = 2 ** 31;
+const MIN_S64 = -(1n << 63n), MAX_S64 = (1n << 63n) - 1n, MAX_U64 = (1n << 64n) - 1n;
 const SCALE_BITS = { 1: 0, 2: 1, 4: 2, 8: 3 } as const;
 const REG64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
 
@@ -234,6 +283,7 @@ function fitsField(v: number | bigint, n: number, signedOnly: boolean): boolean 
     const half = 2 ** (n * 8 - 1);
     return v >= -half && v <= (signedOnly ? half - 1 : 2 * half - 1);
   }
+  if (typeof v === "bigint" && n === 8) return v >= MIN_S64 && v <= (signedOnly ? MAX_S64 : MAX_U64);
   const b = BigInt(v);
   const bits = BigInt(n * 8);
   const min = -(1n << (bits - 1n));
@@ -247,6 +297,7 @@ function signedAt(v: number, size: Size): number {
     if (size === 4) return v | 0;
     if (size === 2) return (v << 16) >> 16;
     if (size === 1) return (v << 24) >> 24;
+    if (size === 8) return v; // a safe integer is its own 64-bit signed value
   }
   return Number(BigInt.asIntN(size * 8, BigInt(v)));
 }
@@ -263,7 +314,7 @@ export class Assembler {
   /** Output bytes [0, len); grown by doubling. */
   private buf: Uint8Array = new Uint8Array(4096);
   private len = 0;
-  private readonly fixups: Fixup[] = [];
+  private readonly fixups = new Fixups();
   private labelCount = 0;
 
   constructor(opts: { bits?: Bits; origin?: number } = {}) {
@@ -282,7 +333,7 @@ export class Assembler {
     return this.origin + this.len;
   }
   label(name?: string): Label {
-    return new Label(name ?? `L${this.labelCount++}`);
+    return new Label(name ?? this.labelCount++);
   }
   bind(l: Label): void {
     if (l.address !== undefined) throw new Error(`x86: label "${l.name}" is bound twice`);
@@ -322,7 +373,7 @@ export class Assembler {
   }
   dd(value: number | Label): void {
     if (value instanceof Label) {
-      this.fixups.push({ kind: "abs32", at: this.offset, end: this.offset + 4, label: value, addend: 0, what: "dd" });
+      this.fixups.add(ABS32, this.offset, value, 0, WHAT_DD);
       this.reserve(4);
       this.len = putLE(this.buf, this.len, 0, 4);
       return;
@@ -333,7 +384,7 @@ export class Assembler {
   }
   dq(value: number | bigint | Label): void {
     if (value instanceof Label) {
-      this.fixups.push({ kind: "abs64", at: this.offset, end: this.offset + 8, label: value, addend: 0, what: "dq" });
+      this.fixups.add(ABS64, this.offset, value, 0, WHAT_DQ);
       this.reserve(8);
       this.len = putLE(this.buf, this.len, 0, 8);
       return;
@@ -376,7 +427,7 @@ export class Assembler {
     const f = aluForms(op);
     if (isImmediate(src)) {
       const v = immForSize(op, size, src);
-      const isRax = !isMem(dst) && Number(dst) === 0;
+      const isRax = !isMem(dst) && regValue(dst) === 0;
       if (size === 1) {
         if (isRax) this.enc(f.al, size, undefined, undefined, undefined, -1, 0, v);
         else this.enc(f.rm8i8, size, undefined, dst, undefined, -1, F_RM8, v);
@@ -400,7 +451,7 @@ export class Assembler {
     const f = TEST_FORMS;
     if (isImmediate(src)) {
       const v = immForSize("test", size, src);
-      const isRax = !isMem(dst) && Number(dst) === 0;
+      const isRax = !isMem(dst) && regValue(dst) === 0;
       if (size === 1) {
         if (isRax) this.enc(f.al, size, undefined, undefined, undefined, -1, 0, v);
         else this.enc(f.rm8i8, size, undefined, dst, undefined, -1, F_RM8, v);
@@ -701,31 +752,33 @@ export class Assembler {
   /** Resolve fixups; the bytes of everything emitted. */
   finish(): Uint8Array {
     const out = this.buf.slice(0, this.len);
-    const unbound = [...new Set(this.fixups.filter((f) => f.label.address === undefined).map((f) => f.label.name))];
+    const { count, kind, at, label: labelIndex, labels, addend, what } = this.fixups;
+    const unbound = [...new Set(labels.filter((l) => l.address === undefined).map((l) => l.name))];
     if (unbound.length > 0) {
       throw new Error(`x86: unbound label${unbound.length > 1 ? "s" : ""}: ${unbound.map((n) => `"${n}"`).join(", ")}`);
     }
-    for (const f of this.fixups) {
-      const target = f.label.address! + f.addend;
+    for (let i = 0; i < count; i++) {
+      const label = labels[labelIndex[i]];
+      const target = label.address! + addend[i];
       let value: number;
       let n: number;
       let ok: boolean;
-      switch (f.kind) {
-        case "rel16": case "rel32": case "rel32w":
-          value = target - (this.origin + f.end);
-          n = f.kind === "rel16" ? 2 : 4;
+      switch (kind[i]) {
+        case REL16: case REL32: case REL32W:
+          n = kind[i] === REL16 ? 2 : 4;
+          value = target - (this.origin + at[i] + n);
           // 16/32-bit modes: (E)IP wraps, so any target within one wrap of the next instruction is reachable.
-          ok = f.kind === "rel32" ? fitsField(value, 4, true) : Math.abs(value) < 2 ** (8 * n);
+          ok = kind[i] === REL32 ? fitsField(value, 4, true) : Math.abs(value) < 2 ** (8 * n);
           break;
-        case "abs16": value = target; n = 2; ok = value >= 0 && value <= 0xffff; break;
-        case "abs32": value = target; n = 4; ok = fitsField(value, 4, false); break;
-        case "abs32s": value = target; n = 4; ok = fitsField(value, 4, true); break;
-        case "abs64": value = target; n = 8; ok = true; break;
+        case ABS16: value = target; n = 2; ok = value >= 0 && value <= 0xffff; break;
+        case ABS32: value = target; n = 4; ok = fitsField(value, 4, false); break;
+        case ABS32S: value = target; n = 4; ok = fitsField(value, 4, true); break;
+        default: value = target; n = 8; ok = true; break; // ABS64
       }
       if (!ok) {
-        throw new Error(`x86: ${f.what} at offset ${hex(f.at)}: label "${f.label.name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${f.kind}`);
+        throw new Error(`x86: ${WHAT[what[i]]} at offset ${hex(at[i])}: label "${label.name}" (${hex(target)}) gives ${hex(value)}, which does not fit ${FIXUP_KIND_NAMES[kind[i]]}`);
       }
-      putLE(out, f.at, value, n);
+      putLE(out, at[i], value, n);
     }
     return out;
   }
@@ -760,6 +813,8 @@ export class Assembler {
     c: Compiled, size: number, reg: Reg | undefined, rm: RM | undefined, opreg: Reg | undefined, cc: number, flags: number,
     imm?: number | bigint | Label, rel?: Label, far?: { selector: number; offset: number | Label },
   ): void {
+    if (this.bits === 64 && flags === 0 && (size === 0 || size === 4 || size === 8) && !c.far &&
+      (imm === undefined || typeof imm === "number") && this.enc64(c, size, reg, rm, opreg, cc, imm, rel)) return;
     if (emitObserver !== null) emitObserver(c.e);
     const bits = this.bits;
 
@@ -839,7 +894,6 @@ export class Assembler {
     // Bytes.
     this.reserve(32);
     const b = this.buf;
-    const fixStart = this.fixups.length;
     let p = this.len;
     if ((size === 2 && bits !== 16) || (size === 4 && bits === 16)) b[p++] = 0x66;
     if (bits === 16 && (m !== null || (flags & F_IMPLICIT_MEM) !== 0)) b[p++] = 0x67;
@@ -855,22 +909,21 @@ export class Assembler {
     }
     if (imm !== undefined) {
       if (imm instanceof Label) {
-        const kind: FixupKind = immN === 8 ? "abs64" : immN === 2 ? "abs16" : signedOnly ? "abs32s" : "abs32";
-        this.fixups.push({ kind, at: p, end: 0, label: imm, addend: 0, what: c.what });
+        this.fixups.add(immN === 8 ? ABS64 : immN === 2 ? ABS16 : signedOnly ? ABS32S : ABS32, p, imm, 0, c.whatIndex);
         p = putLE(b, p, 0, immN);
       } else {
         p = putLE(b, p, imm, immN);
       }
     }
     if (c.rel) {
-      this.fixups.push({ kind: opSize16 ? "rel16" : bits === 64 ? "rel32" : "rel32w", at: p, end: 0, label: rel!, addend: 0, what: c.what });
+      this.fixups.add(opSize16 ? REL16 : bits === 64 ? REL32 : REL32W, p, rel!, 0, c.whatIndex);
       p = putLE(b, p, 0, opSize16 ? 2 : 4);
     }
     if (c.far) {
       const n = opSize16 ? 2 : 4;
       const offset = far!.offset;
       if (offset instanceof Label) {
-        this.fixups.push({ kind: n === 2 ? "abs16" : "abs32", at: p, end: 0, label: offset, addend: 0, what: c.what });
+        this.fixups.add(n === 2 ? ABS16 : ABS32, p, offset, 0, c.whatIndex);
         p = putLE(b, p, 0, n);
       } else {
         p = putLE(b, p, offset, n);
@@ -878,7 +931,95 @@ export class Assembler {
       p = putLE(b, p, far!.selector, 2);
     }
     this.len = p;
-    for (let i = fixStart; i < this.fixups.length; i++) this.fixups[i].end = p;
+  }
+
+  /**
+   * `enc` for what the translator emits almost exclusively, byte for byte the same: 64-bit mode,
+   * operand size 4, 8 or the default (no 0x66), no byte registers, no far pointer, no label as the
+   * immediate. It checks the operands as `enc` does, but returns false before emitting anything
+   * when one is wrong, and `enc` then reports it.
+   */
+  private enc64(
+    c: Compiled, size: number, reg: Reg | undefined, rm: RM | undefined, opreg: Reg | undefined, cc: number,
+    imm: number | undefined, rel: Label | undefined,
+  ): boolean {
+    let rex = c.rexW || size === 8 ? 0x48 : 0;
+    let last = c.last;
+    if (c.plus === PLUS_R) {
+      const r = regValue(opreg);
+      if (!isRegNumber(r)) return false;
+      if (r & 8) rex |= 0x41;
+      last += r & 7;
+    } else if (c.plus === PLUS_CC) {
+      if (cc < 0) return false;
+      last += cc;
+    }
+    let m: Mem | null = null;
+    let regField = 0;
+    let rmField = 0;
+    if (c.modrm !== NO_MODRM) {
+      if (c.modrm === MODRM_R) {
+        const r = regValue(reg);
+        if (!isRegNumber(r)) return false;
+        if (r & 8) rex |= 0x44;
+        regField = r & 7;
+      } else {
+        regField = c.modrm;
+      }
+      if (rm === undefined) return false;
+      if (isMem(rm)) {
+        m = rm;
+        if (m.base !== null) {
+          const b = regValue(m.base);
+          if (!isRegNumber(b)) return false;
+          if (b & 8) rex |= 0x41;
+        }
+        if (m.index !== null) {
+          const x = regValue(m.index);
+          if (!isRegNumber(x) || x === 4) return false;
+          if (x & 8) rex |= 0x42;
+        }
+        const s = m.scale;
+        if (s !== 1 && s !== 2 && s !== 4 && s !== 8) return false;
+        if (!(m.disp instanceof Label)) {
+          const disp = (m.disp as number) + m.addend;
+          if ((disp | 0) !== disp) return false; // a sign-extended 32-bit displacement
+        }
+      } else {
+        const r = regValue(rm);
+        if (!isRegNumber(r)) return false;
+        if (r & 8) rex |= 0x41;
+        rmField = r & 7;
+      }
+    } else if (rm !== undefined) {
+      return false;
+    }
+    if ((imm === undefined ? 0 : 1) !== c.immCount) return false;
+    const immN = c.imm === IMM_Z ? 4 : c.imm;
+    if (imm !== undefined && (!isInt(imm) || !fitsField(imm, immN, c.imm === IMM_Z && size === 8))) return false;
+    if (c.rel && !(rel instanceof Label)) return false;
+
+    if (emitObserver !== null) emitObserver(c.e);
+    this.reserve(32);
+    const b = this.buf;
+    let p = this.len;
+    const prefixes = c.prefixes;
+    for (let i = 0; i < prefixes.length; i++) b[p++] = prefixes[i];
+    if (rex !== 0) b[p++] = rex | 0x40;
+    const head = c.head;
+    for (let i = 0; i < head.length; i++) b[p++] = head[i];
+    b[p++] = last;
+    if (c.modrm !== NO_MODRM) {
+      if (m === null) b[p++] = 0xc0 | (regField << 3) | rmField;
+      else p = this.writeAddress(m, regField, p, c);
+    }
+    if (imm !== undefined) p = putLE(b, p, imm, immN);
+    if (c.rel) {
+      this.fixups.add(REL32, p, rel!, 0, c.whatIndex);
+      p = putLE(b, p, 0, 4);
+    }
+    this.len = p;
+    return true;
   }
 
   private fail(c: Compiled, why: string): never {
@@ -890,7 +1031,7 @@ export class Assembler {
     let n: number;
     if (typeof r === "number") n = r;
     else if (r === undefined || isMem(r)) return this.fail(c, `${role} must be a register`);
-    else n = Number(r);
+    else n = regValue(r);
     if (!isInt(n) || n < 0 || n > 15) return this.fail(c, `${role} register ${String(r)} is not 0..15`);
     if (n >= 8 && this.bits !== 64) this.fail(c, `register ${n} (${role}) needs 64-bit mode`);
     if (isByte && n >= 4 && n < 8 && this.bits !== 64) {
@@ -901,7 +1042,7 @@ export class Assembler {
 
   /** A base or index register's number, checked against the mode. */
   private regNum(r: Reg, role: string, c: Compiled): number {
-    const n = typeof r === "number" ? r : Number(r);
+    const n = regValue(r);
     if (!isInt(n) || n < 0 || n > 15) this.fail(c, `${role} register ${String(r)} is not 0..15`);
     if (n >= 8 && this.bits !== 64) this.fail(c, `${role} register ${REG64[n]} needs 64-bit mode`);
     return n;
@@ -927,7 +1068,7 @@ export class Assembler {
   }
 
   private dispFixup(m: Mem, at: number, c: Compiled): void {
-    this.fixups.push({ kind: this.bits === 64 ? "abs32s" : "abs32", at, end: 0, label: m.disp as Label, addend: m.addend, what: c.what });
+    this.fixups.add(this.bits === 64 ? ABS32S : ABS32, at, m.disp as Label, m.addend, c.whatIndex);
   }
 
   /** ModRM (+SIB, +disp) of a checked memory operand at `p` (SDM Vol. 2 §2.1.5, §2.2.1.6); the new end. */
@@ -942,12 +1083,12 @@ export class Assembler {
       } else {
         // [index*scale + disp32]: SIB with base=101 and mod=00.
         b[p++] = (regField << 3) | 4;
-        b[p++] = sib(m.scale, Number(m.index), 5);
+        b[p++] = sib(m.scale, regValue(m.index), 5);
       }
       if (isLabel) this.dispFixup(m, p, c);
       return putLE(b, p, disp, 4);
     }
-    const base = Number(m.base);
+    const base = regValue(m.base);
     let mod: number;
     if (isLabel) mod = 2;
     else if (disp === 0 && (base & 7) !== 5) mod = 0; // rbp/r13 with mod=00 mean "no base"
@@ -956,7 +1097,7 @@ export class Assembler {
     if (m.index !== null || (base & 7) === 4) {
       // rsp/r12 as base need a SIB (rm=100 means "SIB follows"); index=100 (no REX.X) means none.
       b[p++] = (mod << 6) | (regField << 3) | 4;
-      b[p++] = sib(m.scale, m.index === null ? 4 : Number(m.index), base);
+      b[p++] = sib(m.scale, m.index === null ? 4 : regValue(m.index), base);
     } else {
       b[p++] = (mod << 6) | (regField << 3) | (base & 7);
     }
@@ -995,6 +1136,12 @@ function putLE(b: Uint8Array, p: number, value: number | bigint, n: number): num
       return p + 8;
     }
   }
+  if (typeof value === "bigint" && n === 8) {
+    // A 64-bit pattern as two 32-bit halves (no per-byte BigInt arithmetic).
+    const u = BigInt.asUintN(64, value);
+    p = putLE(b, p, Number(u & 0xffffffffn), 4);
+    return putLE(b, p, Number(u >> 32n), 4);
+  }
   b.set(le(value, n), p);
   return p + n;
 }
@@ -1009,6 +1156,8 @@ interface Compiled {
   readonly e: Encoding;
   /** "mnemonic operands", for error messages and fixups. */
   readonly what: string;
+  /** Index of `what` in WHAT (a fixup records this number). */
+  readonly whatIndex: number;
   readonly prefixes: readonly number[];
   /** Opcode bytes before the last one. */
   readonly head: readonly number[];
@@ -1029,8 +1178,9 @@ interface Compiled {
 function compile(e: Encoding): Compiled {
   if (e.imms.length > 1) throw new Error(`x86: form ${e.mnemonic} ${e.operands}: more than one immediate`);
   const t = e.imms[0];
+  const what = `${e.mnemonic} ${e.operands}`.trim();
   return {
-    e, what: `${e.mnemonic} ${e.operands}`.trim(), prefixes: e.prefixes, head: e.opcode.slice(0, -1),
+    e, what, whatIndex: WHAT.push(what) - 1, prefixes: e.prefixes, head: e.opcode.slice(0, -1),
     last: e.opcode[e.opcode.length - 1], plus: e.plus === "r" ? PLUS_R : e.plus === "cc" ? PLUS_CC : PLUS_NONE,
     modrm: e.modrm === null ? NO_MODRM : e.modrm === "r" ? MODRM_R : e.modrm,
     immCount: e.imms.length, imm: t === undefined ? 0 : t === "ib" ? 1 : t === "iw" ? 2 : t === "id" ? 4 : t === "io" ? 8 : IMM_Z,
@@ -1121,6 +1271,16 @@ const XMM_MOVE = {
 /** SIB byte (SDM Vol. 2 §2.1.5 table 2-3). */
 function sib(scale: number, idx: number, b: number): number {
   return (SCALE_BITS[scale as 1 | 2 | 4 | 8] << 6) | ((idx & 7) << 3) | (b & 7);
+}
+
+/** The number of a register operand, plain or boxed (valueOf unboxes far faster than Number()). */
+function regValue(r: unknown): number {
+  return typeof r === "number" ? r : r instanceof Number ? r.valueOf() : Number(r);
+}
+
+/** A register number 0..15. */
+function isRegNumber(n: number): boolean {
+  return n >= 0 && n <= 15 && (n | 0) === n;
 }
 
 /** In a register-or-immediate position a plain number is an immediate, a boxed `R` value a register. */
