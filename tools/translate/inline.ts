@@ -63,6 +63,7 @@ export interface Expanded {
   body: Instr[];
 }
 
+const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_CALL = 0x10;
 const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "f64.const", "global.get", "ref.null", "ref.func"]);
 
 export class Inliner {
@@ -85,16 +86,27 @@ export class Inliner {
     const regionLocals: ValType[] = [];
     const regions = new Map<number, number>();
     const nParams = funcType(this.mod, funcIndex).params.length;
-    const loops: boolean[] = [];
-    let inLoops = 0;
+    // Nesting, as a bit per open block (1 = loop) in `nest` while it fits 31 levels, beyond which the
+    // deeper blocks count as loops (the larger limit applies: only code size is at stake).
+    let nest = 1, deep = 0;
     for (let i = 0; i < body.length; i++) {
       const ins = body[i];
-      if (ins.name === "block" || ins.name === "if" || ins.name === "loop") {
-        loops.push(ins.name === "loop");
-        if (ins.name === "loop") inLoops++;
-      } else if (ins.name === "end" && loops.pop()) inLoops--;
-      let callee = ins.name === "call" && ins.index !== funcIndex ? this.callee(ins.index!) : null;
-      if (callee && inLoops === 0 && callee.size > INLINE_MAX_OPERATORS_OUTSIDE_LOOPS) callee = null;
+      const op = ins.op;
+      if (op === OP_BLOCK || op === OP_LOOP || op === OP_IF) {
+        if (nest >= 0x40000000) deep++;
+        else nest = (nest << 1) | (op === OP_LOOP ? 1 : 0);
+      } else if (op === OP_END) {
+        if (deep > 0) deep--;
+        else if (nest > 1) nest >>>= 1;
+      }
+      if (op !== OP_CALL) {
+        if (out) out.push(ins);
+        continue;
+      }
+      // Inside a loop: a 1 among the bits below the leading (sentinel) one.
+      const inLoops = deep > 0 || (nest & ((1 << (31 - Math.clz32(nest))) - 1)) !== 0;
+      let callee = ins.index !== funcIndex ? this.callee(ins.index!) : null;
+      if (callee && !inLoops && callee.size > INLINE_MAX_OPERATORS_OUTSIDE_LOOPS) callee = null;
       if (!callee) {
         if (out) out.push(ins);
         continue;
