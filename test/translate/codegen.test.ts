@@ -20,7 +20,7 @@ const WAT = `(module
     (select (local.get $a) (local.get $b) (i32.gt_u (local.get $a) (local.get $b))))
   (func $poly (param $n i32) (param $x f64) (result f64) (local $i i32) (local $acc f64)
     (loop $l
-      (local.set $acc (f64.add (f64.mul (local.get $acc) (local.get $x)) (f64.convert_i32_s (local.get $i))))
+      (local.set $acc (f64.add (f64.mul (local.get $acc) (local.get $x)) (f64.mul (f64.convert_i32_s (local.get $i)) (f64.const 0.25))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
     (local.get $acc))
@@ -90,6 +90,8 @@ describe("translator code shape", () => {
     const loop = code.slice(code.indexOf("mulsd") - 40, code.lastIndexOf("jl "));
     expect(loop).toMatch(/movaps xmm\d+, xmm1[0-5]\n[^\n]*\n?[^\n]*mulsd/); // $acc, $x read from their registers (XPIN_POOL)
     expect(loop).toMatch(/movaps xmm1[0-5], xmm\d+/); // local.set $acc: into its register
+    expect(loop).toMatch(/mulsd xmm\d+, qword ptr \[0x[0-9a-f]+\]/); // the constant 0.25: a memory operand from the constant pool
+    expect(loop).not.toMatch(/movabs/);
     expect(loop).not.toMatch(/movsd [^\n]*\[rbp/); // no float local loaded from or stored to the frame in the loop
   });
 

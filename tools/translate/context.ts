@@ -3,7 +3,7 @@
  * where globals, tables and memory state live, how imports are bound, where the trap stubs are.
  * Built by `module.ts`; addresses are assembler labels resolved by the linker.
  */
-import type { Label } from "../x86/assembler.ts";
+import { Label, type Assembler } from "../x86/assembler.ts";
 import type { FuncType, ValType, WasmModule } from "../wasm/types.ts";
 import type { TrapKind } from "./traps.ts";
 
@@ -90,4 +90,34 @@ export interface ModuleContext {
   stackLimit: Label;
   /** Labels for the `image.*` intrinsics. */
   imageSymbols: Map<string, Label | number>;
+  /** Float constants read straight from memory by SSE instructions (emitted with the rodata). */
+  floatConstants: FloatConstants;
+}
+
+/**
+ * The module's float constants, 8 bytes each (an f32's bits in the low 4), in read-only data: an
+ * SSE instruction takes one as its memory operand (`mulsd xmm2, [c]`) instead of building it in a
+ * general register and moving it over (movabs + movq).
+ */
+export class FloatConstants {
+  readonly label: Label;
+  private readonly offsets = new Map<bigint, number>();
+  constructor(name: string) {
+    this.label = new Label(`${name}.float_constants`);
+  }
+  /** The address of a cell holding `bits` (a u64 pattern), as [disp32] (label + offset). */
+  ref(bits: bigint): { label: Label; offset: number } {
+    let o = this.offsets.get(bits);
+    if (o === undefined) {
+      o = 8 * this.offsets.size;
+      this.offsets.set(bits, o);
+    }
+    return { label: this.label, offset: o };
+  }
+  /** The cells, in offset order (after the code that uses them, so every constant is known). */
+  emit(asm: Assembler): void {
+    asm.align(8, 0);
+    asm.bind(this.label);
+    for (const bits of this.offsets.keys()) asm.dq(bits);
+  }
 }

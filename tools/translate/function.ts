@@ -1045,10 +1045,20 @@ export class FunctionTranslator implements FloatHost {
       a.movToXmm(8, x, reg(o.v.r));
       this.release(o);
     } else {
-      this.moveGpr(R.rax, o);
-      a.movToXmm(8, x, R.rax);
+      this.constToXmm(o.v.v, o.t, x);
     }
     return x;
+  }
+  /** xmm `x` = a constant's pattern: zero by xorps, anything else from the constant pool. */
+  private constToXmm(bits: bigint, t: ValType, x: number): void {
+    if (bits === 0n) this.asm.sse("xorps", x, x);
+    else if (bytesOf(t) === 8) this.asm.movsd(x, this.floatConstant(bits));
+    else this.asm.movss(x, this.floatConstant(bits));
+  }
+  /** The constant pool cell holding `bits` (tools/translate/context.ts FloatConstants). */
+  private floatConstant(bits: bigint): Mem {
+    const c = this.ctx.floatConstants.ref(bits);
+    return abs(c.label, c.offset);
   }
   /** An integer source operand: register, memory, or immediate; else loaded into `scratch`. */
   private gprSrc(o: Opnd, size: 4 | 8, scratch: number): RM | number {
@@ -1074,6 +1084,7 @@ export class FunctionTranslator implements FloatHost {
       const src = this.memOf(o);
       if (isMem(src)) return src;
     }
+    if (v.k === "const") return this.floatConstant(v.v); // read as m32 or m64: an f32's bits are the low 4 bytes
     this.moveGpr(R.rax, o);
     this.asm.movToXmm(8, scratch, R.rax);
     return scratch;
@@ -1429,6 +1440,8 @@ export class FunctionTranslator implements FloatHost {
     if (src && isMem(src)) {
       if (bytesOf(o.t) === 8) this.asm.movsd(x, src);
       else this.asm.movss(x, src);
+    } else if (o.v.k === "const") {
+      this.constToXmm(o.v.v, o.t, x);
     } else {
       this.moveGpr(R.rax, o);
       this.asm.movToXmm(8, x, R.rax);

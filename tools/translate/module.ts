@@ -14,7 +14,7 @@
 import { Assembler, Label } from "../x86/assembler.ts";
 import type { FuncType, Import, Instr, Limits, ValType, WasmModule } from "../wasm/types.ts";
 import { funcType } from "../wasm/validate.ts";
-import type { ImportBinding, MemoryConfig, MemoryMode, ModuleContext, TableConfig } from "./context.ts";
+import { FloatConstants, type ImportBinding, type MemoryConfig, type MemoryMode, type ModuleContext, type TableConfig } from "./context.ts";
 import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
 import { Inliner } from "./inline.ts";
@@ -181,6 +181,7 @@ export class TranslatedModule {
       stackLimit: opts.stackLimit,
       sse41: opts.sse41,
       imageSymbols: opts.imageSymbols,
+      floatConstants: new FloatConstants(opts.name),
     };
     importBindings.forEach((b, i) => {
       if (b.kind === "intrinsic") checkIntrinsicType(this.ctx, b.module, b.name, funcType(mod, i));
@@ -325,6 +326,7 @@ export class TranslatedModule {
 
   /** Read-only data: bytes of the data segments (memory.init and the instantiation function read them). */
   emitRodata(asm: Assembler): void {
+    this.ctx.floatConstants.emit(asm);
     this.mod.datas.forEach((d, i) => {
       asm.bind(this.ctx.dataSegments[i].bytes);
       asm.bytes(d.bytes);
