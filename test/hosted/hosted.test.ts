@@ -62,6 +62,19 @@ describe("hosted Linux target", () => {
     expect(r.status).toBe(2);
   });
 
+  it("a trap in an inlined function names it, then its caller; without inlining (--no-inline) each has its frame", async () => {
+    const wasm = await watToWasm(`(module
+      (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+      (func $outer (export "main") (drop (call $inner (i32.const 0)))))`);
+    const inlined = await runHosted(wasm);
+    expect(inlined.stdout).toMatch(/trap: integer divide by zero\n  at inner\+0x[0-9a-f]+ \[inlined\] \((0x[0-9a-f]+)\)\n  at outer\+0x[0-9a-f]+ \(\1\)/);
+    const separate = runElf((await buildHostedImage(wasm, undefined, { inline: false })).elf);
+    expect(separate.stdout).toMatch(/trap: integer divide by zero\n  at inner\+0x[0-9a-f]+ \(0x[0-9a-f]+\)\n  at outer\+0x/);
+    expect(separate.stdout).not.toContain("[inlined]");
+    expect(inlined.status).toBe(2);
+    expect(separate.status).toBe(2);
+  });
+
   it("unbounded recursion is 'call stack exhausted' (stack-limit check), status 2", async () => {
     const wasm = await watToWasm(`(module (func $f (call $f)) (func (export "main") (call $f)))`);
     const r = await runHosted(wasm);

@@ -1,6 +1,8 @@
 /**
  * `npm run image [-- --app apps/<name>] [--out build]`: builds a bootable ISO (BIOS, El Torito)
  * and a PVH ELF (qemu -kernel, microvm, Firecracker) of an application, printing each stage.
+ * `--no-inline` keeps every call (tools/translate/inline.ts off): each function keeps its own frame
+ * and ELF symbol, for stepping through it in gdb.
  */
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -8,15 +10,17 @@ import { buildAppImage } from "../link/build.ts";
 import { Stages, kib } from "./stages.ts";
 import { UnsupportedError } from "../translate/errors.ts";
 
-const USAGE = "usage: npm run image [-- --app apps/<name>] [--out <dir>]";
+const USAGE = "usage: npm run image [-- --app apps/<name>] [--out <dir>] [--no-inline]";
 
 async function main(argv: string[]): Promise<number> {
   let app = "apps/hello";
   let out = "build";
+  let inline = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--app") app = argv[++i];
     else if (a === "--out") out = argv[++i];
+    else if (a === "--no-inline") inline = false;
     else if (a === "-h" || a === "--help") { console.log(USAGE); return 0; }
     else { console.error(`unknown argument: ${a}\n${USAGE}`); return 2; }
   }
@@ -30,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const stages = new Stages();
   let img;
   try {
-    img = await buildAppImage(app, stages);
+    img = await buildAppImage(app, stages, { inline });
   } catch (e) {
     if (e instanceof UnsupportedError) {
       console.error(`refused: ${e.message}`);

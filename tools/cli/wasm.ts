@@ -5,7 +5,8 @@
  *
  * `--hosted`: the same kernel and guest as a Linux x86-64 executable (tools/link/hosted.ts, ABI.md
  * "Hosted Linux target"), run as a child process; same output and statuses. `--keep <file>` keeps
- * the executable (for gdb/perf).
+ * the executable (for gdb/perf). `--no-inline` keeps every call (tools/translate/inline.ts off), so
+ * each function has its own frame and ELF symbol.
  */
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,13 +19,13 @@ import { Stages } from "./stages.ts";
 import { UnsupportedError, LinkError } from "../translate/errors.ts";
 import { WasmError } from "../wasm/reader.ts";
 
-const USAGE = `usage: npm run wasm -- [--hosted [--keep <file>]] [--verbose] [--timeout <seconds>] [--machine microvm|pc] <module.wasm>`;
+const USAGE = `usage: npm run wasm -- [--hosted [--keep <file>]] [--no-inline] [--verbose] [--timeout <seconds>] [--machine microvm|pc] <module.wasm>`;
 
 export const REFUSED = 3;
 
 async function main(argv: string[]): Promise<number> {
   let file: string | undefined;
-  let hosted = false, verbose = false, timeout = 30;
+  let hosted = false, verbose = false, timeout = 30, inline = true;
   let keep: string | undefined;
   let machine: "microvm" | "pc" = "microvm";
   for (let i = 0; i < argv.length; i++) {
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     else if (a === "--verbose" || a === "-v") verbose = true;
     else if (a === "--timeout") timeout = Number(argv[++i]);
     else if (a === "--keep") keep = argv[++i];
+    else if (a === "--no-inline") inline = false;
     else if (a === "--machine") machine = argv[++i] as "microvm" | "pc";
     else if (a === "-h" || a === "--help") { console.log(USAGE); return 0; }
     else if (a.startsWith("-")) { console.error(`unknown option: ${a}\n${USAGE}`); return 2; }
@@ -48,10 +50,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const stages = new Stages(verbose ? undefined : () => {});
-  if (hosted) return runHosted(bytes, stages, timeout, keep);
+  if (hosted) return runHosted(bytes, stages, timeout, inline, keep);
   let image;
   try {
-    image = await buildGuestImage(bytes, stages);
+    image = await buildGuestImage(bytes, stages, { inline });
   } catch (e) {
     if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
       console.error(`refused: ${e.message}`);
@@ -82,10 +84,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Builds the hosted executable, runs it with stdout passed through, returns its exit status. */
-async function runHosted(bytes: Uint8Array, stages: Stages, timeout: number, keep?: string): Promise<number> {
+async function runHosted(bytes: Uint8Array, stages: Stages, timeout: number, inline: boolean, keep?: string): Promise<number> {
   let image;
   try {
-    image = await buildHostedImage(bytes, stages);
+    image = await buildHostedImage(bytes, stages, { inline });
   } catch (e) {
     if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
       console.error(`refused: ${e.message}`);

@@ -18,14 +18,17 @@ export interface AppImage extends LinkedImage {
   wasm: Uint8Array;
 }
 
-export async function buildAppImage(appDir: string, stages = new Stages(() => {})): Promise<AppImage> {
+/** Build options a developer chooses: `inline: false` keeps every call (each function its own frame and ELF symbol, for gdb). */
+export interface BuildOptions { inline?: boolean }
+
+export async function buildAppImage(appDir: string, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<AppImage> {
   const compiled = await stages.run(`asc ${appDir} + kernel`, () => compileKernelApp(appDir));
   const mod = await stages.run("read + validate wasm", () => {
     const m = readModule(compiled.wasm);
     validateModule(m);
     return m;
   });
-  const linked = await stages.run("translate + link", () => linkImage({ kernel: mod }));
+  const linked = await stages.run("translate + link", () => linkImage({ kernel: mod, inline: opts.inline }));
   const iso = await stages.run("write ISO 9660 + El Torito", () =>
     writeIso9660({
       volumeId: appDir.split("/").pop()!.toUpperCase().replace(/[^A-Z0-9_]/g, "_").slice(0, 32),
@@ -71,7 +74,7 @@ async function cachedWasmHost(flavour = "wasm-host", compile: () => Promise<{ wa
 }
 
 /** Link an arbitrary guest module with the wasm host kernel. Throws WasmError / UnsupportedError. */
-export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages(() => {})): Promise<LinkedImage> {
+export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<LinkedImage> {
   const hostWasm = await stages.run("asc kernel/wasm-host", () => wasmHostModule());
   const host = readModule(hostWasm);
   const guest = await stages.run("read + validate guest", () => {
@@ -79,7 +82,7 @@ export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages
     validateModule(m);
     return m;
   });
-  return stages.run("translate + link", () => linkImage({ kernel: host, guest, bios: false }));
+  return stages.run("translate + link", () => linkImage({ kernel: host, guest, bios: false, inline: opts.inline }));
 }
 
 let linuxHostCache: Promise<Uint8Array> | undefined;
@@ -90,12 +93,12 @@ export function wasmHostLinuxModule(): Promise<Uint8Array> {
 }
 
 /** Link a guest module with the Linux host kernel as a Linux executable (tools/link/hosted.ts). */
-export async function buildHostedImage(guestWasm: Uint8Array, stages = new Stages(() => {})): Promise<HostedImage> {
+export async function buildHostedImage(guestWasm: Uint8Array, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<HostedImage> {
   const host = readModule(await stages.run("asc kernel/wasm-host-linux", () => wasmHostLinuxModule()));
   const guest = await stages.run("read + validate guest", () => {
     const m = readModule(guestWasm);
     validateModule(m);
     return m;
   });
-  return stages.run("translate + link (hosted)", () => linkHosted({ kernel: host, guest }));
+  return stages.run("translate + link (hosted)", () => linkHosted({ kernel: host, guest, inline: opts.inline }));
 }

@@ -52,6 +52,8 @@ export interface HostedLinkInput {
   guest?: WasmModule;
   /** Replaces `guest`: adds the guest instances and runs them (the spec test driver). */
   driver?: GuestDriver;
+  /** Inline small functions (tools/translate/inline.ts); default true. False keeps every call, for gdb. */
+  inline?: boolean;
 }
 
 export interface HostedImage {
@@ -93,7 +95,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
     kernelMaxPages: GUEST_MEMORY_BASE / PAGE, guestMode: "guarded", guestTotalPages: HOSTED_GUEST_PAGES, guestRun, guestBytes,
     what: "a hosted module",
-    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
+    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures, inline: input.inline },
   });
   const exit = kernel.exportedFunc("_exit");
   if (!exit) throw new Error("kernel module does not export _exit(status: i32)");

@@ -50,6 +50,8 @@ export interface LinkInput {
   bios?: boolean;
   /** Replaces `guest`: adds the guest instances and runs them (the spec test driver, tools/spec/driver.ts). */
   driver?: GuestDriver;
+  /** Inline small functions (tools/translate/inline.ts); default true. False keeps every call, for gdb. */
+  inline?: boolean;
 }
 
 /**
@@ -183,7 +185,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
     kernelMaxPages: hasGuests ? KERNEL_MAX_PAGES : KERNEL_MAX_PAGES_ALONE,
     guestMode: "sandbox", guestTotalPages: GUEST_MAX_PAGES, guestRun, guestBytes, what: "a module run on bare metal",
-    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures },
+    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures, inline: input.inline },
   });
 
   // ---- text: boot entry (32-bit, then 64-bit), wasm entry sequence, trap stubs, code.
