@@ -44,7 +44,10 @@ const WAT = `(module
     (local.get $s))
   (func $peek (param $p i32) (result i32) (i32.load offset=4 (local.get $p)))
   (func $poke (param $p i32) (param $v i64) (i64.store offset=16 (local.get $p) (local.get $v)))
-  (func (export "main") (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $reuse (param $a i32) (result i32) (local $t i32)
+    (local.set $t (i32.mul (local.get $a) (local.get $a)))
+    (i32.add (local.get $t) (i32.const 1)))
+  (func (export "main") (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (call $poke (i32.const 0) (i64.const 1))))`;
 
@@ -114,6 +117,13 @@ describe("translator code shape", () => {
     expect(tests.length).toBe(2); // the test on entry, and again at the back edge
     expect(code.filter((l) => /^jl /.test(l)).length).toBe(1); // the back edge: branch while true
     expect(code.some((l) => /^jmp /.test(l))).toBe(false); // no jump back to the test
+  });
+
+  it("a local read right after it is set comes from the register it was set from", async () => {
+    const code = await listingOf("reuse");
+    const store = code.findIndex((l) => /^mov qword ptr \[rbp-8\], r\w+$/.test(l));
+    expect(store).toBeGreaterThan(0); // local.set $t: its slot is written ...
+    expect(code.slice(store).some((l) => /qword ptr \[rbp-8\]$/.test(l) && l.startsWith("mov r"))).toBe(false); // ... and not read back
   });
 
   it("select of a comparison is cmp + cmov", async () => {

@@ -56,8 +56,8 @@ interface Ctrl {
   rotate?: { headerStart: number; ifPos: number; bodyStart: Label };
 }
 
-/** Where every operand-stack value is, and which registers are free. */
-interface ValueStackState { depth: number; vs: Val[]; types: ValType[]; gprs: number[]; xmms: number[] }
+/** Where every operand-stack value is, which registers are free, and which locals they still hold. */
+interface ValueStackState { depth: number; vs: Val[]; types: ValType[]; gprs: number[]; xmms: number[]; localInReg: [number, number][] }
 
 const INT_BINARY: Record<string, { size: Size; op: "add" | "sub" | "and" | "or" | "xor" | "imul" }> = {
   "i32.add": { size: 4, op: "add" }, "i32.sub": { size: 4, op: "sub" }, "i32.mul": { size: 4, op: "imul" },
@@ -182,6 +182,13 @@ export class FunctionTranslator implements FloatHost {
   private readonly xmms = new RegPool(XMM_POOL);
   /** Integer locals that live in a register of PIN_POOL for the whole function (local index -> register). */
   private readonly pinned = new Map<number, number>();
+  /**
+   * Locals whose value a free pool register still holds since their last `local.set` (local -> register,
+   * register -> local or -1): the next `local.get` takes the register instead of reloading the slot.
+   * Forgotten when the register is taken, the local set again, at labels, calls and slot-based operators.
+   */
+  private readonly localInReg = new Map<number, number>();
+  private readonly regHolds = new Int32Array(16).fill(-1);
   /** Float locals that live in an xmm register of XPIN_POOL for the whole function (local index -> xmm). */
   private readonly pinnedX = new Map<number, number>();
   /** Pinned locals some operator writes (only these are saved to their slots around calls). */
@@ -572,6 +579,7 @@ export class FunctionTranslator implements FloatHost {
     if (consumed >= 0) return consumed;
     // Everything else works on frame slots: materialise the whole operand stack first.
     if (!cur.unreachable) this.flush();
+    this.forgetLocalsInRegs(); // slot-based operators use any register; labels start afresh
     this.legacy(ins);
     const op = ins.op;
     if (op === 0x05 || op === 0x0b || op === 0x03 || op === 0x02) { // else, end, loop, block
@@ -642,7 +650,10 @@ export class FunctionTranslator implements FloatHost {
     const label = a.label();
     a.jcc(NEGATE[cc], label);
     const d = this.depth;
-    const cold: ValueStackState = { depth: d, vs: this.vs.slice(0, d), types: this.types.slice(0, d), gprs: this.gprs.snapshot(), xmms: this.xmms.snapshot() };
+    const cold: ValueStackState = {
+      depth: d, vs: this.vs.slice(0, d), types: this.types.slice(0, d), gprs: this.gprs.snapshot(), xmms: this.xmms.snapshot(),
+      localInReg: [...this.localInReg],
+    };
     this.ctrls.push({ kind: "if", label, hasElse: false, height: d, params: [], results: [], unreachable: false, paramSave: -1, cold });
   }
   /** Its `end`: the arm cannot fall through, so only the jump over it arrives, with the stack as it was. */
@@ -656,6 +667,8 @@ export class FunctionTranslator implements FloatHost {
     s.types.forEach((t, i) => (this.types[i] = t));
     this.gprs.restore(s.gprs);
     this.xmms.restore(s.xmms);
+    this.forgetLocalsInRegs();
+    for (const [l, r] of s.localInReg) this.holdLocal(l, r);
   }
 
   /** Start or end of an inlined body: its code range, and trap pads of its own (see `inlined`). */
@@ -1004,13 +1017,44 @@ export class FunctionTranslator implements FloatHost {
     }
   }
 
+  /** A free pool register (undefined if none); whatever local it still held is forgotten. */
+  private takeGpr(): number | undefined {
+    const r = this.gprs.take();
+    if (r !== undefined) this.forgetReg(r);
+    return r;
+  }
+  private forgetReg(r: number): void {
+    const l = this.regHolds[r];
+    if (l >= 0) {
+      this.localInReg.delete(l);
+      this.regHolds[r] = -1;
+    }
+  }
+  private forgetLocal(l: number): void {
+    const r = this.localInReg.get(l);
+    if (r !== undefined) {
+      this.localInReg.delete(l);
+      this.regHolds[r] = -1;
+    }
+  }
+  /** Registers are clobbered or reset (label, call, slot-based operator): nothing is known any more. */
+  private forgetLocalsInRegs(): void {
+    if (this.localInReg.size === 0) return;
+    for (const r of this.localInReg.values()) this.regHolds[r] = -1;
+    this.localInReg.clear();
+  }
+  private holdLocal(l: number, r: number): void {
+    this.localInReg.set(l, r);
+    this.regHolds[r] = l;
+  }
+
   private allocGpr(): number {
-    let r = this.gprs.take();
+    let r = this.takeGpr();
     if (r !== undefined) return r;
     const d = this.vs.findIndex((v, i) => i < this.depth && v.k === "reg");
     if (d < 0) throw new Error(`${this.displayName}: out of registers`);
     this.spillEntry(d);
-    r = this.gprs.take()!;
+    r = this.takeGpr()!;
     return r;
   }
   private allocXmm(): number {
@@ -1111,7 +1155,13 @@ export class FunctionTranslator implements FloatHost {
         return 0;
       case "local.get": {
         const px = this.pinnedX.get(ins.index!);
-        if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
+        const held = px === undefined ? this.localInReg.get(ins.index!) : undefined;
+        if (held !== undefined) {
+          // Still in the register it was set from: take that instead of reading the slot.
+          this.forgetReg(held);
+          this.gprs.claim(held);
+          this.pushV(this.locals[ins.index!], { k: "reg", r: held });
+        } else if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
         else {
           // A copy: the value must not change when the local is set later.
           const x = this.allocXmm();
@@ -1276,12 +1326,13 @@ export class FunctionTranslator implements FloatHost {
   }
 
   private localSet(i: number, tee: boolean): number {
+    this.forgetLocal(i);
     const o = this.popV();
     // Lazy reads of this local must see the old value: load them now.
     for (let d = 0; d < this.depth; d++) {
       const v = this.vs[d];
       if (v.k === "local" && v.i === i) {
-        const r = this.gprs.take();
+        const r = this.takeGpr();
         if (r === undefined) this.spillEntry(d);
         else {
           this.asm.mov(8, reg(r), this.localLoc(i));
@@ -1296,7 +1347,11 @@ export class FunctionTranslator implements FloatHost {
       if (o.v.k === "xmm") this.asm.movaps(px, o.v.x);
       else this.xmmSrcTo(o, px);
     } else this.storeTo(this.localSlot(i), o);
-    if (!tee) this.release(o);
+    if (!tee && o.v.k === "reg" && pin === undefined && px === undefined) {
+      // The register still holds the local's value: a following local.get can take it (localInReg).
+      this.gprs.giveLast(o.v.r);
+      this.holdLocal(i, o.v.r);
+    } else if (!tee) this.release(o);
     else if (o.v.k === "reg" || o.v.k === "xmm" || o.v.k === "const") this.pushV(o.t, o.v);
     else if (px !== undefined) {
       const x = this.allocXmm();
@@ -1576,6 +1631,7 @@ export class FunctionTranslator implements FloatHost {
   /** Arguments pushed straight from wherever they are; live registers spilled first (all caller-saved). */
   private fastCall(ft: FuncType, target: Label | RM, preservesPins = false, noReturn = false): void {
     const a = this.asm;
+    this.forgetLocalsInRegs(); // the callee clobbers every pool register
     const n = ft.params.length;
     this.spillRegisters(this.depth - n);
     for (let i = 0; i < n; i++) {

@@ -40,6 +40,18 @@ export class RegPool {
     if (this.free.includes(r)) throw new Error(`regalloc: register ${r} released twice`);
     this.free.push(r);
   }
+  /** Release `r` as the last choice of `take` (it still holds something worth keeping a while). */
+  giveLast(r: number): void {
+    if (!this.pool.includes(r)) throw new Error(`regalloc: register ${r} is not in the pool`);
+    if (this.free.includes(r)) throw new Error(`regalloc: register ${r} released twice`);
+    this.free.unshift(r);
+  }
+  /** Take the free register `r` (it must be free). */
+  claim(r: number): void {
+    const k = this.free.indexOf(r);
+    if (k < 0) throw new Error(`regalloc: register ${r} is not free`);
+    this.free.splice(k, 1);
+  }
   /** Every register free again (at a label: all values are in their slots). */
   reset(): void {
     const free = this.free, pool = this.pool, n = pool.length;
