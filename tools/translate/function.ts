@@ -1347,8 +1347,9 @@ export class FunctionTranslator implements FloatHost {
       if (o.v.k === "xmm") this.asm.movaps(px, o.v.x);
       else this.xmmSrcTo(o, px);
     } else this.storeTo(this.localSlot(i), o);
-    if (!tee && o.v.k === "reg" && pin === undefined && px === undefined) {
-      // The register still holds the local's value: a following local.get can take it (localInReg).
+    if (!tee && o.v.k === "reg" && px === undefined) {
+      // The register still holds the local's value: a following local.get can take it (localInReg)
+      // instead of reading the slot or, for a pinned local, copying its register.
       this.gprs.giveLast(o.v.r);
       this.holdLocal(i, o.v.r);
     } else if (!tee) this.release(o);
@@ -1369,6 +1370,7 @@ export class FunctionTranslator implements FloatHost {
     const p = next && (next.name === "local.set" || next.name === "local.tee") ? this.pinned.get(next.index!) : undefined;
     if (p !== undefined && !this.vs.some((v, d) => d < this.depth && v.k === "local" && v.i === next!.index)) {
       const i = next!.index!;
+      this.forgetLocal(i);
       const isP = (o: Opnd) => o.v.k === "local" && o.v.i === i;
       if (op !== "sub" && isP(y) && !isP(x)) [x, y] = [y, x];
       if (!isP(y)) {
