@@ -11,13 +11,23 @@
  * flush the stack and use the slot-based one (`legacy`), whose instructions read straight off it.
  * i32 values are zero-extended everywhere (slots and registers, tools/link/ABI.md).
  *
+ * Float constants are read from the module's read-only pool (context.ts FloatConstants).
+ *
  * Locals stay in frame slots, except the hottest locals of loops, pinned to one register each
- * (integers: PIN_POOL, floats: XPIN_POOL) for the whole function; a function restores the pin registers it used before
- * returning, and pins are saved/reloaded around calls that may leave translated code.
+ * (integers: PIN_POOL, floats: XPIN_POOL) for the whole function; a function restores the pin
+ * registers it used before returning, and pins are saved/reloaded around calls that may leave
+ * translated code. A local just set from a register is read back from it while that register is
+ * free and untouched (`localInReg`).
  *
  * Control flow (WebAssembly core spec §3.3.8 / §4.4.8): because the stack height at every label
  * is static, a branch copies its arity values to the target's slots and jumps; `end` merely binds
  * the label. Code after an unconditional branch is skipped until the matching `else`/`end`.
+ * A pre-scan (`findTargetedBlocks`) finds three shapes that need less: a `block` no branch targets
+ * (no label, no flush: inlined bodies, inline.ts), an `if` whose arm cannot fall through (asc's
+ * bounds-check abort: the arm is translated aside and the value stack kept as it was), and a loop
+ * whose body is `if <pure condition> ... br` (rotated: the back edge re-tests the condition).
+ * Inlined bodies arrive bracketed by INLINE_BEGIN/END markers, which record their code ranges and
+ * give them trap pads of their own, so backtraces name inlined functions (`inlined`).
  */
 import { Assembler, CC, Label, R, abs, isMem, mem, reg, type Cond, type Mem, type RM, type Size } from "../x86/assembler.ts";
 import type { BlockType, FuncType, Instr, ValType } from "../wasm/types.ts";
