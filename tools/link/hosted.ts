@@ -184,18 +184,34 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   });
   stubs.push({ name: "fault_handler", start: faults.start, end: faults.end });
 
-  // open_guest_memories: mprotect(base, [bytes cell], RW) per entry of a table (u64 base, u64 cell
-  // address; base 0 ends it); rax = 0, or the failing call's -errno.
-  const memoryTable = L("guest_memory_table");
-  asm.align(16, 0xcc);
-  asm.bind(openGuestMemories);
-  {
+  /**
+   * A stub `name` at `start` that walks a table of `entryBytes`-byte entries at `table` (r8 points
+   * at the entry, rdi = its first u64; an entry whose first u64 is 0 ends it) running `each` per
+   * entry; `each` may jump to `done` (it returns with rax as set there). `setup` runs once first.
+   */
+  const emitTableWalk = (name: string, start: Label, table: Label, entryBytes: number, each: (done: Label) => void, setup?: () => void) => {
     const loop = asm.label(), done = asm.label();
-    asm.movabs(R.r8, memoryTable);
+    asm.align(16, 0xcc);
+    asm.bind(start);
+    setup?.();
+    asm.movabs(R.r8, table);
     asm.bind(loop);
     asm.mov(8, R.rdi, mem(R.r8, 0));
     asm.test(8, R.rdi, R.rdi);
     asm.jcc("e", done);
+    each(done);
+    asm.alu("add", 8, R.r8, entryBytes);
+    asm.jmp(loop);
+    asm.bind(done);
+    asm.ret();
+    stubs.push({ name, start, end: L(`${name}.end`) });
+    asm.bind(stubs[stubs.length - 1].end);
+  };
+
+  // open_guest_memories: mprotect(base, [bytes cell], RW) per entry of a table (u64 base, u64 cell
+  // address; base 0 ends it); rax = 0, or the failing call's -errno.
+  const memoryTable = L("guest_memory_table");
+  emitTableWalk("open_guest_memories", openGuestMemories, memoryTable, 16, (done) => {
     asm.mov(8, R.rsi, mem(R.r8, 8));
     asm.mov(8, R.rsi, mem(R.rsi, 0));
     asm.mov(4, R.rdx, PROT_READ_WRITE);
@@ -203,35 +219,17 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
     emitSyscall(asm); // keeps r8
     asm.test(8, R.rax, R.rax);
     asm.jcc("ne", done);
-    asm.alu("add", 8, R.r8, 16);
-    asm.jmp(loop);
-    asm.bind(done);
-    asm.ret();
-  }
-  stubs.push({ name: "open_guest_memories", start: openGuestMemories, end: L("open_guest_memories.end") });
-  asm.bind(stubs[stubs.length - 1].end);
+  });
 
-  // copy_guest_data: `rep movsb` per entry of a table written after emitData (which collects the runs).
+  // copy_guest_data: `rep movsb` per entry of a table written after emitData (which collects the
+  // runs); entries: u64 dst, u64 src, u64 len; dst 0 ends the table.
   const runLabels: { label: Label; run: { addr: number; bytes: Uint8Array } }[] = [];
-  asm.align(16, 0xcc);
-  asm.bind(copyGuestData);
   const copyTable = L("guest_data_table");
-  const loop = asm.label(), done = asm.label();
-  asm.cld();
-  asm.movabs(R.r8, copyTable); // entries: u64 dst, u64 src, u64 len; dst 0 ends the table
-  asm.bind(loop);
-  asm.mov(8, R.rdi, mem(R.r8, 0));
-  asm.test(8, R.rdi, R.rdi);
-  asm.jcc("e", done);
-  asm.mov(8, R.rsi, mem(R.r8, 8));
-  asm.mov(8, R.rcx, mem(R.r8, 16));
-  asm.repMovs(1);
-  asm.alu("add", 8, R.r8, 24);
-  asm.jmp(loop);
-  asm.bind(done);
-  asm.ret();
-  stubs.push({ name: "copy_guest_data", start: copyGuestData, end: L("copy_guest_data.end") });
-  asm.bind(stubs[stubs.length - 1].end);
+  emitTableWalk("copy_guest_data", copyGuestData, copyTable, 24, () => {
+    asm.mov(8, R.rsi, mem(R.r8, 8));
+    asm.mov(8, R.rcx, mem(R.r8, 16));
+    asm.repMovs(1);
+  }, () => asm.cld());
   const textEnd = asm.here;
 
   // ---- rodata
