@@ -504,6 +504,50 @@ export function registerModule(): string {
     (call $p32 (local.get $k)))`)})`;
 }
 
+/**
+ * The control-flow shapes the translator treats specially (function.ts findTargetedBlocks), with
+ * values live in registers across them: blocks no branch targets (entered with a pending sum below,
+ * left by falling through, by `br` to an outer block, and never at all), `if`s whose arm cannot fall
+ * through (ending in unreachable behind a false condition, `br` out with a result, `return`),
+ * rotated for-loops (including `br_if` to continue, and zero iterations), and locals read right
+ * after they were set (also across such an `if`).
+ */
+export function shapesModule(): string {
+  return `(module ${prelude(`
+  (func $blocks (param $x i32) (result i32) (local $t i32)
+    (i32.add (i32.mul (local.get $x) (i32.const 3))       ;; pending below the blocks
+      (block $outer (result i32)
+        (i32.add
+          (block (result i32) (local.set $t (i32.add (local.get $x) (i32.const 1))) (local.get $t))
+          (block (result i32)
+            (drop (br_if $outer (i32.const 1000) (i32.gt_s (local.get $x) (i32.const 5))))
+            (i32.const 7))))))
+  (func $cold (param $x i32) (result i32) (local $t i32)
+    (local.set $t (i32.mul (local.get $x) (local.get $x)))
+    (i32.add (i32.shl (local.get $x) (i32.const 4))        ;; pending across the cold ifs
+      (block $out (result i32)
+        (if (i32.lt_s (local.get $x) (i32.const -100)) (then (unreachable)))
+        (if (i32.eq (local.get $x) (i32.const 3)) (then (br $out (i32.add (local.get $t) (i32.const 100000)))))
+        (if (i32.eq (local.get $x) (i32.const 4)) (then (return (i32.const -4))))
+        (i32.add (local.get $t) (local.get $x)))))
+  (func $loops (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (if (i32.lt_s (local.get $i) (local.get $n))
+        (then
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.eq (i32.and (local.get $i) (i32.const 3)) (i32.const 0)))   ;; continue
+          (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $i))))
+          (br $l))))
+    (local.get $s))
+  (func (export "main") (local $k i32)
+    (loop $each
+      (call $p32 (call $blocks (local.get $k)))
+      (call $p32 (call $cold (local.get $k)))
+      (call $p32 (call $loops (local.get $k)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $each (i32.lt_s (local.get $k) (i32.const 12)))))`)})`;
+}
+
 /** Imports of the spectest host's globals, table and memory (tools/link/spectest.ts), globals
  *  initialised from imported globals, segment offsets read from an imported global. */
 export function importsModule(): string {

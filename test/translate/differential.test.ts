@@ -48,6 +48,10 @@ describe("translator vs V8: registers and inlining", () => {
     const r = await differential(cases.registerModule());
     expect(r.output.length).toBe(45);
   });
+  it("blocks no branch targets, ifs whose arm cannot fall through, rotated loops, locals read after set", async () => {
+    const r = await differential(cases.shapesModule());
+    expect(r.output.length).toBe(36);
+  });
 });
 
 describe("translator vs V8: tables, references, imports, instantiation", () => {
