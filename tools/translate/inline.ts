@@ -39,6 +39,8 @@ import { funcType } from "../wasm/validate.ts";
  *  range so backtraces can name the inlined function. They have no stack effect. */
 export const INLINE_BEGIN = "inline.begin";
 export const INLINE_END = "inline.end";
+/** Their opcodes: outside the wasm range (negative), so visitors tell them apart with one compare. */
+export const OP_INLINE_BEGIN = -1, OP_INLINE_END = -2;
 
 /** Largest callee body inlined inside a loop, in operators (its final `end` not counted). */
 export const INLINE_MAX_OPERATORS = 32;
@@ -149,7 +151,7 @@ export class Inliner {
     });
     const results = callee.type.results;
     const blockType: BlockType = results.length === 0 ? { kind: "empty" } : { kind: "val", type: results[0] };
-    out.push({ op: -1, name: INLINE_BEGIN, offset: call.offset, index: call.index });
+    out.push({ op: OP_INLINE_BEGIN, name: INLINE_BEGIN, offset: call.offset, index: call.index });
     out.push({ op: 0x02, name: "block", offset: call.offset, blockType });
     let nesting = 0;
     for (const ins of callee.body) {
@@ -166,7 +168,7 @@ export class Inliner {
         default: out.push(ins);
       }
     }
-    out.push({ op: -1, name: INLINE_END, offset: call.offset });
+    out.push({ op: OP_INLINE_END, name: INLINE_END, offset: call.offset });
   }
 
   /** The function if it may be inlined, else null (memoised). */
