@@ -32,8 +32,8 @@ import {
   SIGNAL_STACK_BYTES, emitFaultHandler, emitFaultHandlerRodata, emitFaultHandlerSetup, faultHandlerLabels,
 } from "./hosted-faults.ts";
 import {
-  GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE, MULTI_RETURN_SLOTS,
-  STACK_BYTES, STACK_RESERVE, callEntrySequence, emitSymbolTable, emitTrapStubs, mergeSegments, type GuestDriver,
+  GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE,
+  STACK_BYTES, STACK_RESERVE, callEntrySequence, emitRuntimeCells, emitSymbolTable, emitTrapStubs, mergeSegments, type GuestDriver,
   emitFramedStub, emitCpuFeatureProbe, translateModules, type FunctionSymbolRange,
 } from "./image.ts";
 
@@ -254,17 +254,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   // ---- data (emitData also collects the modules' active data segments)
   asm.align(4096, 0);
   const dataStart = asm.here;
-  asm.bind(stackLimit);
-  asm.dq(0); // patched below
-  const stackLimitCell = asm.offset - 8;
-  asm.bind(sse41);
-  asm.dq(0);
-  asm.bind(multiReturn);
-  for (let i = 0; i < MULTI_RETURN_SLOTS; i++) asm.dq(0);
-  if (recovery) {
-    asm.bind(recovery); // driver mode: u64 pc, rsp, rbp
-    asm.dq(0); asm.dq(0); asm.dq(0);
-  }
+  const stackLimitCell = emitRuntimeCells(asm, { stackLimit, sse41, multiReturn, recovery }); // stack limit patched below
   kernel.emitData(asm);
   guests.emitData(asm);
 

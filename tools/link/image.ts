@@ -130,6 +130,26 @@ export function emitTrapStubs(
   }
 }
 
+/**
+ * The cells every image's translated code reads (ABI.md): the u64 stack limit (0 here: its offset
+ * is returned, to be patched once the stack's address is known), the SSE4.1 flag, the multi-return
+ * area and, in driver mode, the recovery cell (u64 pc, rsp, rbp).
+ */
+export function emitRuntimeCells(asm: Assembler, c: { stackLimit: Label; sse41: Label; multiReturn: Label; recovery?: Label }): number {
+  asm.bind(c.stackLimit);
+  asm.dq(0);
+  const stackLimitCell = asm.offset - 8;
+  asm.bind(c.sse41);
+  asm.dq(0);
+  asm.bind(c.multiReturn);
+  for (let i = 0; i < MULTI_RETURN_SLOTS; i++) asm.dq(0);
+  if (c.recovery) {
+    asm.bind(c.recovery);
+    asm.dq(0); asm.dq(0); asm.dq(0);
+  }
+  return stackLimitCell;
+}
+
 /** Symbol table (ABI.md "Symbol table") at `symtab`: functions, then inlined ranges, then names. */
 export function emitSymbolTable(asm: Assembler, symtab: Label, functions: FunctionSymbol[]): void {
   const byStart = (x: { start: Label }, y: { start: Label }) => x.start.address! - y.start.address!;
@@ -246,17 +266,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.align(4096, 0);
   const dataStart = asm.here;
   asm.bind(dataStartL);
-  asm.bind(stackLimit);
-  asm.dq(0); // set below, once the stack's address is known
-  const stackLimitCell = asm.offset - 8;
-  asm.bind(sse41);
-  asm.dq(0);
-  asm.bind(multiReturn);
-  for (let i = 0; i < MULTI_RETURN_SLOTS; i++) asm.dq(0);
-  if (recovery) {
-    asm.bind(recovery); // driver mode: u64 pc, rsp, rbp
-    asm.dq(0); asm.dq(0); asm.dq(0);
-  }
+  const stackLimitCell = emitRuntimeCells(asm, { stackLimit, sse41, multiReturn, recovery }); // stack limit set below
   asm.bind(interruptPending); // 8-byte aligned here; zero at load (in the file, not bss)
   for (let i = 0; i < 4; i++) asm.dq(0);
   kernel.emitData(asm);

@@ -39,7 +39,7 @@ import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL, XPIN_POOL } from "./regalloc.ts";
-import { INLINE_BEGIN, INLINE_END } from "./inline.ts";
+import { OP_INLINE_BEGIN } from "./inline.ts";
 
 /** Machine code of function `func` inlined into the one being translated: [start, end). */
 export interface InlinedRange { func: number; start: Label; end: Label }
@@ -560,7 +560,7 @@ export class FunctionTranslator implements FloatHost {
 
   /** Translate `ins` (and possibly `next`, fused with it); returns how many following operators it consumed. */
   private visit(ins: Instr, next: Instr | undefined): number {
-    if (ins.name === INLINE_BEGIN || ins.name === INLINE_END) {
+    if (ins.op < 0) { // INLINE_BEGIN / INLINE_END
       this.inlineMarker(ins);
       return 0;
     }
@@ -684,7 +684,7 @@ export class FunctionTranslator implements FloatHost {
   /** Start or end of an inlined body: its code range, and trap pads of its own (see `inlined`). */
   private inlineMarker(ins: Instr): void {
     const a = this.asm;
-    if (ins.name === INLINE_BEGIN) {
+    if (ins.op === OP_INLINE_BEGIN) {
       const start = a.label();
       a.bind(start);
       this.inlineStack.push({ func: ins.index!, start, outerTraps: this.trapLabels });
@@ -2125,11 +2125,16 @@ export class FunctionTranslator implements FloatHost {
     a.mov(4, R.rdi, i);
     a.mov(4, R.rcx, n);
     this.checkTableRange(R.rdi, R.rcx, tc.size);
-    a.movabs(R.rax, tc.entries);
-    a.lea(8, R.rdi, mem(R.rax, 0, R.rdi, 8));
+    this.entryAddress(R.rdi, tc.entries);
     a.mov(8, R.rax, v);
     a.cld();
     a.repStos(8);
+  }
+
+  /** `index` (a register holding an entry index) = the address of that 8-byte entry of `entries`. Clobbers rax. */
+  private entryAddress(index: number, entries: Label): void {
+    this.asm.movabs(R.rax, entries);
+    this.asm.lea(8, index, mem(R.rax, 0, index, 8));
   }
 
   private tableCopy(dst: number, src: number): void {
@@ -2138,10 +2143,8 @@ export class FunctionTranslator implements FloatHost {
     this.popDstSrcLen();
     this.checkTableRange(R.rdi, R.rcx, d.size);
     this.checkTableRange(R.rsi, R.rcx, s.size);
-    a.movabs(R.rax, d.entries);
-    a.lea(8, R.rdi, mem(R.rax, 0, R.rdi, 8));
-    a.movabs(R.rax, s.entries);
-    a.lea(8, R.rsi, mem(R.rax, 0, R.rsi, 8));
+    this.entryAddress(R.rdi, d.entries);
+    this.entryAddress(R.rsi, s.entries);
     // memmove: copy backwards when the destination starts inside the source.
     const forward = a.label();
     const done = a.label();
@@ -2166,10 +2169,8 @@ export class FunctionTranslator implements FloatHost {
     this.popDstSrcLen();
     this.checkTableRange(R.rsi, R.rcx, seg.length);
     this.checkTableRange(R.rdi, R.rcx, tc.size);
-    a.movabs(R.rax, tc.entries);
-    a.lea(8, R.rdi, mem(R.rax, 0, R.rdi, 8));
-    a.movabs(R.rax, seg.items);
-    a.lea(8, R.rsi, mem(R.rax, 0, R.rsi, 8));
+    this.entryAddress(R.rdi, tc.entries);
+    this.entryAddress(R.rsi, seg.items);
     a.cld();
     a.repMovs(8);
   }
