@@ -539,8 +539,30 @@ export function shapesModule(): string {
           (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $i))))
           (br $l))))
     (local.get $s))
+  ;; Address arithmetic the translator fuses into one lea (pinned locals, i32 wrap-around; the sums
+  ;; are widened with i64.extend_i32_u, so an i32 result not zero-extended shows):
+  ;; base + (index << 1..3), pinned + constant, pinned - constant, pinned + pinned.
+  (func $addr (param $b i32) (result i64) (local $i i32) (local $p i32) (local $k i32) (local $q i64) (local $t i64)
+    (local.set $p (local.get $b))
+    (local.set $q (i64.extend_i32_u (local.get $b)))
+    (loop $l
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.add (i32.const 0x7ffffff0) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.add (i32.shl (local.get $p) (i32.const 1)) (i32.shl (local.get $i) (i32.const 1))))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.add (local.get $p) (i32.const -20)))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.sub (local.get $p) (i32.const 0x7fffffff)))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.add (local.get $p) (local.get $i)))))
+      (local.set $t (i64.xor (local.get $t) (i64.sub (local.get $q) (i64.const -0x80000000))))
+      (local.set $t (i64.add (local.get $t) (i64.add (local.get $q) (i64.const 0x7fffffff))))
+      (local.set $i (i32.add (local.get $i) (i32.const 0x1fffffff)))
+      (local.set $p (i32.add (local.get $p) (i32.const 0x33333333)))
+      (local.set $q (i64.add (local.get $q) (i64.const 0x123456789)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $k) (i32.const 11))))
+    (local.get $t))
   (func (export "main") (local $k i32)
     (loop $each
+      (call $p64 (call $addr (i32.mul (local.get $k) (i32.const 0x13579bdf))))
       (call $p32 (call $blocks (local.get $k)))
       (call $p32 (call $cold (local.get $k)))
       (call $p32 (call $loops (local.get $k)))

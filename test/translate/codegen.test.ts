@@ -109,6 +109,18 @@ describe("translator code shape", () => {
     // in registers (no spill to the frame before the check)
     const hot = code.slice(code.findIndex((l) => l.startsWith("xor")), abort).join("\n");
     expect(hot).not.toMatch(/mov qword ptr \[rbp-0x[0-9a-f]+\], r/);
+    // the element address $a + ($i << 2): one lea (i32, wraps like the two operators)
+    expect(code.filter((l) => /^lea e\w+, \[r\w+\+r\w+\*4\]$/.test(l))).toHaveLength(1);
+    expect(code.some((l) => /^shl /.test(l))).toBe(false);
+  });
+
+  it("an innermost loop starts at a 32-byte boundary (NOP padding before it)", async () => {
+    for (const name of ["sum_words", "for_loop", "poly"]) {
+      const code = await listingOf(name);
+      const back = code.filter((l) => /^jl 0x/.test(l));
+      expect(back).toHaveLength(1);
+      expect(parseInt(back[0].slice(3), 16) % 32).toBe(0);
+    }
   });
 
   it("a for-shaped loop (test at the top) is rotated: the back edge re-tests and branches to the body", async () => {

@@ -196,6 +196,20 @@ describe("data directives and position", () => {
     expect(hexBytes(a.finish())).toBe("01 ff ff 55 aa fe ff ff ff 88 77 66 55 44 33 22 11 09 08 90");
   });
 
+  it("alignCode pads with the fewest multi-byte NOPs, each decoding as nop (iced-x86)", () => {
+    for (let start = 0; start < 40; start++) {
+      const a = new Assembler({ origin: 0x1000 });
+      for (let i = 0; i < start; i++) a.db(0xcc);
+      a.alignCode(32);
+      expect(a.here % 32).toBe(0);
+      const pad = a.finish().slice(start);
+      expect(pad.length).toBe((32 - (start % 32)) % 32);
+      const lines = disassemble(pad, 64, 0);
+      expect(lines.every((l) => /^nop\b|^xchg ax, ax$/.test(l.text))).toBe(true); // 66 90 is the 2-byte NOP
+      expect(lines.length).toBe(Math.ceil(pad.length / 9)); // at most 9 bytes per NOP
+    }
+  });
+
   it("rejects data that does not fit", () => {
     const a = new Assembler();
     expect(() => a.db(256)).toThrow(/byte/);

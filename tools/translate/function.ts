@@ -11,7 +11,10 @@
  * flush the stack and use the slot-based one (`legacy`), whose instructions read straight off it.
  * i32 values are zero-extended everywhere (slots and registers, tools/link/ABI.md).
  *
- * Float constants are read from the module's read-only pool (context.ts FloatConstants).
+ * Float constants are read from the module's read-only pool (context.ts FloatConstants). Address
+ * arithmetic becomes one 32-bit `lea` (it wraps modulo 2^32 like i32.add): an array element's
+ * `base + (index << 1..3)`, and a pinned local plus a constant or another pinned local.
+ * Innermost loops start at a 32-byte boundary (multi-byte NOP padding on the way in).
  *
  * Locals stay in frame slots, except the hottest locals of loops, pinned to one register each
  * (integers: PIN_POOL, floats: XPIN_POOL) for the whole function; a function restores the pin
@@ -166,6 +169,10 @@ function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
   }
   return out;
 }
+const OP_I32_ADD = 0x6a;
+/** Alignment of an innermost loop's first instruction: a loop of up to 32 bytes then sits in one
+ *  32-byte fetch block and one 64-byte line (a small loop straddling a line ran 2x slower here). */
+const LOOP_ALIGN = 32;
 const INT_BINARY_OPS = byOpcode(INT_BINARY), INT_SHIFT_OPS = byOpcode(INT_SHIFT), INT_COMPARE_OPS = byOpcode(INT_COMPARE);
 const INT_DIV_OPS = byOpcode(INT_DIV), LOAD_OPS = byOpcode(LOADS), STORE_OPS = byOpcode(STORES);
 const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FLOAT_COMPARE);
@@ -234,6 +241,10 @@ export class FunctionTranslator implements FloatHost {
    * test and a branch out of it).
    */
   private readonly loopHeaders = new Map<number, number>();
+  /** Positions of the loops `loopHeaders` rotates. */
+  private readonly rotatedLoops = new Set<number>();
+  /** Positions of the loops with no loop inside: their hot code starts at a LOOP_ALIGN boundary. */
+  private readonly innermostLoops = new Set<number>();
   /** While a loop condition is re-translated at its back edge: where a true condition jumps. */
   private rotateTo: Label | undefined;
   /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
@@ -330,12 +341,18 @@ export class FunctionTranslator implements FloatHost {
       if (k !== undefined) this.targetedBlocks.add(k);
     };
     const body = this.body;
+    let innermost = -1; // the last loop opened, until a loop opens inside it
     body.forEach((ins, i) => {
       switch (ins.name) {
-        case "block": case "loop": case "if": open.push(i); break;
+        case "loop": innermost = i; open.push(i); break;
+        case "block": case "if": open.push(i); break;
         case "else": withElse.add(open[open.length - 1]); break;
         case "end": {
           const k = open.pop();
+          if (k !== undefined && k === innermost) {
+            this.innermostLoops.add(k);
+            innermost = -1;
+          }
           if (k === undefined || body[k].name !== "if" || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
           const last = body[i - 1].name;
           if (i - 1 > k && (last === "unreachable" || last === "return" || last === "br")) this.coldIfs.add(k);
@@ -343,7 +360,10 @@ export class FunctionTranslator implements FloatHost {
           let h = k - 1;
           while (h >= 0 && PURE_HEADER.has(body[h].name)) h--;
           if (h >= 0 && h < k - 1 && body[h].name === "loop" && (body[h].blockType?.kind ?? "empty") === "empty" &&
-            last === "br" && body[i - 1].depth === 1) this.loopHeaders.set(k, h + 1);
+            last === "br" && body[i - 1].depth === 1) {
+            this.loopHeaders.set(k, h + 1);
+            this.rotatedLoops.add(h);
+          }
           break;
         }
         case "br": case "br_if": target(ins.depth!); break;
@@ -634,6 +654,7 @@ export class FunctionTranslator implements FloatHost {
     // The back edge arrives with every value in its slot: so must the jump past the arm.
     if (headerStart !== undefined && (!c.cold || c.cold.vs.every((v) => v.k === "slot"))) {
       const bodyStart = this.asm.label();
+      if (this.innermostLoops.has(headerStart - 1)) this.asm.alignCode(LOOP_ALIGN);
       this.asm.bind(bodyStart);
       c.rotate = { headerStart, ifPos: pos, bodyStart };
     }
@@ -717,7 +738,11 @@ export class FunctionTranslator implements FloatHost {
       case "block": case "loop": {
         const sig = this.blockSig(ins.blockType);
         const label = a.label();
-        if (name === "loop") a.bind(label);
+        if (name === "loop") {
+          // A rotated loop runs from the top of its arm instead (aligned there, `ifAt`).
+          if (this.innermostLoops.has(this.pos) && !this.rotatedLoops.has(this.pos)) a.alignCode(LOOP_ALIGN);
+          a.bind(label);
+        }
         this.ctrls.push({
           kind: name, label, hasElse: false, height: this.depth - sig.params.length, params: sig.params,
           results: sig.results, unreachable: false, paramSave: -1,
@@ -1316,7 +1341,14 @@ export class FunctionTranslator implements FloatHost {
     const bin = INT_BINARY_OPS[op];
     if (bin) return this.intBinary(bin.op, bin.size as 4 | 8, next);
     const sh = INT_SHIFT_OPS[op];
-    if (sh) { this.intShift(sh.op, sh.size as 4 | 8); return 0; }
+    if (sh) {
+      if (sh.op === "shl" && next?.op === OP_I32_ADD && sh.size === 4) {
+        const k = this.constOf(this.peek(0));
+        if (k !== null && k >= 1n && k <= 3n) return this.scaledAdd(Number(k) as 1 | 2 | 3);
+      }
+      this.intShift(sh.op, sh.size as 4 | 8);
+      return 0;
+    }
     const cmp = INT_COMPARE_OPS[op];
     if (cmp) {
       const y = this.popV(), x = this.popV();
@@ -1396,6 +1428,7 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     if (op !== "sub" && x.v.k !== "reg" && (y.v.k === "reg" || x.v.k === "const")) [x, y] = [y, x];
+    if ((op === "add" || op === "sub") && this.leaAdd(x, y, op, size)) return 0;
     const r = this.toReg(x);
     const src = this.gprSrc(y, size, R.rdx);
     if (op === "imul") {
@@ -1405,6 +1438,63 @@ export class FunctionTranslator implements FloatHost {
     this.release(y);
     this.pushV(t, { k: "reg", r });
     return 0;
+  }
+
+  /** A register holding the integer operand without copying it: its own register, or a pinned
+   *  local's (read in place); undefined for anything else. */
+  private inPlace(o: Opnd): number | undefined {
+    if (o.v.k === "reg") return o.v.r;
+    return o.v.k === "local" ? this.pinned.get(o.v.i) : undefined;
+  }
+
+  /**
+   * `x + c`, `x - c` and `x + y` with x a pinned local (whose register must survive): one
+   * `lea r, [x + c]` / `[x + y]` into a new register instead of a copy and an add (an i32 `lea`
+   * wraps modulo 2^32 as i32.add does). False, having emitted nothing, in every other case.
+   */
+  private leaAdd(x: Opnd, y: Opnd, op: "add" | "sub", size: 4 | 8): boolean {
+    if (x.v.k !== "local") return false;
+    const px = this.pinned.get(x.v.i);
+    if (px === undefined) return false;
+    let m: Mem;
+    const c = this.constOf(y);
+    if (c !== null) {
+      let disp = op === "add" ? BigInt.asIntN(64, c) : -BigInt.asIntN(64, c);
+      if (size === 4) disp = BigInt.asIntN(32, disp);
+      else if (!simm32(disp)) return false;
+      m = mem(reg(px), Number(disp));
+    } else {
+      const py = op === "add" ? this.inPlace(y) : undefined;
+      if (py === undefined) return false;
+      m = mem(reg(px), 0, reg(py));
+    }
+    this.release(y);
+    const r = this.allocGpr();
+    this.asm.lea(size, reg(r), m);
+    this.pushV(x.t, { k: "reg", r });
+    return true;
+  }
+
+  /**
+   * `base + (index << k)` (i32.shl by 1..3, then i32.add: an array element's address) as one
+   * `lea r32, [base + index * 2^k]`, which wraps modulo 2^32 as the two i32 operators do.
+   * Consumes the `i32.add` (returns 1).
+   */
+  private scaledAdd(k: 1 | 2 | 3): number {
+    const count = this.popV(), index = this.popV(), base = this.popV();
+    this.release(count);
+    const ri = this.inPlace(index) ?? this.toReg(index);
+    const cb = this.constOf(base);
+    const rb = cb === null ? this.inPlace(base) ?? this.toReg(base) : undefined;
+    const owned = (o: Opnd, r: number | undefined) => r !== undefined && (o.v.k === "reg" || !(o.v.k === "local" && this.pinned.has(o.v.i)));
+    const iOwned = owned(index, ri), bOwned = owned(base, rb);
+    const r = iOwned ? ri : bOwned ? rb! : this.allocGpr();
+    const scale = (1 << k) as 2 | 4 | 8;
+    this.asm.lea(4, reg(r), rb === undefined ? mem(null, Number(BigInt.asIntN(32, cb!)), reg(ri), scale) : mem(reg(rb), 0, reg(ri), scale));
+    if (iOwned && r !== ri) this.gprs.give(ri);
+    if (bOwned && r !== rb) this.gprs.give(rb!);
+    this.pushV("i32", { k: "reg", r });
+    return 1;
   }
 
   private intShift(op: "shl" | "shr" | "sar" | "rol" | "ror", size: 4 | 8): void {

@@ -306,6 +306,20 @@ function isInt(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v);
 }
 
+/** MULTI_BYTE_NOPS[k]: the recommended k-byte NOP (Intel SDM vol. 2B, "NOP", table 4-12). */
+const MULTI_BYTE_NOPS: readonly number[][] = [
+  [],
+  [0x90],
+  [0x66, 0x90],
+  [0x0f, 0x1f, 0x00],
+  [0x0f, 0x1f, 0x40, 0x00],
+  [0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+  [0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+];
+
 export class Assembler {
   /** Current code mode; may be changed between instructions (boot code switches 16 -> 32 -> 64). */
   bits: Bits;
@@ -412,6 +426,21 @@ export class Assembler {
   align(n: number, fill: number = 0x90): void {
     if (!isInt(n) || n <= 0) throw new Error(`x86: align ${n}`);
     while (this.here % n !== 0) this.put(fill & 0xff);
+  }
+
+  /**
+   * Pad code with the fewest multi-byte NOPs (Intel SDM vol. 2B, NOP: the recommended 1- to
+   * 9-byte sequences) until the address is a multiple of `n`: for loop heads a CPU fetches best
+   * from the start of an aligned block.
+   */
+  alignCode(n: number): void {
+    if (!isInt(n) || n <= 0) throw new Error(`x86: alignCode ${n}`);
+    let pad = (n - (this.here % n)) % n;
+    while (pad > 0) {
+      const k = Math.min(pad, MULTI_BYTE_NOPS.length - 1);
+      for (const b of MULTI_BYTE_NOPS[k]) this.put(b);
+      pad -= k;
+    }
   }
 
   /** Overwrite the 4 bytes at `offset` (already emitted) with `value`, little-endian (e.g. a frame size known late). */
