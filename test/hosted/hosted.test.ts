@@ -75,6 +75,20 @@ describe("hosted Linux target", () => {
     expect(separate.status).toBe(2);
   });
 
+  it("a trap in an inlined function's abort arm (translated out of line) still names the inlined function", async () => {
+    const viaCall = await runHosted(await watToWasm(`(module
+      (global $z (mut i32) (i32.const 0))
+      (func $boom (drop (i32.div_s (i32.const 1) (global.get $z))))
+      (func $inner (param i32) (result i32) (if (i32.eqz (local.get 0)) (then (call $boom) (unreachable))) (local.get 0))
+      (func $outer (export "main") (drop (call $inner (i32.const 1))) (drop (call $inner (global.get $z)))))`));
+    expect(viaCall.stdout).toMatch(/trap: integer divide by zero\n  at boom\+0x[0-9a-f]+ \(0x[0-9a-f]+\)\n  at inner\+0x[0-9a-f]+ \[inlined\] \((0x[0-9a-f]+)\)\n  at outer\+0x[0-9a-f]+ \(\1\)/);
+    const direct = await runHosted(await watToWasm(`(module
+      (global $z (mut i32) (i32.const 0))
+      (func $check (param i32) (result i32) (if (i32.eqz (local.get 0)) (then (unreachable))) (local.get 0))
+      (func $outer (export "main") (drop (call $check (i32.const 1))) (drop (call $check (global.get $z)))))`));
+    expect(direct.stdout).toMatch(/trap: unreachable\n  at check\+0x[0-9a-f]+ \[inlined\] \((0x[0-9a-f]+)\)\n  at outer\+0x[0-9a-f]+ \(\1\)/);
+  });
+
   it("unbounded recursion is 'call stack exhausted' (stack-limit check), status 2", async () => {
     const wasm = await watToWasm(`(module (func $f (call $f)) (func (export "main") (call $f)))`);
     const r = await runHosted(wasm);

@@ -53,6 +53,10 @@ const WAT = `(module
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
+  return (await linesOf(name)).map((l) => l.text);
+}
+/** The same with each instruction's address. */
+async function linesOf(name: string): Promise<{ address: number; text: string }[]> {
   const img = await buildHostedImage(await watToWasm(WAT));
   const sym = img.symbols.find((s) => s.name.endsWith(name));
   if (!sym) throw new Error(`no symbol ${name}`);
@@ -63,7 +67,7 @@ async function listingOf(name: string): Promise<string[]> {
     const off = Number(dv.getBigUint64(o + 8, true)), va = Number(dv.getBigUint64(o + 16, true)), size = Number(dv.getBigUint64(o + 32, true));
     if (sym.addr >= va && sym.addr + sym.size <= va + size) {
       const at = off + sym.addr - va;
-      return disassemble(img.elf.slice(at, at + sym.size), 64, sym.addr).map((l) => l.text);
+      return disassemble(img.elf.slice(at, at + sym.size), 64, sym.addr);
     }
   }
   throw new Error(`${name} is not in a loaded segment`);
@@ -99,15 +103,20 @@ describe("translator code shape", () => {
   });
 
   it("a checked accessor called in a loop is inlined; its bounds check keeps the operands in registers", async () => {
-    const code = await listingOf("sum_checked");
-    const body = code.slice(0, code.indexOf("ret")); // the trap landing pads follow the ret
-    expect(body.filter((l) => l.startsWith("call ")).length).toBe(1); // $abort (cold) only: $get is inlined
-    const abort = code.findIndex((l) => l.startsWith("call "));
-    expect(code[abort - 2]).toMatch(/^jb /); // the check: cmp; jb over the cold abort
-    expect(code[abort - 3]).toMatch(/^cmp /);
+    const lines = await linesOf("sum_checked");
+    const code = lines.map((l) => l.text);
+    const ret = code.indexOf("ret");
+    const body = code.slice(0, ret); // the abort arm and the trap landing pads follow the ret
+    expect(body.filter((l) => l.startsWith("call "))).toEqual([]); // $get is inlined, its abort arm moved out of line
+    const abort = code.findIndex((l, k) => k > ret && l.startsWith("call "));
+    expect(code[abort - 1]).toMatch(/^push 1$/); // the arm: $abort(1), then the unreachable trap
+    // the check: cmp; jae to the arm after the ret (the hot path falls through)
+    const check = body.findIndex((l) => /^jae 0x/.test(l));
+    expect(body[check - 1]).toMatch(/^cmp /);
+    expect(parseInt(body[check].slice(4), 16)).toBe(lines[ret + 1].address);
     // $s and $i * ... are pending when the inlined body starts: the block and the cold `if` leave them
     // in registers (no spill to the frame before the check)
-    const hot = code.slice(code.findIndex((l) => l.startsWith("xor")), abort).join("\n");
+    const hot = body.slice(body.findIndex((l) => l.startsWith("xor"))).join("\n");
     expect(hot).not.toMatch(/mov qword ptr \[rbp-0x[0-9a-f]+\], r/);
     // the element address $a + ($i << 2): one lea (i32, wraps like the two operators)
     expect(code.filter((l) => /^lea e\w+, \[r\w+\+r\w+\*4\]$/.test(l))).toHaveLength(1);

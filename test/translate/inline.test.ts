@@ -52,6 +52,33 @@ describe("inlining pre-pass", () => {
     expect(r.ops.slice(0, 4)).toEqual(["loop", "global.get 0", "local.set 0", INLINE_BEGIN]);
   });
 
+  it("substitutes earlier single-push arguments when the later arguments leave their value alone", async () => {
+    const r = await expandMain(`
+      (memory 1) (global $g (mut i32) (i32.const 0))
+      (func $set (param i32 i32 i32) (i32.store (i32.add (local.get 0) (local.get 1)) (local.get 2)))
+      (func (param $x i32) (local $y i32) (loop (call $set (global.get $g) (local.get $x) (i32.mul (local.get $y) (local.get $y)))))`);
+    // region of $set: locals 2, 3, 4; only the computed third argument is copied
+    expect(r.ops).toEqual(["loop", "local.get 1", "local.get 1", "i32.mul", "local.set 4", INLINE_BEGIN, "block",
+      "global.get 0", "local.get 0", "i32.add", "local.get 4", "i32.store", "end", INLINE_END, "end", "end"]);
+  });
+
+  it("keeps an earlier argument in place when a later one writes its local or may write its global", async () => {
+    const writesLocal = await expandMain(`
+      (memory 1) (global $g (mut i32) (i32.const 0))
+      (func $set (param i32 i32 i32) (i32.store (i32.add (local.get 0) (local.get 1)) (local.get 2)))
+      (func (param $x i32) (loop (call $set (global.get $g) (local.get $x) (i32.add (local.tee $x (i32.const 5)) (i32.const 1)))))`);
+    // $x is read before the tee: it stays where it was and goes to the region (local 2 = $set's second parameter)
+    expect(writesLocal.ops.slice(0, 7)).toEqual(["loop", "local.get 0", "i32.const", "local.tee 0", "i32.const", "i32.add", "local.set 3"]);
+    expect(writesLocal.ops).toContain("local.set 2");
+    expect(writesLocal.ops.filter((o) => o === "global.get 0")).toHaveLength(1); // $g: substituted (nothing writes it)
+    const writesGlobal = await expandMain(`
+      (memory 1) (global $g (mut i32) (i32.const 0))
+      (func $bump (result i32) (global.set $g (i32.const 9)) (i32.const 4))
+      (func $set (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+      (func (loop (call $set (global.get $g) (call $bump))))`);
+    expect(writesGlobal.ops.slice(0, 2)).toEqual(["loop", "global.get 0"]); // read before $bump's body runs
+  });
+
   it("leaves recursive, large and out-of-loop non-tiny callees as calls", async () => {
     const big = Array.from({ length: 40 }, () => "(drop (i32.const 1))").join(" ");
     const r = await expandMain(`

@@ -27,7 +27,8 @@
  * the label. Code after an unconditional branch is skipped until the matching `else`/`end`.
  * A pre-scan (`findTargetedBlocks`) finds three shapes that need less: a `block` no branch targets
  * (no label, no flush: inlined bodies, inline.ts), an `if` whose arm cannot fall through (asc's
- * bounds-check abort: the arm is translated aside and the value stack kept as it was), and a loop
+ * bounds-check abort: the arm is translated aside and the value stack kept as it was; an arm that
+ * ends in a trap is translated after the function's body, so the hot path falls through), and a loop
  * whose body is `if <pure condition> ... br` (rotated: the back edge re-tests the condition).
  * Inlined bodies arrive bracketed by INLINE_BEGIN/END markers, which record their code ranges and
  * give them trap pads of their own, so backtraces name inlined functions (`inlined`).
@@ -71,6 +72,21 @@ interface Ctrl {
 
 /** Where every operand-stack value is, which registers are free, and which locals they still hold. */
 interface ValueStackState { depth: number; vs: Val[]; types: ValType[]; gprs: number[]; xmms: number[]; localInReg: [number, number][] }
+
+/** The arm of a cold `if` that ends in a trap, to be translated after the body (see `trapArms`). */
+interface DeferredArm {
+  /** Where the `if` jumps when its condition holds. */
+  label: Label;
+  /** Its first operator and its `end`, in `body`. */
+  start: number;
+  end: number;
+  state: ValueStackState;
+  /** The enclosing blocks (branch targets) as they were at the `if`. */
+  ctrls: Ctrl[];
+  trapLabels: Map<TrapKind, Label>;
+  /** The inlined function the `if` belongs to, if any (the arm's code range is named after it). */
+  inlinedFunc?: number;
+}
 
 const INT_BINARY: Record<string, { size: Size; op: "add" | "sub" | "and" | "or" | "xor" | "imul" }> = {
   "i32.add": { size: 4, op: "add" }, "i32.sub": { size: 4, op: "sub" }, "i32.mul": { size: 4, op: "imul" },
@@ -234,6 +250,11 @@ export class FunctionTranslator implements FloatHost {
    * flushed (its state at the `if` is restored at the `end`).
    */
   private readonly coldIfs = new Set<number>();
+  /** Cold `if`s whose arm ends in `unreachable` (an abort): `if` index -> index of its `end`. Their
+   *  arms are translated after the function's body (`deferred`), out of the hot code's way. */
+  private readonly trapArms = new Map<number, number>();
+  /** Arms of `trapArms` met so far, translated after the body (`emitDeferredArms`). */
+  private readonly deferred: DeferredArm[] = [];
   /**
    * Loops shaped `loop (if <pure condition> (then ... (br $loop)))` (asc's `for`/`while`): `if`
    * index -> index of the first condition operator. The back edge re-tests the condition and
@@ -311,6 +332,7 @@ export class FunctionTranslator implements FloatHost {
       i += this.visit(body[i], body[i + 1]);
     }
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
+    this.emitDeferredArms();
 
     // Trap landing pads: `call` so the return address lies inside this function (or, for an
     // inlined body's pads, inside a range the symbol table names after the inlined function).
@@ -322,6 +344,7 @@ export class FunctionTranslator implements FloatHost {
     };
     emitPads(this.trapLabels);
     for (const p of this.inlinePads) {
+      if (p.traps.size === 0) continue;
       const start = a.label(), end = a.label();
       a.bind(start);
       emitPads(p.traps);
@@ -356,6 +379,7 @@ export class FunctionTranslator implements FloatHost {
           if (k === undefined || body[k].name !== "if" || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
           const last = body[i - 1].name;
           if (i - 1 > k && (last === "unreachable" || last === "return" || last === "br")) this.coldIfs.add(k);
+          if (i - 1 > k && last === "unreachable") this.trapArms.set(k, i);
           // A loop header: `loop` (no type), pure operators, this `if`; the arm ends with `br` to the loop.
           let h = k - 1;
           while (h >= 0 && PURE_HEADER.has(body[h].name)) h--;
@@ -640,13 +664,15 @@ export class FunctionTranslator implements FloatHost {
   }
 
   /** The `if` at `body[pos]`, its condition popped. */
-  private ifAt(pos: number, ins: Instr, cond: Condition): void {
+  private ifAt(pos: number, ins: Instr, cond: Condition): number {
     if (this.rotateTo) {
       // The loop condition at the back edge: true -> the top of the arm; false falls through to the exit.
       this.asm.jcc(this.emitCondition(cond), this.rotateTo);
       this.rotateTo = undefined;
-      return;
+      return 0;
     }
+    const trapArmEnd = this.targetedBlocks.has(pos) ? undefined : this.trapArms.get(pos);
+    if (trapArmEnd !== undefined) return this.deferArm(cond, pos, trapArmEnd);
     if (this.coldIfs.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond);
     else this.ifOp(ins, cond);
     const headerStart = this.loopHeaders.get(pos);
@@ -658,6 +684,7 @@ export class FunctionTranslator implements FloatHost {
       this.asm.bind(bodyStart);
       c.rotate = { headerStart, ifPos: pos, bodyStart };
     }
+    return 0;
   }
   /** The last `br` of a loop header's arm: the loop's test again, branching to the top of the arm. */
   private rotatedBackEdge(r: NonNullable<Ctrl["rotate"]>): void {
@@ -674,25 +701,15 @@ export class FunctionTranslator implements FloatHost {
     this.current = current;
     this.markUnreachable();
   }
-  /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
-  private coldIf(cond: Condition): void {
-    const a = this.asm;
-    const cc = this.emitCondition(cond);
-    const label = a.label();
-    a.jcc(NEGATE[cc], label);
+  /** The value stack, the free registers and the locals they hold. */
+  private snapshot(): ValueStackState {
     const d = this.depth;
-    const cold: ValueStackState = {
+    return {
       depth: d, vs: this.vs.slice(0, d), types: this.types.slice(0, d), gprs: this.gprs.snapshot(), xmms: this.xmms.snapshot(),
       localInReg: [...this.localInReg],
     };
-    this.ctrls.push({ kind: "if", label, hasElse: false, height: d, params: [], results: [], unreachable: false, paramSave: -1, cold });
   }
-  /** Its `end`: the arm cannot fall through, so only the jump over it arrives, with the stack as it was. */
-  private endColdIf(c: Ctrl): void {
-    if (!c.unreachable) throw new Error(`${this.displayName}: cold if arm falls through`);
-    this.ctrls.pop();
-    this.asm.bind(c.label);
-    const s = c.cold!;
+  private restore(s: ValueStackState): void {
     this.depth = s.depth;
     s.vs.forEach((v, i) => (this.vs[i] = v));
     s.types.forEach((t, i) => (this.types[i] = t));
@@ -700,6 +717,64 @@ export class FunctionTranslator implements FloatHost {
     this.xmms.restore(s.xmms);
     this.forgetLocalsInRegs();
     for (const [l, r] of s.localInReg) this.holdLocal(l, r);
+  }
+
+  /** An `if` whose arm ends in a trap (`trapArms`): a jump to the arm, translated later; the
+   *  operators up to its `end` are skipped here (returns how many). */
+  private deferArm(cond: Condition, pos: number, end: number): number {
+    const label = this.asm.label();
+    this.asm.jcc(this.emitCondition(cond), label);
+    const inl = this.inlineStack[this.inlineStack.length - 1];
+    this.deferred.push({
+      label, start: pos + 1, end, state: this.snapshot(), ctrls: this.ctrls.slice(), trapLabels: this.trapLabels, inlinedFunc: inl?.func,
+    });
+    return end - pos;
+  }
+  /** The deferred arms, after the body: each with the value stack and blocks it had at its `if`. */
+  private emitDeferredArms(): void {
+    const a = this.asm;
+    const ownTraps = this.trapLabels;
+    for (let k = 0; k < this.deferred.length; k++) { // arms inside arms are appended as they are met
+      const arm = this.deferred[k];
+      a.bind(arm.label);
+      this.restore(arm.state);
+      this.trapLabels = arm.trapLabels;
+      this.ctrls.push(...arm.ctrls, {
+        kind: "if", label: a.label(), hasElse: false, height: arm.state.depth, params: [], results: [], unreachable: false, paramSave: -1,
+      });
+      for (let i = arm.start; i < arm.end; i++) {
+        this.current = this.body[i];
+        this.pos = i;
+        i += this.visit(this.body[i], this.body[i + 1]);
+      }
+      if (!this.ctrls[this.ctrls.length - 1].unreachable || this.ctrls.length !== arm.ctrls.length + 1) {
+        throw new Error(`${this.displayName}: the arm of the if at 0x${this.body[arm.start - 1].offset.toString(16)} falls through`);
+      }
+      this.ctrls.length = 0;
+      if (arm.inlinedFunc !== undefined && a.here > arm.label.address!) {
+        const end = a.label();
+        a.bind(end);
+        this.inlined.push({ func: arm.inlinedFunc, start: arm.label, end });
+      }
+    }
+    this.trapLabels = ownTraps;
+  }
+
+  /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
+  private coldIf(cond: Condition): void {
+    const a = this.asm;
+    const cc = this.emitCondition(cond);
+    const label = a.label();
+    a.jcc(NEGATE[cc], label);
+    const cold = this.snapshot();
+    this.ctrls.push({ kind: "if", label, hasElse: false, height: cold.depth, params: [], results: [], unreachable: false, paramSave: -1, cold });
+  }
+  /** Its `end`: the arm cannot fall through, so only the jump over it arrives, with the stack as it was. */
+  private endColdIf(c: Ctrl): void {
+    if (!c.unreachable) throw new Error(`${this.displayName}: cold if arm falls through`);
+    this.ctrls.pop();
+    this.asm.bind(c.label);
+    this.restore(c.cold!);
   }
 
   /** Start or end of an inlined body: its code range, and trap pads of its own (see `inlined`). */
@@ -713,7 +788,7 @@ export class FunctionTranslator implements FloatHost {
       return;
     }
     const open = this.inlineStack.pop()!;
-    if (this.trapLabels.size > 0) this.inlinePads.push({ func: open.func, traps: this.trapLabels });
+    this.inlinePads.push({ func: open.func, traps: this.trapLabels }); // a deferred arm may add traps later
     this.trapLabels = open.outerTraps;
     if (a.here > open.start.address!) {
       const end = a.label();
@@ -1239,7 +1314,7 @@ export class FunctionTranslator implements FloatHost {
         return this.select(this.valueCondition(c)), 0;
       }
       case "br_if": this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0;
-      case "if": this.ifAt(this.pos, ins, this.valueCondition(this.popV())); return 0;
+      case "if": return this.ifAt(this.pos, ins, this.valueCondition(this.popV()));
       case "br": {
         const c = this.ctrls[this.ctrls.length - 1];
         if (c.rotate && ins.depth === 1 && this.body[this.pos + 1]?.name === "end") {
@@ -1560,7 +1635,7 @@ export class FunctionTranslator implements FloatHost {
   private condition(c: Condition, next: Instr | undefined): number {
     const a = this.asm;
     if (next?.name === "br_if") { this.brIf(next.depth!, c); return 1; }
-    if (next?.name === "if") { this.ifAt(this.pos + 1, next, c); return 1; }
+    if (next?.name === "if") return 1 + this.ifAt(this.pos + 1, next, c);
     if (next?.name === "select" && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; }
     const cc = this.emitCondition(c);
     const r = this.allocGpr(); // may spill: only movs, flags survive

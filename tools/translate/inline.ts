@@ -16,6 +16,8 @@
  *    constant, `global.get` when the callee writes no global and makes no call that returns),
  *    which are substituted into the body for the parameter when the callee never writes that
  *    parameter; a trailing `local.tee x` becomes `local.set x` with `local.get x` substituted;
+ *    an earlier argument made by one such operator is substituted too when the code computing the
+ *    later arguments cannot change its value (`substituteEarlier`);
  *  - declared locals are zeroed at the start of every expansion;
  *  - `return` becomes `br` to the wrapping block; branches to the callee's function label already
  *    target that block (same arity); the callee's final `end` closes it.
@@ -34,6 +36,7 @@
  */
 import type { BlockType, FuncType, Instr, ValType, WasmModule } from "../wasm/types.ts";
 import { funcType } from "../wasm/validate.ts";
+import { OPCODE_INFO } from "../wasm/opcodes.ts";
 
 /** Pseudo-operators around an inlined body (index = the callee): function.ts records the code
  *  range so backtraces can name the inlined function. They have no stack effect. */
@@ -145,7 +148,8 @@ export class Inliner {
       }
       break;
     }
-    for (; p >= 0; p--) out.push(localOp("local.set", base + p, call.offset));
+    if (p >= 0) this.substituteEarlier(out, callee, subst, p);
+    for (; p >= 0; p--) if (!subst[p]) out.push(localOp("local.set", base + p, call.offset));
     callee.locals.forEach((t, j) => {
       out.push(zeroOf(t, call.offset), localOp("local.set", base + params.length + j, call.offset));
     });
@@ -169,6 +173,54 @@ export class Inliner {
       }
     }
     out.push({ op: OP_INLINE_END, name: INLINE_END, offset: call.offset });
+  }
+
+  /**
+   * Arguments 0..last that are not trailing: each one produced by a single side-effect-free push
+   * (`local.get`, a constant, `global.get`) is taken out of `out` and substituted like a trailing
+   * one, when the code that computes the later arguments leaves its value unchanged: writes no
+   * such local (or no global, and calls nothing that returns, for `global.get`). The argument
+   * boundaries are found walking back from the call by stack effect (operators of fixed type,
+   * local/global access, earlier inlined bodies as a unit); anything else ends the search.
+   */
+  private substituteEarlier(out: Instr[], callee: Callee, subst: (Instr | undefined)[], last: number): void {
+    const writtenLocals = new Set<number>();
+    let writesGlobals = false;
+    let j = out.length; // out[j..] computes the arguments after the current one
+    for (let p = last; p >= 0; p--) {
+      // The extent of argument p: the shortest run out[s..j) that pushes one value.
+      let need = 1, s = j;
+      while (need > 0) {
+        if (--s < 0) return;
+        const ins = out[s];
+        if (ins.op === OP_INLINE_END) {
+          let b = s;
+          while (out[b].op !== OP_INLINE_BEGIN) {
+            const x = out[b];
+            if (x.name === "local.set" || x.name === "local.tee") writtenLocals.add(x.index!);
+            if (x.name === "global.set" || ((x.name === "call" || x.name === "call_indirect") && out[b + 1]?.name !== "unreachable")) writesGlobals = true;
+            if (--b < 0) return;
+          }
+          need -= funcType(this.mod, out[b].index!).results.length;
+          s = b;
+          continue;
+        }
+        const effect = stackEffect(ins);
+        if (effect === undefined) return;
+        need -= effect;
+        if (ins.name === "local.set" || ins.name === "local.tee") writtenLocals.add(ins.index!);
+        if (ins.name === "global.set") writesGlobals = true;
+      }
+      if (need < 0) return;
+      const producer = out[s];
+      if (s === j - 1 && PURE_PUSH.has(producer.name) && !callee.writtenParams.has(p) &&
+        !(producer.name === "local.get" && writtenLocals.has(producer.index!)) &&
+        !(producer.name === "global.get" && (writesGlobals || !callee.keepsGlobals))) {
+        subst[p] = producer;
+        out.splice(s, 1);
+      }
+      j = s;
+    }
   }
 
   /** The function if it may be inlined, else null (memoised). */
@@ -197,6 +249,20 @@ export class Inliner {
     this.callees.set(index, c);
     return c;
   }
+}
+
+/** What an operator does to the operand stack height (pushes minus pops), for the operators an
+ *  argument is made of: fixed-type ones (the opcode table's `sig`), local and global access;
+ *  undefined for anything else (control flow, calls, polymorphic operators). */
+function stackEffect(ins: Instr): number | undefined {
+  if (PURE_PUSH.has(ins.name)) return 1;
+  switch (ins.name) {
+    case "local.tee": return 0;
+    case "local.set": case "global.set": return -1;
+  }
+  if (ins.op < 0) return undefined;
+  const sig = OPCODE_INFO.get(ins.op)?.sig;
+  return sig ? sig.results.length - sig.params.length : undefined;
 }
 
 function localOp(name: "local.get" | "local.set", index: number, offset: number): Instr {
