@@ -560,8 +560,23 @@ export function shapesModule(): string {
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $k) (i32.const 11))))
     (local.get $t))
+  ;; A pinned local set to another pinned local or a register plus a constant: one lea into it.
+  (func $addr2 (param $b i32) (result i64) (local $i i32) (local $a i32) (local $w i64) (local $t i64) (local $n i32)
+    (local.set $w (i64.extend_i32_s (local.get $b)))
+    (loop $l
+      (local.set $a (i32.sub (local.get $i) (i32.const 0x7ffffff7)))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (local.get $a))))
+      (local.set $a (i32.add (i32.mul (local.get $i) (local.get $b)) (i32.const -9)))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (local.get $a))))
+      (local.set $w (i64.add (i64.mul (local.get $w) (i64.const 3)) (i64.const -0x7fffffff)))
+      (local.set $t (i64.xor (local.get $t) (local.get $w)))
+      (local.set $i (i32.add (local.get $i) (i32.const 0x2aaaaaab)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $n) (i32.const 9))))
+    (local.get $t))
   (func (export "main") (local $k i32)
     (loop $each
+      (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p64 (call $addr (i32.mul (local.get $k) (i32.const 0x13579bdf))))
       (call $p32 (call $blocks (local.get $k)))
       (call $p32 (call $cold (local.get $k)))

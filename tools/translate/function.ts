@@ -1490,6 +1490,14 @@ export class FunctionTranslator implements FloatHost {
       this.forgetLocal(i);
       const isP = (o: Opnd) => o.v.k === "local" && o.v.i === i;
       if (op !== "sub" && isP(y) && !isP(x)) [x, y] = [y, x];
+      const disp = op === "add" || op === "sub" ? this.leaDisp(y, op, size) : undefined;
+      const rx = isP(x) ? undefined : this.inPlace(x);
+      if (disp !== undefined && rx !== undefined) {
+        this.asm.lea(size, reg(p), mem(reg(rx), disp)); // `mov p, x; add p, c` in one
+        this.release(x);
+        if (next!.name === "local.tee") this.pushV(t, { k: "local", i });
+        return 1;
+      }
       if (!isP(y)) {
         if (!isP(x)) { this.moveGpr(reg(p), x); this.release(x); }
         const src = this.gprSrc(y, size, R.rdx);
@@ -1532,13 +1540,10 @@ export class FunctionTranslator implements FloatHost {
     const px = this.pinned.get(x.v.i);
     if (px === undefined) return false;
     let m: Mem;
-    const c = this.constOf(y);
-    if (c !== null) {
-      let disp = op === "add" ? BigInt.asIntN(64, c) : -BigInt.asIntN(64, c);
-      if (size === 4) disp = BigInt.asIntN(32, disp);
-      else if (!simm32(disp)) return false;
-      m = mem(reg(px), Number(disp));
-    } else {
+    const disp = this.leaDisp(y, op, size);
+    if (disp !== undefined) m = mem(reg(px), disp);
+    else if (y.v.k === "const") return false;
+    else {
       const py = op === "add" ? this.inPlace(y) : undefined;
       if (py === undefined) return false;
       m = mem(reg(px), 0, reg(py));
@@ -1548,6 +1553,17 @@ export class FunctionTranslator implements FloatHost {
     this.asm.lea(size, reg(r), m);
     this.pushV(x.t, { k: "reg", r });
     return true;
+  }
+
+  /** The displacement of a `lea` adding (or subtracting) constant `y`, if it has one (an i32 `lea`
+   *  wraps modulo 2^32, so any i32 constant; an i64 one must fit a sign-extended 32 bits). */
+  private leaDisp(y: Opnd, op: "add" | "sub", size: 4 | 8): number | undefined {
+    const c = this.constOf(y);
+    if (c === null) return undefined;
+    let disp = op === "add" ? BigInt.asIntN(64, c) : -BigInt.asIntN(64, c);
+    if (size === 4) disp = BigInt.asIntN(32, disp);
+    else if (!simm32(disp)) return undefined;
+    return Number(disp);
   }
 
   /**
