@@ -43,13 +43,14 @@ const WAT = `(module
           (br $l))))
     (local.get $s))
   (func $peek (param $p i32) (result i32) (i32.load offset=4 (local.get $p)))
+  (func $const_addr (result i32) (i32.load offset=16 (i32.sub (i32.const 0x420) (i32.const 20))))
   (func $poke (param $p i32) (param $v i64) (i64.store offset=16 (local.get $p) (local.get $v)))
   (func $reuse (param $a i32) (result i32) (local $t i32)
     (local.set $t (i32.mul (local.get $a) (local.get $a)))
     (i32.add (local.get $t) (i32.const 1)))
   (func (export "main") (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
-    (drop (call $peek (i32.const 0))) (call $poke (i32.const 0) (i64.const 1))))`;
+    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (call $poke (i32.const 0) (i64.const 1))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
@@ -90,6 +91,12 @@ describe("translator code shape", () => {
       expect(code.filter((l) => /^(cmp|test|lea)\b/.test(l))).toEqual([expect.stringMatching(/^cmp rsp, qword ptr \[0x[0-9a-f]+\]$/)]);
       expect(code.filter((l) => /^j/.test(l))).toHaveLength(1);
     }
+  });
+
+  it("constant operands fold; a constant address is an absolute operand (guest base + address + offset)", async () => {
+    const code = await listingOf("const_addr");
+    expect(code.filter((l) => /^mov e\w+, dword ptr \[0x100041c\]$/.test(l))).toHaveLength(1); // 0x1000000 + (0x420 - 20) + 16
+    expect(code.some((l) => /^sub e/.test(l))).toBe(false);
   });
 
   it("a float loop: its float locals live in xmm registers, not frame slots", async () => {

@@ -186,6 +186,10 @@ function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
   return out;
 }
 const OP_I32_ADD = 0x6a;
+/** The integer binary operators on constants (results wrapped to the operand width by the caller). */
+const FOLD: Record<"add" | "sub" | "and" | "or" | "xor" | "imul", (x: bigint, y: bigint) => bigint> = {
+  add: (x, y) => x + y, sub: (x, y) => x - y, imul: (x, y) => x * y, and: (x, y) => x & y, or: (x, y) => x | y, xor: (x, y) => x ^ y,
+};
 /** Alignment of an innermost loop's first instruction: a loop of up to 32 bytes then sits in one
  *  32-byte fetch block and one 64-byte line (a small loop straddling a line ran 2x slower here). */
 const LOOP_ALIGN = 32;
@@ -1483,6 +1487,11 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     let y = this.popV(), x = this.popV();
     const t = x.t;
+    const cx = this.constOf(x), cy = this.constOf(y);
+    if (cx !== null && cy !== null) { // both known (an inlined callee's constant argument): fold
+      this.pushV(t, { k: "const", v: BigInt.asUintN(size * 8, FOLD[op](cx, cy)) });
+      return 0;
+    }
     // `local.set $p (op x y)` with $p pinned: compute straight into $p's register.
     const p = next && (next.name === "local.set" || next.name === "local.tee") ? this.pinned.get(next.index!) : undefined;
     if (p !== undefined && !this.vs.some((v, d) => d < this.depth && v.k === "local" && v.i === next!.index)) {
@@ -1759,6 +1768,12 @@ export class FunctionTranslator implements FloatHost {
     // A pinned local is used in place as the base register (not owned: the caller must not free it).
     const pin = addr.v.k === "local" ? this.pinned.get(addr.v.i) : undefined;
     const owned = pin === undefined;
+    const c = this.constOf(addr);
+    if (c !== null && mc.mode !== "sandbox" && mc.base + Number(c) + offset <= 0x7fffffff) {
+      // A constant address (a global array's): an absolute operand. Out of bounds, a guarded
+      // memory faults there as anywhere else.
+      return { m: abs(mc.base + Number(c) + offset), r: -1, owned: false };
+    }
     const r = pin ?? this.toReg(addr);
     if (mc.mode === "sandbox") {
       const end = offset + bytes;
