@@ -21,7 +21,7 @@ import { runQemu } from "../../tools/qemu/runner.ts";
 import { runSpecFile } from "../../tools/spec/run.ts";
 import { watToWasm } from "./harness.ts";
 
-const LENGTHS = [...Array.from({ length: 301 }, (_, n) => n), 511, 512, 513, 1000, 4095, 4096, 4097, 9999, 60000];
+const LENGTHS = [...Array.from({ length: 301 }, (_, n) => n), 511, 512, 513, 1000, 2047, 2048, 2049, 4095, 4096, 4097, 9999, 60000];
 const MEMORY_BYTES = 2 * 65536;
 
 /** Source region at SRC (long copies), destination at DST (64 bytes of margin before it); overlap at OVL. */
