@@ -139,10 +139,10 @@ function emitCopy(a: Assembler): void {
 /**
  * The copy of more than 64 bytes in one direction, ending in `ret`. Forward: the first 16 and the
  * last 64 bytes are loaded first (xmm4..xmm8); the loop copies 64-byte blocks from the first
- * 16-byte-aligned destination address after the start while a block ends before the last 64
+ * 16-byte-aligned destination address after the start while a block starts before the last 64
  * bytes; then the saved ends are stored. Each block is loaded before it is stored, and a forward
- * loop only writes below the source bytes it has yet to read (destination <= source), so nothing
- * is read after it was overwritten. Backward mirrors it (first 64, last 16 saved; blocks downward
+ * loop only writes below the source bytes it has yet to read (destination <= source, or no
+ * overlap), so nothing is read after it was overwritten. Backward mirrors it (first 64, last 16 saved; blocks downward
  * from the last aligned address).
  */
 function emitCopyLoop(a: Assembler, dir: "forward" | "backward"): void {
