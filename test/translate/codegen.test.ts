@@ -48,9 +48,12 @@ const WAT = `(module
   (func $reuse (param $a i32) (result i32) (local $t i32)
     (local.set $t (i32.mul (local.get $a) (local.get $a)))
     (i32.add (local.get $t) (i32.const 1)))
+  (func $bulk (param $d i32) (param $s i32) (param $n i32)
+    (memory.copy (local.get $d) (local.get $s) (local.get $n))
+    (memory.fill (local.get $d) (i32.const 0x80) (local.get $n)))
   (func (export "main") (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
-    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (call $poke (i32.const 0) (i64.const 1))))`;
+    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
@@ -152,6 +155,16 @@ describe("translator code shape", () => {
     const store = code.findIndex((l) => /^mov qword ptr \[rbp-8\], r\w+$/.test(l));
     expect(store).toBeGreaterThan(0); // local.set $t: its slot is written ...
     expect(code.slice(store).some((l) => /qword ptr \[rbp-8\]$/.test(l) && l.startsWith("mov r"))).toBe(false); // ... and not read back
+  });
+
+  it("memory.copy and memory.fill are their range checks and a call of the module's memmove/memset (bulk.ts)", async () => {
+    const code = await listingOf("bulk");
+    const img = await buildHostedImage(await watToWasm(WAT));
+    const routine = (name: string) => `call 0x${img.symbols.find((s) => s.name === `guest.${name}`)!.addr.toString(16)}`;
+    const calls = code.filter((l) => l.startsWith("call ")); // also the trap pads' calls
+    expect(calls).toContain(routine("memory_copy"));
+    expect(calls).toContain(routine("memory_fill"));
+    expect(code.join("\n")).not.toMatch(/\b(rep|movs|stos)/); // no string instruction inline
   });
 
   it("select of a comparison is cmp + cmov", async () => {

@@ -125,7 +125,7 @@ const SSE_OPS: [SseOp, number][] = [
   ["addss", 4], ["addsd", 8], ["subss", 4], ["subsd", 8], ["mulss", 4], ["mulsd", 8], ["divss", 4], ["divsd", 8],
   ["sqrtss", 4], ["sqrtsd", 8], ["minss", 4], ["minsd", 8], ["maxss", 4], ["maxsd", 8], ["ucomiss", 4], ["ucomisd", 8],
   ["cvtss2sd", 4], ["cvtsd2ss", 8], ["andps", 16], ["andpd", 16], ["andnps", 16], ["andnpd", 16], ["orps", 16],
-  ["orpd", 16], ["xorps", 16], ["xorpd", 16],
+  ["orpd", 16], ["xorps", 16], ["xorpd", 16], ["punpcklqdq", 16],
 ];
 
 type Gen = (r: Rng, bits: Bits, a: Assembler) => Omit<Case, "bits"> | null;
@@ -406,7 +406,7 @@ const GENERATORS: [string, Gen][] = [
         ? { what: `${mn} ${xmm(x0)}, ${rm.desc}`, emit: (x) => x.movToXmm(size, x0, rm.rm), expect: { mnemonic: mn, ops: [xmm(x0), rm.desc] } }
         : { what: `${mn} ${rm.desc}, ${xmm(x0)}`, emit: (x) => x.movFromXmm(size, rm.rm, x0), expect: { mnemonic: mn, ops: [rm.desc, xmm(x0)] } };
     }
-    const [mn, size] = r.pick([["movss", 4], ["movsd", 8], ["movaps", 16], ["movapd", 16]] as const);
+    const [mn, size] = r.pick([["movss", 4], ["movsd", 8], ["movaps", 16], ["movapd", 16], ["movups", 16]] as const);
     const other = randXmmRM(r, bits, a, size);
     const call = (x: Assembler, d: number | Mem, s: number | Mem) => (x[mn] as (d: number | Mem, s: number | Mem) => void).call(x, d, s);
     if (k <= 3 || typeof other.rm === "number") {

@@ -6,6 +6,7 @@
 import { Label, type Assembler } from "../x86/assembler.ts";
 import type { FuncType, ValType, WasmModule } from "../wasm/types.ts";
 import type { TrapKind } from "./traps.ts";
+import type { BulkMemory } from "./bulk.ts";
 
 /** How an import is satisfied (tools/link/ABI.md "Import bindings"). */
 export type ImportBinding =
@@ -92,6 +93,8 @@ export interface ModuleContext {
   imageSymbols: Map<string, Label | number>;
   /** Float constants read straight from memory by SSE instructions (emitted with the rodata). */
   floatConstants: FloatConstants;
+  /** The module's memmove/memset routines called by memory.copy/fill/init (emitted after its functions). */
+  bulkMemory: BulkMemory;
 }
 
 /**

@@ -2085,6 +2085,7 @@ export class FunctionTranslator implements FloatHost {
     a.mov(8, x, R.rax);
   }
 
+  /** memory.fill: range check (traps before any byte is written), then the module's memset (bulk.ts). */
   private memoryFill(): void {
     const a = this.asm;
     const n = this.pop();
@@ -2094,11 +2095,8 @@ export class FunctionTranslator implements FloatHost {
     a.mov(4, R.rcx, n);
     this.checkRange(R.rdi);
     this.addBase(R.rdi);
-    a.movzx(4, R.rax, 1, v); // the byte, repeated in all 8 bytes of rax
-    a.movabs(R.rdx, 0x0101010101010101n);
-    a.imul(8, R.rax, R.rdx);
-    a.cld();
-    this.repQwordsThenBytes("stos");
+    a.movzx(4, R.rax, 1, v);
+    a.call(this.ctx.bulkMemory.fill);
   }
 
   /** Pops the (destination, source, length) operands of a bulk operator into rdi, rsi, rcx
@@ -2113,45 +2111,14 @@ export class FunctionTranslator implements FloatHost {
     a.mov(4, R.rcx, n);
   }
 
+  /** memory.copy: both ranges checked, then the module's memmove (bulk.ts; overlap either way). */
   private memoryCopy(): void {
     const a = this.asm;
     this.popDstSrcLen();
     this.checkRange(R.rdi);
     this.checkRange(R.rsi);
     this.addBase(R.rdi, R.rsi);
-    // memmove: copy backwards only when the destination starts inside the source (a backward
-    // `rep movsb` is slow; a forward one is the CPU's fast string copy).
-    const forward = a.label();
-    const done = a.label();
-    a.alu("cmp", 8, R.rdi, R.rsi);
-    a.jcc("be", forward);
-    a.lea(8, R.rax, mem(R.rsi, 0, R.rcx, 1));
-    a.alu("cmp", 8, R.rdi, R.rax);
-    a.jcc("ae", forward);
-    a.lea(8, R.rsi, mem(R.rsi, -1, R.rcx, 1));
-    a.lea(8, R.rdi, mem(R.rdi, -1, R.rcx, 1));
-    a.db(0xfd); // std: string operations go downwards
-    a.repMovs(1);
-    a.cld();
-    a.jmp(done);
-    a.bind(forward);
-    a.cld();
-    this.repQwordsThenBytes("movs");
-    a.bind(done);
-  }
-
-  /**
-   * Forward `rep movs`/`rep stos` of rcx bytes as rcx/8 qwords, then the rest as bytes: byte-wise
-   * string instructions are slow on some CPUs (AMD Zen). Clobbers rdx (and uses rax for stos).
-   */
-  private repQwordsThenBytes(op: "movs" | "stos"): void {
-    const a = this.asm;
-    a.mov(8, R.rdx, R.rcx);
-    a.shift("shr", 8, R.rcx, 3);
-    if (op === "movs") a.repMovs(8); else a.repStos(8);
-    a.mov(4, R.rcx, R.rdx);
-    a.alu("and", 4, R.rcx, 7);
-    if (op === "movs") a.repMovs(1); else a.repStos(1);
+    a.call(this.ctx.bulkMemory.copy);
   }
 
   private memoryInit(segment: number): void {
@@ -2165,8 +2132,7 @@ export class FunctionTranslator implements FloatHost {
     a.movabs(R.rax, seg.bytes);
     a.alu("add", 8, R.rsi, R.rax);
     this.addBase(R.rdi);
-    a.cld();
-    a.repMovs(1);
+    a.call(this.ctx.bulkMemory.copy);
   }
 
   // ---------------------------------------------------------------- calls

@@ -17,6 +17,7 @@ import { funcType } from "../wasm/validate.ts";
 import { FloatConstants, type ImportBinding, type MemoryConfig, type MemoryMode, type ModuleContext, type TableConfig } from "./context.ts";
 import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
+import { BulkMemory } from "./bulk.ts";
 import { Inliner } from "./inline.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
 import { Trap, type TrapKind } from "./traps.ts";
@@ -182,6 +183,7 @@ export class TranslatedModule {
       sse41: opts.sse41,
       imageSymbols: opts.imageSymbols,
       floatConstants: new FloatConstants(opts.name),
+      bulkMemory: new BulkMemory(opts.name),
     };
     importBindings.forEach((b, i) => {
       if (b.kind === "intrinsic") checkIntrinsicType(this.ctx, b.module, b.name, funcType(mod, i));
@@ -224,8 +226,8 @@ export class TranslatedModule {
     return exp ? `${this.opts.name}.${exp.name}` : `${this.opts.name}.func[${index}]`;
   }
 
-  /** Translate every function at the current position of `asm` (64-bit text), then the
-   *  instantiation function if the module needs one. Each function's entry is 16-byte aligned and
+  /** Translate every function at the current position of `asm` (64-bit text), then the bulk
+   *  memory routines they call (bulk.ts) and the instantiation function if the module needs one. Each function's entry is 16-byte aligned and
    *  preceded by its signature id (u32) and a zero u32: a funcref is the entry address (ABI.md). */
   emitCode(asm: Assembler, progress?: (done: number, total: number) => void): void {
     const mod = this.mod;
@@ -246,6 +248,7 @@ export class TranslatedModule {
       this.functions.push({ name: start.name, start, end, ...(inlined.length ? { inlined } : {}) });
       if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
     });
+    this.functions.push(...this.ctx.bulkMemory.emit(asm));
     if (this.initLabel) this.emitInit(asm);
   }
 

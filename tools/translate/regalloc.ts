@@ -14,7 +14,7 @@ export const GPR_POOL: readonly number[] = [3, 6, 7, 8, 11];
 /**
  * r12..r15, r9, r10: hot integer locals, one register each for a whole function (saved to their
  * slots around calls). No slot-based operator, intrinsic (cpuid: rbx; syscall: rcx, r11), string
- * instruction (rsi, rdi, rcx) or call_indirect (r11) touches them.
+ * instruction (rsi, rdi, rcx), bulk memory routine (bulk.ts) or call_indirect (r11) touches them.
  */
 export const PIN_POOL: readonly number[] = [12, 13, 14, 15, 9, 10];
 /** xmm2..xmm9: the float registers values may live in. */
@@ -22,7 +22,8 @@ export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9];
 /**
  * xmm10..xmm15: hot float locals, one register each for a whole function, restored like PIN_POOL
  * (a translated function returns with them as it found them; saved around calls that may leave
- * translated code). Nothing else touches them: float.ts uses xmm0..xmm2 with the stack flushed.
+ * translated code). Nothing else touches them: float.ts uses xmm0..xmm2 and bulk.ts xmm0..xmm8,
+ * both with the stack flushed.
  */
 export const XPIN_POOL: readonly number[] = [10, 11, 12, 13, 14, 15];
 

@@ -51,8 +51,9 @@
  *      `movFromXmm(size 4|8, r/m, xmm)` movd/movq r/m32|r/m64, xmm  (66 [REX.W] 0F 7E /r)
  *      `movss(dst, src)`, `movsd(dst, src)`  xmm<-xmm/mem or mem<-xmm (F3/F2 0F 10/11)
  *      `movaps(dst, src)`, `movapd(dst, src)` xmm<-xmm/m128 or m128<-xmm (0F 28/29)
+ *      `movups(dst, src)` xmm<-xmm/m128 or m128<-xmm, unaligned (0F 10/11)
  *      `sse(op, xmm, xmm/mem)` for op in SseOp: add/sub/mul/div/sqrt/min/max ss|sd, ucomiss/sd,
- *          cvtss2sd, cvtsd2ss, and/andn/or/xor ps|pd
+ *          cvtss2sd, cvtsd2ss, and/andn/or/xor ps|pd, punpcklqdq
  *      `cvtsi2ss(srcSize 4|8, xmm, r/m)`, `cvtsi2sd(srcSize 4|8, xmm, r/m)`
  *      `cvttss2si(dstSize 4|8, reg, xmm/m32)`, `cvttsd2si(dstSize 4|8, reg, xmm/m64)`
  *      `roundss(xmm, xmm/m32, imm8)`, `roundsd(xmm, xmm/m64, imm8)` (SSE4.1)
@@ -152,7 +153,7 @@ export type SseOp =
   | "addss" | "addsd" | "subss" | "subsd" | "mulss" | "mulsd" | "divss" | "divsd"
   | "sqrtss" | "sqrtsd" | "minss" | "minsd" | "maxss" | "maxsd" | "ucomiss" | "ucomisd"
   | "cvtss2sd" | "cvtsd2ss" | "andps" | "andpd" | "andnps" | "andnpd" | "orps" | "orpd"
-  | "xorps" | "xorpd";
+  | "xorps" | "xorpd" | "punpcklqdq";
 
 const SSE_SOURCE: Record<SseOp, string> = {
   addss: "xmm, xmm/m32", addsd: "xmm, xmm/m64", subss: "xmm, xmm/m32", subsd: "xmm, xmm/m64",
@@ -161,7 +162,7 @@ const SSE_SOURCE: Record<SseOp, string> = {
   maxss: "xmm, xmm/m32", maxsd: "xmm, xmm/m64", ucomiss: "xmm, xmm/m32", ucomisd: "xmm, xmm/m64",
   cvtss2sd: "xmm, xmm/m32", cvtsd2ss: "xmm, xmm/m64", andps: "xmm, xmm/m128", andpd: "xmm, xmm/m128",
   andnps: "xmm, xmm/m128", andnpd: "xmm, xmm/m128", orps: "xmm, xmm/m128", orpd: "xmm, xmm/m128",
-  xorps: "xmm, xmm/m128", xorpd: "xmm, xmm/m128",
+  xorps: "xmm, xmm/m128", xorpd: "xmm, xmm/m128", punpcklqdq: "xmm, xmm/m128",
 };
 
 /** What fixups belong to, for their error messages (Fixups.what): "dd", "dq", then each compiled form's `what`. */
@@ -746,6 +747,10 @@ export class Assembler {
   movapd(dst: XmmRM, src: XmmRM): void {
     this.xmmMove(XMM_MOVE.movapd, "movapd", dst, src);
   }
+  /** movups xmm, xmm/m128 | m128, xmm (any alignment). */
+  movups(dst: XmmRM, src: XmmRM): void {
+    this.xmmMove(XMM_MOVE.movups, "movups", dst, src);
+  }
   /** Two-operand scalar/packed SSE op: `op xmm, xmm/mem`. */
   sse(op: SseOp, dst: Xmm, src: XmmRM): void {
     const operands = SSE_SOURCE[op];
@@ -1295,6 +1300,7 @@ const XMM_MOVE = {
   movsd: { load: compiledForm("movsd", "xmm, xmm/m64"), store: compiledForm("movsd", "xmm/m64, xmm") },
   movaps: { load: compiledForm("movaps", "xmm, xmm/m128"), store: compiledForm("movaps", "xmm/m128, xmm") },
   movapd: { load: compiledForm("movapd", "xmm, xmm/m128"), store: compiledForm("movapd", "xmm/m128, xmm") },
+  movups: { load: compiledForm("movups", "xmm, xmm/m128"), store: compiledForm("movups", "xmm/m128, xmm") },
 };
 
 /** SIB byte (SDM Vol. 2 §2.1.5 table 2-3). */

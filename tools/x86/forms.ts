@@ -131,7 +131,7 @@ export const FORMS: readonly FormRow[] = [
   ["ltr", "r/m16", "0F 00 /3"], // load task register (SDM Vol. 2A "LTR"): selector of a TSS descriptor
   ["rep movsb", "", "F3 A4"], ["rep movs", "", "F3 A5"], ["rep stosb", "", "F3 AA"], ["rep stos", "", "F3 AB"],
 
-  // ---- SSE / SSE2 / SSE4.1 scalar floating point (Vol. 2A-2B, one page each) ----
+  // ---- SSE / SSE2 / SSE4.1 scalar floating point, 128-bit moves (Vol. 2A-2B, one page each) ----
   ["movd", "xmm, r/m", "66 0F 6E /r"], ["movd", "r/m, xmm", "66 0F 7E /r"],
   ["movss", "xmm, xmm/m32", "F3 0F 10 /r"], ["movss", "xmm/m32, xmm", "F3 0F 11 /r"],
   ["movsd", "xmm, xmm/m64", "F2 0F 10 /r"], ["movsd", "xmm/m64, xmm", "F2 0F 11 /r"],
@@ -150,6 +150,8 @@ export const FORMS: readonly FormRow[] = [
   ["xorps", "xmm, xmm/m128", "NP 0F 57 /r"], ["xorpd", "xmm, xmm/m128", "66 0F 57 /r"],
   ["movaps", "xmm, xmm/m128", "NP 0F 28 /r"], ["movapd", "xmm, xmm/m128", "66 0F 28 /r"],
   ["movaps", "xmm/m128, xmm", "NP 0F 29 /r"], ["movapd", "xmm/m128, xmm", "66 0F 29 /r"],
+  ["movups", "xmm, xmm/m128", "NP 0F 10 /r"], ["movups", "xmm/m128, xmm", "NP 0F 11 /r"],
+  ["punpcklqdq", "xmm, xmm/m128", "66 0F 6C /r"],
   ["cvtsi2ss", "xmm, r/m", "F3 0F 2A /r"], ["cvtsi2sd", "xmm, r/m", "F2 0F 2A /r"],
   ["cvttss2si", "r, xmm/m32", "F3 0F 2C /r"], ["cvttsd2si", "r, xmm/m64", "F2 0F 2C /r"],
   ["roundss", "xmm, xmm/m32, imm8", "66 0F 3A 0A /r ib"], ["roundsd", "xmm, xmm/m64, imm8", "66 0F 3A 0B /r ib"],

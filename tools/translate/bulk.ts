@@ -1,0 +1,251 @@
+/**
+ * The byte-moving halves of `memory.copy` and `memory.fill` (WebAssembly core spec §4.4.7, memory
+ * instructions): one memmove and one memset routine per module, emitted once after its functions
+ * and called from every site (function.ts), which has already checked the ranges and added the
+ * memory's base. SSE2 16-byte unaligned loads and stores (always present on x86-64), 64 bytes per
+ * loop iteration with aligned stores; both ends of a range by overlapping accesses, so no size
+ * needs a byte loop. Long fills use `rep stosb` (STOS_THRESHOLD; the direction flag is clear at
+ * every call, tools/link/ABI.md).
+ *
+ * Contract (a near `call` from a slot-based operator: the value stack is flushed, so only the
+ * function's pinned locals, regalloc.ts PIN_POOL / XPIN_POOL, are live, and none is touched):
+ *  - copy: rdi = destination, rsi = source, rcx = length (absolute addresses). memmove semantics:
+ *    the result is as if the source were read completely before the destination is written.
+ *  - fill: rdi = destination, eax = the byte value (zero-extended), rcx = length.
+ *  - Clobber rax, rcx, rdx, rsi, rdi, r8, xmm0..xmm8 and the flags; no frame, no stack use.
+ */
+import { R, mem, type Assembler, Label } from "../x86/assembler.ts";
+
+/**
+ * Fills of this many bytes and more use `rep stosb` (fast-string stores of whole cache lines on
+ * CPUs with ERMS, as glibc does from 2 KiB on): twice the vector loop's speed on the memops bench.
+ * Copies never use `rep movsb`: even with a 64-byte-aligned destination it was more than 10x
+ * slower than the vector loop there (AMD Zen 4, source and destination a few bytes apart modulo 4 KiB).
+ */
+const STOS_THRESHOLD = 2048;
+
+export class BulkMemory {
+  private readonly copyLabel: Label;
+  private readonly fillLabel: Label;
+  private copyUsed = false;
+  private fillUsed = false;
+
+  constructor(module: string) {
+    this.copyLabel = new Label(`${module}.memory_copy`);
+    this.fillLabel = new Label(`${module}.memory_fill`);
+  }
+
+  /** The memmove routine (emitted by `emit` once asked for). */
+  get copy(): Label {
+    this.copyUsed = true;
+    return this.copyLabel;
+  }
+  /** The memset routine (emitted by `emit` once asked for). */
+  get fill(): Label {
+    this.fillUsed = true;
+    return this.fillLabel;
+  }
+
+  /** The routines asked for so far, each 16-byte aligned; their code ranges, for the symbol table. */
+  emit(a: Assembler): { name: string; start: Label; end: Label }[] {
+    const out: { name: string; start: Label; end: Label }[] = [];
+    const routine = (start: Label, body: () => void) => {
+      a.align(16, 0xcc);
+      a.bind(start);
+      body();
+      const end = a.label();
+      a.bind(end);
+      out.push({ name: start.name, start, end });
+    };
+    if (this.copyUsed) routine(this.copyLabel, () => emitCopy(a));
+    if (this.fillUsed) routine(this.fillLabel, () => emitFill(a));
+    return out;
+  }
+}
+
+/**
+ * memmove(rdi, rsi, rcx). Up to 64 bytes: every load before the first store, so any overlap is
+ * right. Longer: the copy runs away from the overlap (forward unless the destination starts inside
+ * the source); the 16-byte-aligned middle goes through the loop, the unaligned ends are loaded
+ * before it and stored after it.
+ */
+function emitCopy(a: Assembler): void {
+  const small = a.label(), upTo64 = a.label(), long = a.label(), backward = a.label();
+  a.alu("cmp", 8, R.rcx, 16);
+  a.jcc("b", small);
+  a.alu("cmp", 8, R.rcx, 32);
+  a.jcc("a", upTo64);
+  // 16..32: the first and the last 16 bytes.
+  a.movups(0, mem(R.rsi));
+  a.movups(1, mem(R.rsi, -16, R.rcx, 1));
+  a.movups(mem(R.rdi), 0);
+  a.movups(mem(R.rdi, -16, R.rcx, 1), 1);
+  a.ret();
+
+  a.bind(upTo64);
+  a.alu("cmp", 8, R.rcx, 64);
+  a.jcc("a", long);
+  // 33..64: the first and the last 32 bytes.
+  a.movups(0, mem(R.rsi));
+  a.movups(1, mem(R.rsi, 16));
+  a.movups(2, mem(R.rsi, -32, R.rcx, 1));
+  a.movups(3, mem(R.rsi, -16, R.rcx, 1));
+  a.movups(mem(R.rdi), 0);
+  a.movups(mem(R.rdi, 16), 1);
+  a.movups(mem(R.rdi, -32, R.rcx, 1), 2);
+  a.movups(mem(R.rdi, -16, R.rcx, 1), 3);
+  a.ret();
+
+  a.bind(long);
+  a.mov(8, R.rax, R.rdi);
+  a.alu("sub", 8, R.rax, R.rsi);
+  a.alu("cmp", 8, R.rax, R.rcx);
+  a.jcc("b", backward); // source <= destination < source + length
+  emitCopyLoop(a, "forward");
+  a.bind(backward);
+  emitCopyLoop(a, "backward");
+
+  // 0..15: two overlapping moves of 8, 4 or 2 bytes, or one byte.
+  a.bind(small);
+  const below8 = a.label(), below4 = a.label(), done = a.label(), one = a.label();
+  a.alu("cmp", 4, R.rcx, 8);
+  a.jcc("b", below8);
+  a.mov(8, R.rax, mem(R.rsi));
+  a.mov(8, R.rdx, mem(R.rsi, -8, R.rcx, 1));
+  a.mov(8, mem(R.rdi), R.rax);
+  a.mov(8, mem(R.rdi, -8, R.rcx, 1), R.rdx);
+  a.ret();
+  a.bind(below8);
+  a.alu("cmp", 4, R.rcx, 4);
+  a.jcc("b", below4);
+  a.mov(4, R.rax, mem(R.rsi));
+  a.mov(4, R.rdx, mem(R.rsi, -4, R.rcx, 1));
+  a.mov(4, mem(R.rdi), R.rax);
+  a.mov(4, mem(R.rdi, -4, R.rcx, 1), R.rdx);
+  a.ret();
+  a.bind(below4);
+  a.alu("cmp", 4, R.rcx, 1);
+  a.jcc("b", done);
+  a.movzx(4, R.rax, 1, mem(R.rsi));
+  a.jcc("e", one); // flags of the cmp: length 1
+  a.movzx(4, R.rdx, 2, mem(R.rsi, -2, R.rcx, 1)); // 2..3: the first byte and the last two
+  a.mov(2, mem(R.rdi, -2, R.rcx, 1), R.rdx);
+  a.bind(one);
+  a.mov(1, mem(R.rdi), R.rax);
+  a.bind(done);
+  a.ret();
+}
+
+/**
+ * The copy of more than 64 bytes in one direction, ending in `ret`. Forward: the first 16 and the
+ * last 64 bytes are loaded first (xmm4..xmm8); the loop copies 64-byte blocks from the first
+ * 16-byte-aligned destination address after the start while a block starts before the last 64
+ * bytes; then the saved ends are stored. Each block is loaded before it is stored, and a forward
+ * loop only writes below the source bytes it has yet to read (destination <= source, or no
+ * overlap), so nothing is read after it was overwritten. Backward mirrors it (first 64, last 16 saved; blocks downward
+ * from the last aligned address).
+ */
+function emitCopyLoop(a: Assembler, dir: "forward" | "backward"): void {
+  const loop = a.label(), stores = a.label();
+  const fwd = dir === "forward";
+  const headBytes = fwd ? 16 : 64, tailBytes = fwd ? 64 : 16;
+  const saved: { x: number; at: number }[] = []; // offsets from the start (>= 0) or from the end (< 0)
+  for (let k = 0; k < headBytes; k += 16) saved.push({ x: 4 + saved.length, at: k });
+  for (let k = tailBytes; k > 0; k -= 16) saved.push({ x: 4 + saved.length, at: -k });
+  for (const s of saved) a.movups(s.x, s.at >= 0 ? mem(R.rsi, s.at) : mem(R.rsi, s.at, R.rcx, 1));
+  a.mov(8, R.rdx, R.rdi); // the destination
+  a.lea(8, R.r8, mem(R.rdi, 0, R.rcx, 1)); // its end
+  a.alu("sub", 8, R.rsi, R.rdi); // source - destination: rdi walks, [rdi + rsi] is the source
+  if (fwd) {
+    a.alu("add", 8, R.rdi, 16);
+    a.alu("and", 8, R.rdi, -16); // first aligned block start, in (destination, destination + 16]
+    a.lea(8, R.rax, mem(R.r8, -64)); // blocks must start below this
+    a.alu("cmp", 8, R.rdi, R.rax);
+    a.jcc("ae", stores);
+    a.bind(loop);
+    for (let k = 0; k < 4; k++) a.movups(k, mem(R.rdi, 16 * k, R.rsi, 1));
+    for (let k = 0; k < 4; k++) a.movaps(mem(R.rdi, 16 * k), k);
+    a.alu("add", 8, R.rdi, 64);
+    a.alu("cmp", 8, R.rdi, R.rax);
+    a.jcc("b", loop);
+  } else {
+    a.mov(8, R.rdi, R.r8);
+    a.alu("and", 8, R.rdi, -16); // end of the last aligned block, in (end - 16, end]
+    a.lea(8, R.rax, mem(R.rdx, 64)); // blocks must end above this
+    a.alu("cmp", 8, R.rdi, R.rax);
+    a.jcc("be", stores);
+    a.bind(loop);
+    a.alu("sub", 8, R.rdi, 64);
+    for (let k = 0; k < 4; k++) a.movups(k, mem(R.rdi, 16 * k, R.rsi, 1));
+    for (let k = 0; k < 4; k++) a.movaps(mem(R.rdi, 16 * k), k);
+    a.alu("cmp", 8, R.rdi, R.rax);
+    a.jcc("a", loop);
+  }
+  a.bind(stores);
+  for (const s of saved) a.movups(s.at >= 0 ? mem(R.rdx, s.at) : mem(R.r8, s.at), s.x);
+  a.ret();
+}
+
+/**
+ * memset(rdi, al, rcx): the byte spread over a qword (and for 16 bytes and more over xmm0), then
+ * overlapping stores from both ends; beyond 64 bytes an aligned loop of 64-byte blocks fills
+ * between the first 16 and the last 64 bytes; from STOS_THRESHOLD on `rep stosb` does it all.
+ */
+function emitFill(a: Assembler): void {
+  const small = a.label(), vectors = a.label(), done = a.label(), loop = a.label();
+  a.movabs(R.rdx, 0x0101010101010101n);
+  a.imul(8, R.rax, R.rdx);
+  a.alu("cmp", 8, R.rcx, 16);
+  a.jcc("b", small);
+  a.alu("cmp", 8, R.rcx, STOS_THRESHOLD);
+  a.jcc("b", vectors);
+  a.repStos(1);
+  a.ret();
+  a.bind(vectors);
+  a.movToXmm(8, 0, R.rax);
+  a.sse("punpcklqdq", 0, 0);
+  a.movups(mem(R.rdi), 0);
+  a.movups(mem(R.rdi, -16, R.rcx, 1), 0);
+  a.alu("cmp", 8, R.rcx, 32);
+  a.jcc("be", done);
+  a.movups(mem(R.rdi, 16), 0);
+  a.movups(mem(R.rdi, -32, R.rcx, 1), 0);
+  a.alu("cmp", 8, R.rcx, 64);
+  a.jcc("be", done);
+  a.movups(mem(R.rdi, -48, R.rcx, 1), 0);
+  a.movups(mem(R.rdi, -64, R.rcx, 1), 0);
+  a.lea(8, R.rdx, mem(R.rdi, -64, R.rcx, 1)); // blocks must start below this
+  a.alu("add", 8, R.rdi, 16);
+  a.alu("and", 8, R.rdi, -16); // first aligned block start, in (destination, destination + 16]
+  a.alu("cmp", 8, R.rdi, R.rdx);
+  a.jcc("ae", done);
+  a.bind(loop);
+  for (let k = 0; k < 4; k++) a.movaps(mem(R.rdi, 16 * k), 0);
+  a.alu("add", 8, R.rdi, 64);
+  a.alu("cmp", 8, R.rdi, R.rdx);
+  a.jcc("b", loop);
+  a.ret();
+
+  // 0..15: two overlapping stores of 8, 4 or 2 bytes, or one byte.
+  a.bind(small);
+  const below8 = a.label(), below4 = a.label();
+  a.alu("cmp", 4, R.rcx, 8);
+  a.jcc("b", below8);
+  a.mov(8, mem(R.rdi), R.rax);
+  a.mov(8, mem(R.rdi, -8, R.rcx, 1), R.rax);
+  a.ret();
+  a.bind(below8);
+  a.alu("cmp", 4, R.rcx, 4);
+  a.jcc("b", below4);
+  a.mov(4, mem(R.rdi), R.rax);
+  a.mov(4, mem(R.rdi, -4, R.rcx, 1), R.rax);
+  a.ret();
+  a.bind(below4);
+  a.alu("cmp", 4, R.rcx, 1);
+  a.jcc("b", done);
+  a.mov(1, mem(R.rdi), R.rax);
+  a.jcc("e", done); // flags of the cmp: length 1
+  a.mov(2, mem(R.rdi, -2, R.rcx, 1), R.rax);
+  a.bind(done);
+  a.ret();
+}
