@@ -571,6 +571,13 @@ export function shapesModule(): string {
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $k) (i32.const 11))))
     (local.get $t))
+  ;; A local set (or teed) from a register and read twice right after: kept in a register copy.
+  (func $xorshift (param $s i32) (result i32) (local $t i32)
+    (local.set $s (i32.xor (local.get $s) (i32.shl (local.get $s) (i32.const 13))))
+    (local.set $s (i32.xor (local.tee $t (local.get $s)) (i32.shr_u (local.get $s) (i32.const 17))))
+    (i32.add
+      (i32.xor (local.tee $s (i32.mul (local.get $s) (i32.const 0x2545f491))) (i32.shl (local.get $s) (i32.const 5)))
+      (i32.sub (local.get $s) (i32.mul (local.get $t) (local.get $s)))))
   ;; A pinned local set to another pinned local or a register plus a constant: one lea into it.
   (func $addr2 (param $b i32) (result i64) (local $i i32) (local $a i32) (local $w i64) (local $t i64) (local $n i32)
     (local.set $w (i64.extend_i32_s (local.get $b)))
@@ -588,6 +595,7 @@ export function shapesModule(): string {
   (func (export "main") (local $k i32)
     (loop $each
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
+      (call $p32 (call $xorshift (i32.add (local.get $k) (i32.const 0x7ffffffa))))
       (call $p64 (call $addr (i32.mul (local.get $k) (i32.const 0x13579bdf))))
       (call $p32 (call $blocks (local.get $k)))
       (call $p32 (call $cold (local.get $k)))

@@ -48,12 +48,14 @@ const WAT = `(module
   (func $reuse (param $a i32) (result i32) (local $t i32)
     (local.set $t (i32.mul (local.get $a) (local.get $a)))
     (i32.add (local.get $t) (i32.const 1)))
+  (func $tee_reads (param $a i32) (result i32) (local $s i32)
+    (i32.xor (local.tee $s (i32.mul (local.get $a) (local.get $a))) (i32.shr_u (local.get $s) (i32.const 3))))
   (func $bulk (param $d i32) (param $s i32) (param $n i32)
     (memory.copy (local.get $d) (local.get $s) (local.get $n))
     (memory.fill (local.get $d) (i32.const 0x80) (local.get $n)))
   (func (export "main") (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
-    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
+    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
@@ -165,6 +167,12 @@ describe("translator code shape", () => {
     expect(calls).toContain(routine("memory_copy"));
     expect(calls).toContain(routine("memory_fill"));
     expect(code.join("\n")).not.toMatch(/\b(rep|movs|stos)/); // no string instruction inline
+  });
+
+  it("a local teed from a register and read right after is read from a register copy, not its slot", async () => {
+    const code = await listingOf("tee_reads");
+    expect(code.filter((l) => /^mov qword ptr \[rbp-8\], r\w+$/.test(l))).toHaveLength(1); // local.tee $s: its slot is written ...
+    expect(code.some((l) => /^mov r\w+, qword ptr \[rbp-8\]$/.test(l))).toBe(false); // ... and not read back
   });
 
   it("select of a comparison is cmp + cmov", async () => {

@@ -20,7 +20,8 @@
  * (integers: PIN_POOL, floats: XPIN_POOL) for the whole function; a function restores the pin
  * registers it used before returning, and pins are saved/reloaded around calls that may leave
  * translated code. A local just set from a register is read back from it while that register is
- * free and untouched (`localInReg`).
+ * free and untouched (`localInReg`); when it is read twice in a row (or teed, then read), the first
+ * read takes a register copy so the second finds it too.
  *
  * Control flow (WebAssembly core spec §3.3.8 / §4.4.8): because the stack height at every label
  * is static, a branch copies its arity values to the target's slots and jumps; `end` merely binds
@@ -185,7 +186,9 @@ function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
   }
   return out;
 }
-const OP_I32_ADD = 0x6a;
+const OP_I32_ADD = 0x6a, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
+/** How far ahead a local read looks for another read of the same local (`readsAgainSoon`). */
+const READ_AGAIN_WINDOW = 8;
 /** The integer binary operators on constants (results wrapped to the operand width by the caller). */
 const FOLD: Record<"add" | "sub" | "and" | "or" | "xor" | "imul", (x: bigint, y: bigint) => bigint> = {
   add: (x, y) => x + y, sub: (x, y) => x - y, imul: (x, y) => x * y, and: (x, y) => x & y, or: (x, y) => x | y, xor: (x, y) => x ^ y,
@@ -1131,6 +1134,25 @@ export class FunctionTranslator implements FloatHost {
     }
   }
 
+  /** Whether local `l` is read again within the next few operators of straight-line code, before
+   *  it is set (worth keeping in the register it is held in). */
+  private readsAgainSoon(l: number): boolean {
+    const body = this.body;
+    for (let k = this.pos + 1, n = Math.min(body.length, this.pos + 1 + READ_AGAIN_WINDOW); k < n; k++) {
+      const ins = body[k];
+      if (ins.index === l && ins.op === OP_LOCAL_GET) return true;
+      if ((ins.index === l && (ins.op === OP_LOCAL_SET || ins.op === OP_LOCAL_TEE)) || ins.op < 0x1a) return false; // sets it; control
+    }
+    return false;
+  }
+  /** A free pool register other than `keep` (which stays free), or undefined. */
+  private gprBeside(keep: number): number | undefined {
+    this.gprs.claim(keep);
+    const r = this.takeGpr();
+    this.gprs.giveLast(keep);
+    return r;
+  }
+
   /** A free pool register (undefined if none); whatever local it still held is forgotten. */
   private takeGpr(): number | undefined {
     const r = this.gprs.take();
@@ -1271,10 +1293,15 @@ export class FunctionTranslator implements FloatHost {
         const px = this.pinnedX.get(ins.index!);
         const held = px === undefined ? this.localInReg.get(ins.index!) : undefined;
         if (held !== undefined) {
-          // Still in the register it was set from: take that instead of reading the slot.
-          this.forgetReg(held);
-          this.gprs.claim(held);
-          this.pushV(this.locals[ins.index!], { k: "reg", r: held });
+          // Still in the register it was set from: read that instead of the slot. Read again
+          // soon, it keeps the local (the stack gets a copy); else the stack takes the register.
+          const copy = this.readsAgainSoon(ins.index!) ? this.gprBeside(held) : undefined;
+          if (copy !== undefined) a.mov(8, reg(copy), reg(held));
+          else {
+            this.forgetReg(held);
+            this.gprs.claim(held);
+          }
+          this.pushV(this.locals[ins.index!], { k: "reg", r: copy ?? held });
         } else if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
         else {
           // A copy: the value must not change when the local is set later.
@@ -1474,7 +1501,18 @@ export class FunctionTranslator implements FloatHost {
       this.gprs.giveLast(o.v.r);
       this.holdLocal(i, o.v.r);
     } else if (!tee) this.release(o);
-    else if (o.v.k === "reg" || o.v.k === "xmm" || o.v.k === "const") this.pushV(o.t, o.v);
+    else if (o.v.k === "reg" || o.v.k === "xmm" || o.v.k === "const") {
+      if (o.v.k === "reg" && pin === undefined && this.readsAgainSoon(i)) {
+        // The stack keeps the register; a copy holds the local for the read that follows.
+        const copy = this.takeGpr();
+        if (copy !== undefined) {
+          this.asm.mov(8, reg(copy), reg(o.v.r));
+          this.gprs.giveLast(copy);
+          this.holdLocal(i, copy);
+        }
+      }
+      this.pushV(o.t, o.v);
+    }
     else if (px !== undefined) {
       const x = this.allocXmm();
       this.asm.movaps(x, px);
