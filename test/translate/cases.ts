@@ -571,6 +571,13 @@ export function shapesModule(): string {
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $k) (i32.const 11))))
     (local.get $t))
+  ;; A global read twice in a row (a register copy is kept), then set, or changed by a call.
+  (global $gv (mut i32) (i32.const 5))
+  (func $bumpg (global.set $gv (i32.add (global.get $gv) (i32.const 7))))
+  (func $globals (param $x i32) (result i32)
+    (i32.add (i32.sub (global.get $gv) (i32.mul (global.get $gv) (global.get $gv)))
+      (i32.add (block (result i32) (global.set $gv (i32.mul (global.get $gv) (local.get $x))) (global.get $gv))
+        (i32.add (block (result i32) (call $bumpg) (global.get $gv)) (global.get $gv)))))
   ;; A local set (or teed) from a register and read twice right after: kept in a register copy.
   (func $xorshift (param $s i32) (result i32) (local $t i32)
     (local.set $s (i32.xor (local.get $s) (i32.shl (local.get $s) (i32.const 13))))
@@ -596,6 +603,7 @@ export function shapesModule(): string {
     (loop $each
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p32 (call $xorshift (i32.add (local.get $k) (i32.const 0x7ffffffa))))
+      (call $p32 (call $globals (i32.sub (local.get $k) (i32.const 3))))
       (call $p64 (call $addr (i32.mul (local.get $k) (i32.const 0x13579bdf))))
       (call $p32 (call $blocks (local.get $k)))
       (call $p32 (call $cold (local.get $k)))

@@ -186,7 +186,7 @@ function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
   }
   return out;
 }
-const OP_I32_ADD = 0x6a, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
+const OP_I32_ADD = 0x6a, OP_IF = 0x04, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_GET = 0x23, OP_GLOBAL_SET = 0x24;
 /** How far ahead a local read looks for another read of the same local (`readsAgainSoon`). */
 const READ_AGAIN_WINDOW = 8;
 /** The integer binary operators on constants (results wrapped to the operand width by the caller). */
@@ -225,6 +225,7 @@ export class FunctionTranslator implements FloatHost {
   /**
    * Locals whose value a free pool register still holds since their last `local.set` (local -> register,
    * register -> local or -1): the next `local.get` takes the register instead of reloading the slot.
+   * Integer globals too, keyed locals.length + global index (a copy of a cell read again soon).
    * Forgotten when the register is taken, the local set again, at labels, calls and slot-based operators.
    */
   private readonly localInReg = new Map<number, number>();
@@ -1134,14 +1135,27 @@ export class FunctionTranslator implements FloatHost {
     }
   }
 
-  /** Whether local `l` is read again within the next few operators of straight-line code, before
-   *  it is set (worth keeping in the register it is held in). */
-  private readsAgainSoon(l: number): boolean {
+  /** Whether local `key` (a global: locals.length + index) is read again within the next few
+   *  operators of straight-line code before it is set (worth keeping in a register). A trap arm
+   *  (`trapArms`) is not on the way: it is translated elsewhere. */
+  private readsAgainSoon(key: number): boolean {
     const body = this.body;
-    for (let k = this.pos + 1, n = Math.min(body.length, this.pos + 1 + READ_AGAIN_WINDOW); k < n; k++) {
+    const global = key >= this.locals.length;
+    const index = global ? key - this.locals.length : key;
+    const get = global ? OP_GLOBAL_GET : OP_LOCAL_GET;
+    let seen = 0;
+    for (let k = this.pos + 1; k < body.length && seen < READ_AGAIN_WINDOW; k++, seen++) {
       const ins = body[k];
-      if (ins.index === l && ins.op === OP_LOCAL_GET) return true;
-      if ((ins.index === l && (ins.op === OP_LOCAL_SET || ins.op === OP_LOCAL_TEE)) || ins.op < 0x1a) return false; // sets it; control
+      const op = ins.op;
+      if (ins.index === index) {
+        if (op === get) return true;
+        if (global ? op === OP_GLOBAL_SET : op === OP_LOCAL_SET || op === OP_LOCAL_TEE) return false;
+      }
+      if (op < 0x1a) { // control flow, calls, inline markers
+        const end = op === OP_IF && !this.targetedBlocks.has(k) ? this.trapArms.get(k) : undefined;
+        if (end === undefined) return false;
+        k = end;
+      }
     }
     return false;
   }
@@ -1320,13 +1334,36 @@ export class FunctionTranslator implements FloatHost {
           if (t === "f64") a.movsd(x, cell); else a.movss(x, cell);
           this.pushV(t, { k: "xmm", x });
         } else {
-          const r = this.allocGpr();
-          a.mov(8, reg(r), cell);
+          // Like a local (`localInReg`, key locals.length + index): read again soon, a register copy
+          // is kept for the next read instead of loading the cell again.
+          const key = this.locals.length + ins.index!;
+          const held = this.localInReg.get(key);
+          const again = this.readsAgainSoon(key);
+          let r: number;
+          if (held === undefined) {
+            r = this.allocGpr();
+            a.mov(8, reg(r), cell);
+            const copy = again ? this.takeGpr() : undefined;
+            if (copy !== undefined) {
+              a.mov(8, reg(copy), reg(r));
+              this.gprs.giveLast(copy);
+              this.holdLocal(key, copy);
+            }
+          } else {
+            const copy = again ? this.gprBeside(held) : undefined;
+            if (copy !== undefined) a.mov(8, reg(copy), reg(held));
+            else {
+              this.forgetReg(held);
+              this.gprs.claim(held);
+            }
+            r = copy ?? held;
+          }
           this.pushV(t, { k: "reg", r });
         }
         return 0;
       }
       case "global.set": {
+        this.forgetLocal(this.locals.length + ins.index!);
         const o = this.popV();
         this.storeTo(abs(this.ctx.globals[ins.index!]), o);
         this.release(o);
