@@ -243,6 +243,8 @@ export const TRAP_CASES: { kind: string; body: string; extra?: string }[] = [
   { kind: "out of bounds memory access", body: "(drop (i32.load (i32.const 65534)))" },
   { kind: "out of bounds memory access", body: "(i64.store offset=4294967295 (i32.const 1) (i64.const 0))" },
   { kind: "out of bounds memory access", body: "(memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000))" },
+  // A rotated loop whose test loads: the copy of the test at the back edge is the one that traps.
+  { kind: "out of bounds memory access", body: "(local $p i32) (local.set $p (i32.const 65500)) (loop (if (i32.lt_s (i32.load (local.get $p)) (i32.const 1)) (then (local.set $p (i32.add (local.get $p) (i32.const 4))) (br 1))))" },
   { kind: "undefined element", body: "(drop (call_indirect (type $t) (i32.const 7)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "uninitialized element", body: "(drop (call_indirect (type $t) (i32.const 1)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "indirect call type mismatch", body: "(drop (call_indirect (type $t) (i32.const 0)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i64) (i64.const 1))" },
@@ -541,6 +543,12 @@ export function shapesModule(): string {
         (if (i32.eq (local.get $x) (i32.const 3)) (then (br $out (i32.add (local.get $t) (i32.const 100000)))))
         (if (i32.eq (local.get $x) (i32.const 4)) (then (return (i32.const -4))))
         (i32.add (local.get $t) (local.get $x)))))
+  ;; while (mem[p] < v) p += 4: a loop whose test loads (rotated: the test is repeated at the back edge)
+  (func $scan (param $v i32) (result i32) (local $p i32)
+    (loop $l
+      (if (i32.lt_s (i32.load offset=256 (local.get $p)) (local.get $v))
+        (then (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l))))
+    (local.get $p))
   (func $loops (param $n i32) (result i32) (local $i i32) (local $s i32)
     (loop $l
       (if (i32.lt_s (local.get $i) (local.get $n))
@@ -604,6 +612,8 @@ export function shapesModule(): string {
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p32 (call $xorshift (i32.add (local.get $k) (i32.const 0x7ffffffa))))
       (call $p32 (call $globals (i32.sub (local.get $k) (i32.const 3))))
+      (i32.store offset=256 (i32.mul (local.get $k) (i32.const 12)) (i32.add (local.get $k) (i32.const 2)))
+      (call $p32 (call $scan (local.get $k)))
       (call $p64 (call $addr (i32.mul (local.get $k) (i32.const 0x13579bdf))))
       (call $p32 (call $blocks (local.get $k)))
       (call $p32 (call $cold (local.get $k)))

@@ -48,6 +48,11 @@ const WAT = `(module
   (func $reuse (param $a i32) (result i32) (local $t i32)
     (local.set $t (i32.mul (local.get $a) (local.get $a)))
     (i32.add (local.get $t) (i32.const 1)))
+  (func $scan_lt (param $v i32) (result i32) (local $p i32)
+    (loop $l
+      (if (i32.lt_s (i32.load (local.get $p)) (local.get $v))
+        (then (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l))))
+    (local.get $p))
   (func $tee_reads (param $a i32) (result i32) (local $s i32)
     (i32.xor (local.tee $s (i32.mul (local.get $a) (local.get $a))) (i32.shr_u (local.get $s) (i32.const 3))))
   (func $bulk (param $d i32) (param $s i32) (param $n i32)
@@ -55,7 +60,7 @@ const WAT = `(module
     (memory.fill (local.get $d) (i32.const 0x80) (local.get $n)))
   (func (export "main") (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
-    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
+    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
@@ -150,6 +155,13 @@ describe("translator code shape", () => {
     expect(tests.length).toBe(2); // the test on entry, and again at the back edge
     expect(code.filter((l) => /^jl /.test(l)).length).toBe(1); // the back edge: branch while true
     expect(code.some((l) => /^jmp /.test(l))).toBe(false); // no jump back to the test
+  });
+
+  it("a loop whose test loads (while (a[p] < v) p++) is rotated too: the load and test repeated at the back edge", async () => {
+    const code = await listingOf("scan_lt");
+    expect(code.filter((l) => /^mov e\w+, dword ptr \[r\w+\+0x1000000\]$/.test(l))).toHaveLength(2);
+    expect(code.filter((l) => /^jl /.test(l))).toHaveLength(1); // the back edge
+    expect(code.some((l) => /^jmp /.test(l))).toBe(false);
   });
 
   it("a local read right after it is set comes from the register it was set from", async () => {

@@ -199,9 +199,13 @@ const LOOP_ALIGN = 32;
 const INT_BINARY_OPS = byOpcode(INT_BINARY), INT_SHIFT_OPS = byOpcode(INT_SHIFT), INT_COMPARE_OPS = byOpcode(INT_COMPARE);
 const INT_DIV_OPS = byOpcode(INT_DIV), LOAD_OPS = byOpcode(LOADS), STORE_OPS = byOpcode(STORES);
 const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FLOAT_COMPARE);
-/** Operators a loop header may consist of to be re-translated at the back edge: no effects, no traps. */
+/**
+ * Operators a loop header may consist of to be re-translated at the back edge: no effects but a
+ * trap, which the copy at the back edge raises exactly when the original would have (integer loads:
+ * `while (a[i] < pivot) i++`).
+ */
 const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get", "i32.eqz", "i64.eqz",
-  ...Object.keys(INT_COMPARE), ...Object.keys(INT_BINARY), ...Object.keys(INT_SHIFT)]);
+  ...Object.keys(INT_COMPARE), ...Object.keys(INT_BINARY), ...Object.keys(INT_SHIFT), ...Object.keys(LOADS).filter((n) => n.startsWith("i"))]);
 const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
 const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
 const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
