@@ -330,13 +330,14 @@ export class FunctionTranslator implements FloatHost {
       if (k !== undefined) this.targetedBlocks.add(k);
     };
     const body = this.body;
-    body.forEach((ins, i) => {
-      switch (ins.name) {
-        case "block": case "loop": case "if": open.push(i); break;
-        case "else": withElse.add(open[open.length - 1]); break;
-        case "end": {
+    for (let i = 0; i < body.length; i++) {
+      const ins = body[i];
+      switch (ins.op) {
+        case 0x02: case 0x03: case 0x04: open.push(i); break; // block, loop, if
+        case 0x05: withElse.add(open[open.length - 1]); break; // else
+        case 0x0b: { // end
           const k = open.pop();
-          if (k === undefined || body[k].name !== "if" || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
+          if (k === undefined || body[k].op !== 0x04 || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
           const last = body[i - 1].name;
           if (i - 1 > k && (last === "unreachable" || last === "return" || last === "br")) this.coldIfs.add(k);
           // A loop header: `loop` (no type), pure operators, this `if`; the arm ends with `br` to the loop.
@@ -346,10 +347,10 @@ export class FunctionTranslator implements FloatHost {
             last === "br" && body[i - 1].depth === 1) this.loopHeaders.set(k, h + 1);
           break;
         }
-        case "br": case "br_if": target(ins.depth!); break;
-        case "br_table": ins.targets!.forEach(target); target(ins.defaultTarget!); break;
+        case 0x0c: case 0x0d: target(ins.depth!); break; // br, br_if
+        case 0x0e: ins.targets!.forEach(target); target(ins.defaultTarget!); break; // br_table
       }
-    });
+    }
   }
 
   // ---------------------------------------------------------------- slots
@@ -418,30 +419,30 @@ export class FunctionTranslator implements FloatHost {
     const body = this.body;
     for (let k = 0; k < body.length; k++) {
       const ins = body[k];
-      switch (ins.name) {
-        case "block": nest.push(false); break;
-        case "if":
+      switch (ins.op) {
+        case 0x02: nest.push(false); break; // block
+        case 0x04: // if
           nest.push(false);
           if (ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length;
           break;
-        case "loop": nest.push(true); w = 8 ** Math.min(++loops, 4); break;
-        case "end": if (nest.pop()) w = 8 ** Math.min(--loops, 4); break;
-        case "local.get": case "local.set": case "local.tee": {
+        case 0x03: nest.push(true); w = 8 ** Math.min(++loops, 4); break; // loop
+        case 0x0b: if (nest.pop()) w = 8 ** Math.min(--loops, 4); break; // end
+        case 0x20: case 0x21: case 0x22: { // local.get, local.set, local.tee
           const i = ins.index!;
           const t = this.locals[i];
           if (t === "v128" || t === "funcref" || t === "externref") break;
           if (uses[i] === 0) used.push(i);
           uses[i] += w;
-          if (ins.name !== "local.get") this.pinnedWritten.add(i);
+          if (ins.op !== 0x20) this.pinnedWritten.add(i);
           break;
         }
-        case "call":
+        case 0x10: // call
           // Direct calls to this module's functions preserve the pin registers; imports may not.
           // A call right before `unreachable` (an abort) is cold: it never returns to use them.
-          if (body[k + 1]?.name === "unreachable") break;
+          if (body[k + 1]?.op === 0x00) break; // unreachable
           if (ins.index! < this.ctx.importBindings.length && this.ctx.importBindings[ins.index!].kind !== "intrinsic") callWeight += w;
           break;
-        case "call_indirect": callWeight += w; break;
+        case 0x11: callWeight += w; break; // call_indirect
       }
     }
     // Only locals used inside loops: elsewhere a register saves little over the slot.
@@ -565,20 +566,20 @@ export class FunctionTranslator implements FloatHost {
       return 0;
     }
     const cur = this.ctrls[this.ctrls.length - 1];
-    if (ins.name === "end" && this.deadNesting === 0) {
+    if (ins.op === 0x0b && this.deadNesting === 0) { // end
       if (cur.transparent) { this.endTransparent(cur); return 0; }
       if (cur.cold) { this.endColdIf(cur); return 0; }
     }
     if (cur.unreachable) {
       // Skip dead code, tracking only the block structure.
-      switch (ins.name) {
-        case "block": case "loop": case "if":
+      switch (ins.op) {
+        case 0x02: case 0x03: case 0x04: // block, loop, if
           this.deadNesting++;
           return 0;
-        case "else":
+        case 0x05: // else
           if (this.deadNesting > 0) return 0;
           break;
-        case "end":
+        case 0x0b: // end
           if (this.deadNesting > 0) { this.deadNesting--; return 0; }
           break;
         default:
@@ -1153,17 +1154,17 @@ export class FunctionTranslator implements FloatHost {
   private fast(ins: Instr, next: Instr | undefined): number {
     const a = this.asm;
     const name = ins.name;
-    switch (name) {
-      case "nop": return 0;
-      case "unreachable": // no flush: nothing runs after the trap
+    switch (ins.op) {
+      case 0x01: return 0; // nop
+      case 0x00: // unreachable (no flush: nothing runs after the trap)
         this.asm.jmp(this.trap(Trap.unreachable));
         this.markUnreachable();
         return 0;
-      case "block":
+      case 0x02: // block
         if (this.targetedBlocks.has(this.pos)) return -1;
         this.beginTransparent(ins);
         return 0;
-      case "local.get": {
+      case 0x20: { // local.get
         const px = this.pinnedX.get(ins.index!);
         const held = px === undefined ? this.localInReg.get(ins.index!) : undefined;
         if (held !== undefined) {
@@ -1180,8 +1181,8 @@ export class FunctionTranslator implements FloatHost {
         }
         return 0;
       }
-      case "local.set": case "local.tee": return this.localSet(ins.index!, name === "local.tee");
-      case "global.get": {
+      case 0x21: case 0x22: return this.localSet(ins.index!, name === "local.tee"); // local.set, local.tee
+      case 0x23: { // global.get
         const t = this.globalType(ins.index!);
         const cell = abs(this.ctx.globals[ins.index!]);
         if (isFloat(t)) {
@@ -1195,29 +1196,29 @@ export class FunctionTranslator implements FloatHost {
         }
         return 0;
       }
-      case "global.set": {
+      case 0x24: { // global.set
         const o = this.popV();
         this.storeTo(abs(this.ctx.globals[ins.index!]), o);
         this.release(o);
         return 0;
       }
-      case "i32.const": case "f32.const":
+      case 0x41: case 0x43: // i32.const, f32.const
         this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt(Number(ins.value) >>> 0) });
         return 0;
-      case "i64.const": case "f64.const":
+      case 0x42: case 0x44: // i64.const, f64.const
         this.pushV(name === "i64.const" ? "i64" : "f64", { k: "const", v: BigInt.asUintN(64, BigInt(ins.value!)) });
         return 0;
-      case "drop": this.release(this.popV()); return 0;
-      case "select": {
+      case 0x1a: this.release(this.popV()); return 0; // drop
+      case 0x1b: case 0x1c: { // select
         if (isFloat(this.types[this.depth - 2])) return -1;
         const c = this.popV();
         return this.select(this.valueCondition(c)), 0;
       }
-      case "br_if": this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0;
-      case "if": this.ifAt(this.pos, ins, this.valueCondition(this.popV())); return 0;
-      case "br": {
+      case 0x0d: this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0; // br_if
+      case 0x04: this.ifAt(this.pos, ins, this.valueCondition(this.popV())); return 0; // if
+      case 0x0c: { // br
         const c = this.ctrls[this.ctrls.length - 1];
-        if (c.rotate && ins.depth === 1 && this.body[this.pos + 1]?.name === "end") {
+        if (c.rotate && ins.depth === 1 && this.body[this.pos + 1]?.op === 0x0b) { // end
           this.rotatedBackEdge(c.rotate);
           return 0;
         }
@@ -1226,11 +1227,11 @@ export class FunctionTranslator implements FloatHost {
         this.markUnreachable();
         return 0;
       }
-      case "return":
+      case 0x0f: // return
         this.emitReturn();
         this.markUnreachable();
         return 0;
-      case "end": {
+      case 0x0b: { // end
         const c = this.ctrls[this.ctrls.length - 1];
         if (c.kind !== "func") return -1;
         this.ctrls.pop();
@@ -1238,10 +1239,10 @@ export class FunctionTranslator implements FloatHost {
         this.emitReturn();
         return 0;
       }
-      case "call": {
+      case 0x10: { // call
         const f = ins.index!;
         if (f < this.ctx.importBindings.length && this.ctx.importBindings[f].kind === "intrinsic") return -1;
-        if (next?.name === "unreachable") {
+        if (next?.op === 0x00) { // unreachable
           this.fastCall(this.ctx.funcTypes[f], this.ctx.funcLabels[f]!, true, true);
           this.asm.jmp(this.trap(Trap.unreachable));
           this.markUnreachable();
@@ -1250,12 +1251,12 @@ export class FunctionTranslator implements FloatHost {
         this.fastCall(this.ctx.funcTypes[f], this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
         return 0;
       }
-      case "i32.eqz": case "i64.eqz": {
+      case 0x45: case 0x50: { // i32.eqz, i64.eqz
         const x = this.popV();
         const zero: Opnd = { v: { k: "const", v: 0n }, t: x.t, d: -1 };
         return this.condition({ x, y: zero, size: name === "i32.eqz" ? 4 : 8, cc: "e" }, next);
       }
-      case "i32.wrap_i64": {
+      case 0xa7: { // i32.wrap_i64
         const x = this.popV();
         const c = this.constOf(x);
         if (c !== null) { this.pushV("i32", { k: "const", v: BigInt.asUintN(32, c) }); return 0; }
@@ -1264,11 +1265,11 @@ export class FunctionTranslator implements FloatHost {
         this.pushV("i32", { k: "reg", r });
         return 0;
       }
-      case "i64.extend_i32_u": this.types[this.depth - 1] = "i64"; return 0; // i32 values are zero-extended everywhere
-      case "i32.reinterpret_f32": case "f32.reinterpret_i32": case "i64.reinterpret_f64": case "f64.reinterpret_i64":
+      case 0xad: this.types[this.depth - 1] = "i64"; return 0; // i64.extend_i32_u: i32 values are zero-extended everywhere
+      case 0xbc: case 0xbe: case 0xbd: case 0xbf: // i32.reinterpret_f32, f32.reinterpret_i32, i64.reinterpret_f64, f64.reinterpret_i64
         this.types[this.depth - 1] = name.slice(0, 3) as ValType; // same bits, same place
         return 0;
-      case "i64.extend_i32_s": case "i32.extend8_s": case "i32.extend16_s": case "i64.extend8_s": case "i64.extend16_s": case "i64.extend32_s": {
+      case 0xac: case 0xc0: case 0xc1: case 0xc2: case 0xc3: case 0xc4: { // i64.extend_i32_s, i32.extend8_s, i32.extend16_s, i64.extend8_s, i64.extend16_s, i64.extend32_s
         const to = name.startsWith("i32") ? 4 : 8;
         const from = name === "i64.extend_i32_s" || name === "i64.extend32_s" ? 4 : name.includes("8_s") ? 1 : 2;
         const x = this.popV();
@@ -1277,22 +1278,22 @@ export class FunctionTranslator implements FloatHost {
         this.pushV(to === 4 ? "i32" : "i64", { k: "reg", r });
         return 0;
       }
-      case "f64.sqrt": case "f32.sqrt": {
+      case 0x9f: case 0x91: { // f64.sqrt, f32.sqrt
         const x = this.popV();
         const r = this.toXmm(x);
         a.sse(name === "f64.sqrt" ? "sqrtsd" : "sqrtss", r, r);
         this.pushV(x.t, { k: "xmm", x: r });
         return 0;
       }
-      case "f64.promote_f32": case "f32.demote_f64": {
+      case 0xbb: case 0xb6: { // f64.promote_f32, f32.demote_f64
         const x = this.popV();
         const r = this.toXmm(x);
         a.sse(name === "f64.promote_f32" ? "cvtss2sd" : "cvtsd2ss", r, r);
         this.pushV(name === "f64.promote_f32" ? "f64" : "f32", { k: "xmm", x: r });
         return 0;
       }
-      case "f64.convert_i32_s": case "f64.convert_i32_u": case "f64.convert_i64_s":
-      case "f32.convert_i32_s": case "f32.convert_i32_u": case "f32.convert_i64_s": {
+      case 0xb7: case 0xb8: case 0xb9: // f64.convert_i32_s, f64.convert_i32_u, f64.convert_i64_s
+      case 0xb2: case 0xb3: case 0xb4: { // f32.convert_i32_s, f32.convert_i32_u, f32.convert_i64_s
         const x = this.popV();
         const srcSize = name.endsWith("i32_s") ? 4 : 8; // i32 values are zero-extended: convert_i32_u is a 64-bit signed conversion
         const src = this.gprSrc(x, 8, R.rax);
@@ -1377,7 +1378,7 @@ export class FunctionTranslator implements FloatHost {
     let y = this.popV(), x = this.popV();
     const t = x.t;
     // `local.set $p (op x y)` with $p pinned: compute straight into $p's register.
-    const p = next && (next.name === "local.set" || next.name === "local.tee") ? this.pinned.get(next.index!) : undefined;
+    const p = next && (next.op === 0x21 || next.op === 0x22) ? this.pinned.get(next.index!) : undefined; // local.set, local.tee
     if (p !== undefined && !this.vs.some((v, d) => d < this.depth && v.k === "local" && v.i === next!.index)) {
       const i = next!.index!;
       this.forgetLocal(i);
@@ -1469,9 +1470,10 @@ export class FunctionTranslator implements FloatHost {
   /** A comparison: fused into a following br_if / if / select, else materialised as 0/1. */
   private condition(c: Condition, next: Instr | undefined): number {
     const a = this.asm;
-    if (next?.name === "br_if") { this.brIf(next.depth!, c); return 1; }
-    if (next?.name === "if") { this.ifAt(this.pos + 1, next, c); return 1; }
-    if (next?.name === "select" && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; }
+    const op = next?.op;
+    if (op === 0x0d) { this.brIf(next!.depth!, c); return 1; } // br_if
+    if (op === 0x04) { this.ifAt(this.pos + 1, next!, c); return 1; } // if
+    if ((op === 0x1b || op === 0x1c) && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; } // select
     const cc = this.emitCondition(c);
     const r = this.allocGpr(); // may spill: only movs, flags survive
     a.setcc(cc, reg(r));

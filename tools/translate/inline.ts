@@ -65,7 +65,8 @@ export interface Expanded {
   body: Instr[];
 }
 
-const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_CALL = 0x10;
+const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_RETURN = 0x0f, OP_CALL = 0x10;
+const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
 const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "f64.const", "global.get", "ref.null", "ref.func"]);
 
 export class Inliner {
@@ -155,11 +156,11 @@ export class Inliner {
     out.push({ op: 0x02, name: "block", offset: call.offset, blockType });
     let nesting = 0;
     for (const ins of callee.body) {
-      switch (ins.name) {
-        case "block": case "loop": case "if": nesting++; out.push(ins); break;
-        case "end": nesting--; out.push(ins); break;
-        case "return": out.push({ op: 0x0c, name: "br", offset: ins.offset, depth: nesting }); break;
-        case "local.get": case "local.set": case "local.tee": {
+      switch (ins.op) {
+        case OP_BLOCK: case OP_LOOP: case OP_IF: nesting++; out.push(ins); break;
+        case OP_END: nesting--; out.push(ins); break;
+        case OP_RETURN: out.push({ op: 0x0c, name: "br", offset: ins.offset, depth: nesting }); break;
+        case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: {
           const i = ins.index!;
           const s = i < params.length ? subst[i] : undefined;
           out.push(s ?? { ...ins, index: base + i });
