@@ -115,14 +115,15 @@ const STORES: Record<string, 1 | 2 | 4 | 8> = {
 
 /**
  * Where an operand-stack value is (Winch's value stack): in its canonical frame slot, a constant
- * not yet materialised (64-bit pattern; i32/f32 zero-extended), a local not yet read (its slot is
+ * not yet materialised (64-bit pattern; i32/f32 zero-extended; a number when below 2^53, as every
+ * i32/f32 constant is: no BigInt for them), a local not yet read (its slot is
  * read when the value is consumed; `local.set` of that local materialises it first), or a
  * register owned by this entry. Floats usually live in xmm registers, integers in GPRs, but a
  * reinterpret only retypes the entry, so consumers convert whatever they find.
  */
 type Val =
   | { k: "slot" }
-  | { k: "const"; v: bigint }
+  | { k: "const"; v: bigint | number }
   | { k: "local"; i: number }
   | { k: "reg"; r: number }
   | { k: "xmm"; x: number };
@@ -175,6 +176,11 @@ const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get"
 const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
 const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
 const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
+/** A constant's 64-bit pattern as a bigint (see Val). */
+const constBits = (v: bigint | number): bigint => (typeof v === "number" ? BigInt(v) : v);
+/** The low `bytes` of a number pattern (below 2^53), sign-extended: the immediate of a 1/2/4-byte operation. */
+const signedLow = (n: number, bytes: 1 | 2 | 4 | 8): number =>
+  bytes === 8 ? n : bytes === 4 ? n | 0 : bytes === 2 ? (n << 16) >> 16 : (n << 24) >> 24;
 
 export class FunctionTranslator implements FloatHost {
   private readonly type: FuncType;
@@ -965,6 +971,12 @@ export class FunctionTranslator implements FloatHost {
     switch (v.k) {
       case "reg": if (v.r !== Number(dst)) a.mov(8, dst, reg(v.r)); return;
       case "const": {
+        if (typeof v.v === "number") {
+          if (v.v <= 0x7fffffff) a.mov(8, dst, v.v);
+          else if (v.v <= 0xffffffff) a.mov(4, dst, v.v | 0);
+          else a.movabs(dst, v.v);
+          return;
+        }
         const s = BigInt.asIntN(64, v.v);
         if (simm32(s)) a.mov(8, dst, Number(s));
         else if (v.v <= 0xffffffffn) a.mov(4, dst, Number(v.v) | 0);
@@ -987,7 +999,8 @@ export class FunctionTranslator implements FloatHost {
     switch (v.k) {
       case "reg": a.mov(8, m, reg(v.r)); return;
       case "const": {
-        const s = BigInt.asIntN(64, v.v);
+        if (typeof v.v === "number" && v.v <= 0x7fffffff) { a.mov(8, m, v.v); return; }
+        const s = BigInt.asIntN(64, constBits(v.v));
         if (simm32(s)) a.mov(8, m, Number(s));
         else { this.moveGpr(R.rax, o); a.mov(8, m, R.rax); }
         return;
@@ -1105,14 +1118,14 @@ export class FunctionTranslator implements FloatHost {
     return x;
   }
   /** xmm `x` = a constant's pattern: zero by xorps, anything else from the constant pool. */
-  private constToXmm(bits: bigint, t: ValType, x: number): void {
-    if (bits === 0n) this.asm.sse("xorps", x, x);
+  private constToXmm(bits: bigint | number, t: ValType, x: number): void {
+    if (bits === 0n || bits === 0) this.asm.sse("xorps", x, x);
     else if (bytesOf(t) === 8) this.asm.movsd(x, this.floatConstant(bits));
     else this.asm.movss(x, this.floatConstant(bits));
   }
   /** The constant pool cell holding `bits` (tools/translate/context.ts FloatConstants). */
-  private floatConstant(bits: bigint): Mem {
-    const c = this.ctx.floatConstants.ref(bits);
+  private floatConstant(bits: bigint | number): Mem {
+    const c = this.ctx.floatConstants.ref(constBits(bits));
     return abs(c.label, c.offset);
   }
   /** An integer source operand: register, memory, or immediate; else loaded into `scratch`. */
@@ -1122,6 +1135,11 @@ export class FunctionTranslator implements FloatHost {
       case "reg": return reg(v.r);
       case "local": case "slot": return this.memOf(o);
       case "const": {
+        if (typeof v.v === "number") {
+          if (size === 4) return v.v | 0;
+          if (v.v <= 0x7fffffff) return v.v;
+          break;
+        }
         if (size === 4) return Number(BigInt.asIntN(32, v.v));
         const s = BigInt.asIntN(64, v.v);
         if (simm32(s)) return Number(s);
@@ -1145,7 +1163,7 @@ export class FunctionTranslator implements FloatHost {
     return scratch;
   }
   private constOf(o: Opnd): bigint | null {
-    return o.v.k === "const" ? o.v.v : null;
+    return o.v.k === "const" ? constBits(o.v.v) : null;
   }
 
   // ---------------------------------------------------------------- fast visitors
@@ -1203,7 +1221,7 @@ export class FunctionTranslator implements FloatHost {
         return 0;
       }
       case 0x41: case 0x43: // i32.const, f32.const
-        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt(Number(ins.value) >>> 0) });
+        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: Number(ins.value) >>> 0 });
         return 0;
       case 0x42: case 0x44: // i64.const, f64.const
         this.pushV(name === "i64.const" ? "i64" : "f64", { k: "const", v: BigInt.asUintN(64, BigInt(ins.value!)) });
@@ -1253,7 +1271,7 @@ export class FunctionTranslator implements FloatHost {
       }
       case 0x45: case 0x50: { // i32.eqz, i64.eqz
         const x = this.popV();
-        const zero: Opnd = { v: { k: "const", v: 0n }, t: x.t, d: -1 };
+        const zero: Opnd = { v: { k: "const", v: 0 }, t: x.t, d: -1 };
         return this.condition({ x, y: zero, size: name === "i32.eqz" ? 4 : 8, cc: "e" }, next);
       }
       case 0xa7: { // i32.wrap_i64
@@ -1464,7 +1482,7 @@ export class FunctionTranslator implements FloatHost {
 
   /** An i32 value used as a condition: non-zero. */
   private valueCondition(o: Opnd): Condition {
-    return { x: o, y: { v: { k: "const", v: 0n }, t: "i32", d: -1 }, size: 4, cc: "ne" };
+    return { x: o, y: { v: { k: "const", v: 0 }, t: "i32", d: -1 }, size: 4, cc: "ne" };
   }
 
   /** A comparison: fused into a following br_if / if / select, else materialised as 0/1. */
@@ -1630,7 +1648,8 @@ export class FunctionTranslator implements FloatHost {
     const v = value.v;
     if (v.k === "xmm" && bytes >= 4) src = v.x;
     else if (v.k === "reg") src = reg(v.r);
-    else if (v.k === "const" && (bytes < 8 || simm32(BigInt.asIntN(64, v.v)))) src = Number(BigInt.asIntN(bytes * 8, v.v));
+    else if (v.k === "const" && typeof v.v === "number" && (bytes < 8 || v.v <= 0x7fffffff)) src = signedLow(v.v, bytes);
+    else if (v.k === "const" && typeof v.v === "bigint" && (bytes < 8 || simm32(BigInt.asIntN(64, v.v)))) src = Number(BigInt.asIntN(bytes * 8, v.v));
     else { this.moveGpr(R.rdx, value); src = R.rdx; }
     const { m, r, owned } = this.addressOf(addr, ins.memOffset ?? 0, bytes);
     if (v.k === "xmm" && bytes >= 4) {
@@ -1653,7 +1672,8 @@ export class FunctionTranslator implements FloatHost {
       const v = o.v;
       if (v.k === "reg") a.push(reg(v.r));
       else if (v.k === "local" || v.k === "slot") a.push(this.memOf(o));
-      else if (v.k === "const" && simm32(BigInt.asIntN(64, v.v))) a.push(Number(BigInt.asIntN(64, v.v)));
+      else if (v.k === "const" && typeof v.v === "number" && v.v <= 0x7fffffff) a.push(v.v);
+      else if (v.k === "const" && typeof v.v === "bigint" && simm32(BigInt.asIntN(64, v.v))) a.push(Number(BigInt.asIntN(64, v.v)));
       else { this.moveGpr(R.rax, o); a.push(R.rax); }
     }
     for (let i = 0; i < n; i++) this.release(this.popV());
