@@ -310,8 +310,10 @@ function readInstr(c: Cursor, st: ReadState): Instr {
       return { op, name, offset, value };
     }
     case "f32": {
-      const b = c.take(4);
-      const value = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+      if (c.end - c.pos < 4) c.failEnd();
+      const b = c.bytes, p = c.pos;
+      c.pos = p + 4;
+      const value = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
       return { op, name, offset, value };
     }
     case "f64": {
@@ -372,15 +374,17 @@ function readInstr(c: Cursor, st: ReadState): Instr {
   return { op, name, offset };
 }
 
-/** Reads instructions up to and including the `end` that closes nesting level 0. */
-function readSequence(c: Cursor, st: ReadState, out: Instr[]): void {
+/** Reads instructions up to and including the `end` that closes nesting level 0 into `out` from
+ *  index 0 (overwriting what is there); returns how many. */
+function readSequence(c: Cursor, st: ReadState, out: Instr[]): number {
   let depth = 0;
+  let n = 0;
   for (;;) {
     if (c.eof()) c.failEnd();
     const ins = readInstr(c, st);
-    out.push(ins);
+    out[n++] = ins;
     if (ins.op === 0x02 || ins.op === 0x03 || ins.op === 0x04) depth++;
-    else if (ins.op === 0x0b && depth-- === 0) return;
+    else if (ins.op === 0x0b && depth-- === 0) return n;
   }
 }
 
@@ -571,6 +575,13 @@ function readData(c: Cursor, st: ReadState): Data {
   return offset ? { mode: "active", memory, offset, bytes } : { mode: "passive", memory, bytes };
 }
 
+/**
+ * The instructions of the body being read (readCode), in [0, n): one array for every body, which
+ * is then copied at its exact size (a body grown by push would leave its outgrown copies behind).
+ * Never shortened: setting an array's length lower lets V8 trim its backing store.
+ */
+const BODY_SCRATCH: Instr[] = [];
+
 /** 5.5.13 code entry: size, vec(locals), expr. */
 function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
   const sizeAt = c.pos;
@@ -592,8 +603,9 @@ function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
     if (total <= MAX_LOCALS) for (let k = 0; k < n; k++) locals.push(t);
   }
   if (total > MAX_LOCALS) c.fail(`too many locals (${total}; implementation limit ${MAX_LOCALS})`, bodyOffset);
-  const body: Instr[] = [];
-  readSequence(c, st, body);
+  const n = readSequence(c, st, BODY_SCRATCH);
+  const body = BODY_SCRATCH.slice(0, n);
+  BODY_SCRATCH.fill(undefined!, 0, n); // the instructions belong to `body` alone
   if (c.pos !== c.end) c.fail("section size mismatch: junk after the function's end", c.pos);
   c.end = sectionEnd;
   return { typeIndex, locals, body, bodyOffset };
