@@ -65,8 +65,11 @@ export interface Expanded {
   body: Instr[];
 }
 
-const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_RETURN = 0x0f, OP_CALL = 0x10;
-const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22;
+const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_RETURN = 0x0f;
+const OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_SET = 0x24;
+const OP_V128_CONST = 0xfd0c;
+/** Tail calls (proposal opcodes): a callee making one is never inlined. */
+const OP_RETURN_CALL = 0x12, OP_RETURN_CALL_INDIRECT = 0x13;
 const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "f64.const", "global.get", "ref.null", "ref.func"]);
 
 export class Inliner {
@@ -183,14 +186,15 @@ export class Inliner {
       const simple = (t: ValType) => t !== "v128";
       if (f.body.length - 1 <= INLINE_MAX_OPERATORS && type.results.length <= 1 &&
         type.params.every(simple) && type.results.every(simple) && f.locals.every(simple) &&
-        f.body.every((ins) => ins.name !== "v128.const" && !ins.name.startsWith("return_call") &&
-          !(ins.name === "call" && this.frameSensitive.has(ins.index!)))) {
+        f.body.every((ins) => ins.op !== OP_V128_CONST && ins.op !== OP_RETURN_CALL && ins.op !== OP_RETURN_CALL_INDIRECT &&
+          !(ins.op === OP_CALL && this.frameSensitive.has(ins.index!)))) {
         const writtenParams = new Set<number>();
         let keepsGlobals = true;
         f.body.forEach((ins, k) => {
-          if ((ins.name === "local.set" || ins.name === "local.tee") && ins.index! < type.params.length) writtenParams.add(ins.index!);
-          if (ins.name === "global.set") keepsGlobals = false;
-          if ((ins.name === "call" || ins.name === "call_indirect") && f.body[k + 1]?.name !== "unreachable") keepsGlobals = false;
+          const op = ins.op;
+          if ((op === OP_LOCAL_SET || op === OP_LOCAL_TEE) && ins.index! < type.params.length) writtenParams.add(ins.index!);
+          if (op === OP_GLOBAL_SET) keepsGlobals = false;
+          if ((op === OP_CALL || op === OP_CALL_INDIRECT) && f.body[k + 1]?.op !== OP_UNREACHABLE) keepsGlobals = false;
         });
         c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, writtenParams, keepsGlobals };
       }
