@@ -230,16 +230,16 @@ export class FunctionTranslator implements FloatHost {
    * `if`s without `else` or block type whose arm ends in `unreachable`, `return` or `br` (asc's
    * `if (i >= length) { abort(); unreachable }`): what follows the `if` is reached only when the
    * condition is false, so the arm is translated out of the way of the value stack, which is not
-   * flushed (its state at the `if` is restored at the `end`).
+   * flushed (its state at the `if` is restored at the `end`). Made when the first is found.
    */
-  private readonly coldIfs = new Set<number>();
+  private coldIfs: Set<number> | undefined;
   /**
    * Loops shaped `loop (if <pure condition> (then ... (br $loop)))` (asc's `for`/`while`): `if`
    * index -> index of the first condition operator. The back edge re-tests the condition and
    * jumps to the top of the arm (one conditional branch per iteration instead of a jump to the
-   * test and a branch out of it).
+   * test and a branch out of it). Made when the first is found.
    */
-  private readonly loopHeaders = new Map<number, number>();
+  private loopHeaders: Map<number, number> | undefined;
   /** While a loop condition is re-translated at its back edge: where a true condition jumps. */
   private rotateTo: Label | undefined;
   /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
@@ -330,7 +330,7 @@ export class FunctionTranslator implements FloatHost {
   /** Which `block`s are branch targets (the others need no label and no flush: `transparent`). */
   private findTargetedBlocks(): void {
     const open: number[] = [];
-    const withElse = new Set<number>();
+    const withElse: boolean[] = []; // parallel to `open`: the `if` has an `else`
     const target = (depth: number) => {
       const k = open[open.length - 1 - depth];
       if (k !== undefined) this.targetedBlocks.add(k);
@@ -339,18 +339,18 @@ export class FunctionTranslator implements FloatHost {
     for (let i = 0; i < body.length; i++) {
       const ins = body[i];
       switch (ins.op) {
-        case 0x02: case 0x03: case 0x04: open.push(i); break; // block, loop, if
-        case 0x05: withElse.add(open[open.length - 1]); break; // else
+        case 0x02: case 0x03: case 0x04: open.push(i); withElse.push(false); break; // block, loop, if
+        case 0x05: withElse[withElse.length - 1] = true; break; // else
         case 0x0b: { // end
           const k = open.pop();
-          if (k === undefined || body[k].op !== 0x04 || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
-          const last = body[i - 1].name;
-          if (i - 1 > k && (last === "unreachable" || last === "return" || last === "br")) this.coldIfs.add(k);
+          if (withElse.pop() || k === undefined || body[k].op !== 0x04 || (body[k].blockType?.kind ?? "empty") !== "empty") break;
+          const last = body[i - 1].op;
+          if (i - 1 > k && (last === 0x00 || last === 0x0f || last === 0x0c)) (this.coldIfs ??= new Set()).add(k); // unreachable, return, br
           // A loop header: `loop` (no type), pure operators, this `if`; the arm ends with `br` to the loop.
           let h = k - 1;
           while (h >= 0 && PURE_HEADER.has(body[h].name)) h--;
-          if (h >= 0 && h < k - 1 && body[h].name === "loop" && (body[h].blockType?.kind ?? "empty") === "empty" &&
-            last === "br" && body[i - 1].depth === 1) this.loopHeaders.set(k, h + 1);
+          if (h >= 0 && h < k - 1 && body[h].op === 0x03 && (body[h].blockType?.kind ?? "empty") === "empty" && // loop
+            last === 0x0c && body[i - 1].depth === 1) (this.loopHeaders ??= new Map()).set(k, h + 1); // br
           break;
         }
         case 0x0c: case 0x0d: target(ins.depth!); break; // br, br_if
@@ -634,9 +634,9 @@ export class FunctionTranslator implements FloatHost {
       this.rotateTo = undefined;
       return;
     }
-    if (this.coldIfs.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond);
+    if (this.coldIfs?.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond);
     else this.ifOp(ins, cond);
-    const headerStart = this.loopHeaders.get(pos);
+    const headerStart = this.loopHeaders?.get(pos);
     const c = this.ctrls[this.ctrls.length - 1];
     // The back edge arrives with every value in its slot: so must the jump past the arm.
     if (headerStart !== undefined && (!c.cold || c.cold.vs.every((v) => v.k === "slot"))) {
@@ -715,23 +715,24 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     const name = ins.name;
 
-    switch (name) {
+    switch (ins.op) {
       // ---- control (§4.4.8)
-      case "unreachable":
+      case 0x00: // unreachable
         a.jmp(this.trap(Trap.unreachable));
         this.markUnreachable();
         return;
-      case "block": case "loop": {
+      case 0x02: case 0x03: { // block, loop
         const sig = this.blockSig(ins.blockType);
         const label = a.label();
-        if (name === "loop") a.bind(label);
+        const loop = ins.op === 0x03;
+        if (loop) a.bind(label);
         this.ctrls.push({
-          kind: name, label, hasElse: false, height: this.depth - sig.params.length, params: sig.params,
+          kind: loop ? "loop" : "block", label, hasElse: false, height: this.depth - sig.params.length, params: sig.params,
           results: sig.results, unreachable: false, paramSave: -1,
         });
         return;
       }
-      case "else": {
+      case 0x05: { // else
         const c = cur;
         if (!c.unreachable) a.jmp(c.label);
         a.bind(c.elseLabel!);
@@ -744,7 +745,7 @@ export class FunctionTranslator implements FloatHost {
         }
         return;
       }
-      case "end": {
+      case 0x0b: { // end
         const c = this.ctrls.pop()!;
         if (c.kind === "func") {
           this.depth = c.results.length;
@@ -767,12 +768,12 @@ export class FunctionTranslator implements FloatHost {
         for (const t of c.results) this.push(t);
         return;
       }
-      case "br_table": return this.brTable(ins);
-      case "call": return this.call(ins.index!);
-      case "call_indirect": return this.callIndirect(ins.typeIndex!, ins.table ?? 0);
+      case 0x0e: return this.brTable(ins); // br_table
+      case 0x10: return this.call(ins.index!); // call
+      case 0x11: return this.callIndirect(ins.typeIndex!, ins.table ?? 0); // call_indirect
 
       // ---- parametric
-      case "select": {
+      case 0x1b: case 0x1c: { // select
         const cond = this.pop();
         const b = this.pop();
         const x = this.top();
@@ -785,47 +786,47 @@ export class FunctionTranslator implements FloatHost {
       }
 
       // ---- references (§4.4.2) and tables (§4.4.6); representation: ABI.md "References"
-      case "ref.null": a.mov(8, this.push(ins.refType!), 0); return;
-      case "ref.is_null": {
+      case 0xd0: a.mov(8, this.push(ins.refType!), 0); return; // ref.null
+      case 0xd1: { // ref.is_null
         const x = this.top();
         a.alu("cmp", 8, x, 0);
         this.setBool("e", x);
         this.types[this.depth - 1] = "i32";
         return;
       }
-      case "ref.func": {
+      case 0xd2: { // ref.func
         a.movabs(R.rax, this.funcRef(ins.index!));
         a.mov(8, this.push("funcref"), R.rax);
         return;
       }
-      case "table.get": return this.tableGet(ins.index!);
-      case "table.set": return this.tableSet(ins.index!);
-      case "table.size": {
+      case 0x25: return this.tableGet(ins.index!); // table.get
+      case 0x26: return this.tableSet(ins.index!); // table.set
+      case 0xfc10: { // table.size
         a.mov(8, R.rax, abs(this.ctx.tables[ins.index!].size));
         a.mov(8, this.push("i32"), R.rax);
         return;
       }
-      case "table.grow": return this.tableGrow(ins.index!);
-      case "table.fill": return this.tableFill(ins.index!);
-      case "table.copy": return this.tableCopy(ins.dst!, ins.src!);
-      case "table.init": return this.tableInit(ins.dst!, ins.segment!);
-      case "elem.drop": {
+      case 0xfc0f: return this.tableGrow(ins.index!); // table.grow
+      case 0xfc11: return this.tableFill(ins.index!); // table.fill
+      case 0xfc0e: return this.tableCopy(ins.dst!, ins.src!); // table.copy
+      case 0xfc0c: return this.tableInit(ins.dst!, ins.segment!); // table.init
+      case 0xfc0d: { // elem.drop
         a.mov(8, abs(this.ctx.elemSegments[ins.index!].length), 0);
         return;
       }
 
 
       // ---- memory
-      case "memory.size": {
+      case 0x3f: { // memory.size
         a.mov(8, R.rax, abs(this.mem().pages));
         a.mov(8, this.push("i32"), R.rax);
         return;
       }
-      case "memory.grow": return this.memoryGrow();
-      case "memory.fill": return this.memoryFill();
-      case "memory.copy": return this.memoryCopy();
-      case "memory.init": return this.memoryInit(ins.segment!);
-      case "data.drop": {
+      case 0x40: return this.memoryGrow(); // memory.grow
+      case 0xfc0b: return this.memoryFill(); // memory.fill
+      case 0xfc0a: return this.memoryCopy(); // memory.copy
+      case 0xfc08: return this.memoryInit(ins.segment!); // memory.init
+      case 0xfc09: { // data.drop
         a.mov(8, abs(this.ctx.dataSegments[ins.index ?? ins.segment!].length), 0);
         return;
       }

@@ -90,7 +90,7 @@ export class Inliner {
   expand(funcIndex: number, locals: ValType[], body: Instr[]): Expanded {
     let out: Instr[] | null = null;
     const regionLocals: ValType[] = [];
-    const regions = new Map<number, number>();
+    let regions: Map<number, number> | undefined; // callee -> first local of its region
     const nParams = funcType(this.mod, funcIndex).params.length;
     // Nesting, as a bit per open block (1 = loop) in `nest` while it fits 31 levels, beyond which the
     // deeper blocks count as loops (the larger limit applies: only code size is at stake).
@@ -118,7 +118,7 @@ export class Inliner {
         continue;
       }
       out ??= body.slice(0, i);
-      let base = regions.get(ins.index!);
+      let base = (regions ??= new Map()).get(ins.index!);
       if (base === undefined) {
         base = nParams + locals.length + regionLocals.length;
         regions.set(ins.index!, base);
