@@ -213,12 +213,13 @@ export class FunctionTranslator implements FloatHost {
   private readonly ctrls: Ctrl[] = [];
   /** Nesting of blocks opened inside unreachable code (skipped entirely). */
   private deadNesting = 0;
-  /** Trap landing pads of the code being emitted (the function's, or an inlined body's own). */
-  private trapLabels = new Map<TrapKind, Label>();
+  /** Trap landing pads of the code being emitted (the function's, or an inlined body's own), made
+   *  by the first `trap` (most inlined bodies have none). */
+  private trapLabels: Map<TrapKind, Label> | undefined;
   /** Machine-code ranges of inlined bodies and of their trap landing pads (inline.ts), for backtraces. */
   readonly inlined: InlinedRange[] = [];
   /** Inlined bodies being emitted: their start and the enclosing code's trap pads. */
-  private readonly inlineStack: { func: number; start: Label; outerTraps: Map<TrapKind, Label> }[] = [];
+  private readonly inlineStack: { func: number; start: Label; outerTraps: Map<TrapKind, Label> | undefined }[] = [];
   /** Trap pads of inlined bodies, emitted after the function's own. */
   private readonly inlinePads: { func: number; traps: Map<TrapKind, Label> }[] = [];
   private current: Instr | undefined;
@@ -315,7 +316,7 @@ export class FunctionTranslator implements FloatHost {
         a.call(this.ctx.traps.get(kind)!);
       }
     };
-    emitPads(this.trapLabels);
+    if (this.trapLabels) emitPads(this.trapLabels);
     for (const p of this.inlinePads) {
       const start = a.label(), end = a.label();
       a.bind(start);
@@ -391,10 +392,11 @@ export class FunctionTranslator implements FloatHost {
     return this.slot(this.depth - 1 - n);
   }
   trap(kind: TrapKind): Label {
-    let l = this.trapLabels.get(kind);
+    const traps = (this.trapLabels ??= new Map());
+    let l = traps.get(kind);
     if (!l) {
       l = this.asm.label(`${this.displayName}.trap${kind}`);
-      this.trapLabels.set(kind, l);
+      traps.set(kind, l);
     }
     return l;
   }
@@ -695,11 +697,11 @@ export class FunctionTranslator implements FloatHost {
       const start = a.label();
       a.bind(start);
       this.inlineStack.push({ func: ins.index!, start, outerTraps: this.trapLabels });
-      this.trapLabels = new Map();
+      this.trapLabels = undefined;
       return;
     }
     const open = this.inlineStack.pop()!;
-    if (this.trapLabels.size > 0) this.inlinePads.push({ func: open.func, traps: this.trapLabels });
+    if (this.trapLabels) this.inlinePads.push({ func: open.func, traps: this.trapLabels });
     this.trapLabels = open.outerTraps;
     if (a.here > open.start.address!) {
       const end = a.label();
