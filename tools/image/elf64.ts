@@ -148,7 +148,9 @@ export function writeElf64(img: ElfImage): Uint8Array {
   const hasNote = img.pvhEntry !== undefined;
   const phnum = segments.length + (hasNote ? 1 : 0) + 1;
 
-  const w = new ByteWriter(64 * 1024);
+  // Room for everything up front (segments, symbols with their names): no copies while it grows.
+  const dataBytes = segments.reduce((n, s) => n + s.seg.data.length, 0);
+  const w = new ByteWriter(64 * 1024 + dataBytes + symbols.reduce((n, sym) => n + 32 + sym.name.length, 0));
   w.zeros(EHDR_SIZE + phnum * PHDR_SIZE); // headers are written last, once offsets are known
 
   // ---- Xen PVH note (gABI §5 "Note Section": namesz, descsz, type, name, desc; 4-aligned) ----

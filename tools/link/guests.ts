@@ -227,7 +227,7 @@ export class GuestSpace {
   }
 
   functions(): { name: string; start: Label; end: Label }[] {
-    return this.modules.flatMap((m) => m.functions);
+    return ([] as { name: string; start: Label; end: Label }[]).concat(...this.modules.map((m) => m.functions));
   }
 }
 

@@ -153,7 +153,9 @@ export function emitRuntimeCells(asm: Assembler, c: { stackLimit: Label; sse41: 
 /** Symbol table (ABI.md "Symbol table") at `symtab`: functions, then inlined ranges, then names. */
 export function emitSymbolTable(asm: Assembler, symtab: Label, functions: FunctionSymbol[]): void {
   const byStart = (x: { start: Label }, y: { start: Label }) => x.start.address! - y.start.address!;
-  const inlined = functions.flatMap((f) => f.inlined ?? []).sort(byStart);
+  const inlined: FunctionSymbolRange[] = [];
+  for (const f of functions) if (f.inlined) for (const r of f.inlined) inlined.push(r);
+  inlined.sort(byStart);
   const entries = [...functions, ...inlined];
   const names = entries.map((f) => Buffer.from(f.name, "utf8"));
   asm.bind(symtab);

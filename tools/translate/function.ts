@@ -135,14 +135,15 @@ const STORES: Record<string, 1 | 2 | 4 | 8> = {
 
 /**
  * Where an operand-stack value is (Winch's value stack): in its canonical frame slot, a constant
- * not yet materialised (64-bit pattern; i32/f32 zero-extended), a local not yet read (its slot is
+ * not yet materialised (64-bit pattern; i32/f32 zero-extended; a number when below 2^53, as every
+ * i32/f32 constant is: no BigInt for them), a local not yet read (its slot is
  * read when the value is consumed; `local.set` of that local materialises it first), or a
  * register owned by this entry. Floats usually live in xmm registers, integers in GPRs, but a
  * reinterpret only retypes the entry, so consumers convert whatever they find.
  */
 type Val =
   | { k: "slot" }
-  | { k: "const"; v: bigint }
+  | { k: "const"; v: bigint | number }
   | { k: "local"; i: number }
   | { k: "reg"; r: number }
   | { k: "xmm"; x: number };
@@ -209,6 +210,11 @@ const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get"
 const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
 const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
 const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
+/** A constant's 64-bit pattern as a bigint (see Val). */
+const constBits = (v: bigint | number): bigint => (typeof v === "number" ? BigInt(v) : v);
+/** The low `bytes` of a number pattern (below 2^53), sign-extended: the immediate of a 1/2/4-byte operation. */
+const signedLow = (n: number, bytes: 1 | 2 | 4 | 8): number =>
+  bytes === 8 ? n : bytes === 4 ? n | 0 : bytes === 2 ? (n << 16) >> 16 : (n << 24) >> 24;
 
 export class FunctionTranslator implements FloatHost {
   private readonly type: FuncType;
@@ -242,12 +248,13 @@ export class FunctionTranslator implements FloatHost {
   private readonly ctrls: Ctrl[] = [];
   /** Nesting of blocks opened inside unreachable code (skipped entirely). */
   private deadNesting = 0;
-  /** Trap landing pads of the code being emitted (the function's, or an inlined body's own). */
-  private trapLabels = new Map<TrapKind, Label>();
+  /** Trap landing pads of the code being emitted (the function's, or an inlined body's own), made
+   *  by the first `trap` (most inlined bodies have none). */
+  private trapLabels: Map<TrapKind, Label> | undefined;
   /** Machine-code ranges of inlined bodies and of their trap landing pads (inline.ts), for backtraces. */
   readonly inlined: InlinedRange[] = [];
   /** Inlined bodies being emitted: their start and the enclosing code's trap pads. */
-  private readonly inlineStack: { func: number; start: Label; outerTraps: Map<TrapKind, Label> }[] = [];
+  private readonly inlineStack: { func: number; start: Label; outerTraps: Map<TrapKind, Label> | undefined }[] = [];
   /** Trap pads of inlined bodies, emitted after the function's own. */
   private readonly inlinePads: { func: number; traps: Map<TrapKind, Label> }[] = [];
   private current: Instr | undefined;
@@ -259,7 +266,7 @@ export class FunctionTranslator implements FloatHost {
    * `if`s without `else` or block type whose arm ends in `unreachable`, `return` or `br` (asc's
    * `if (i >= length) { abort(); unreachable }`): what follows the `if` is reached only when the
    * condition is false, so the arm is translated out of the way of the value stack, which is not
-   * flushed (its state at the `if` is restored at the `end`).
+   * flushed (its state at the `if` is restored at the `end`). Made when the first is found.
    */
   private readonly coldIfs = new Set<number>();
   /** Cold `if`s whose arm ends in `unreachable` (an abort): `if` index -> index of its `end`. Their
@@ -271,7 +278,7 @@ export class FunctionTranslator implements FloatHost {
    * Loops shaped `loop (if <pure condition> (then ... (br $loop)))` (asc's `for`/`while`): `if`
    * index -> index of the first condition operator. The back edge re-tests the condition and
    * jumps to the top of the arm (one conditional branch per iteration instead of a jump to the
-   * test and a branch out of it).
+   * test and a branch out of it). Made when the first is found.
    */
   private readonly loopHeaders = new Map<number, number>();
   /** Positions of the loops `loopHeaders` rotates. */
@@ -354,7 +361,7 @@ export class FunctionTranslator implements FloatHost {
         a.call(this.ctx.traps.get(kind)!);
       }
     };
-    emitPads(this.trapLabels);
+    if (this.trapLabels) emitPads(this.trapLabels);
     for (const p of this.inlinePads) {
       if (p.traps.size === 0) continue;
       const start = a.label(), end = a.label();
@@ -370,42 +377,43 @@ export class FunctionTranslator implements FloatHost {
   /** Which `block`s are branch targets (the others need no label and no flush: `transparent`). */
   private findTargetedBlocks(): void {
     const open: number[] = [];
-    const withElse = new Set<number>();
+    const withElse: boolean[] = []; // parallel to `open`: the `if` has an `else`
     const target = (depth: number) => {
       const k = open[open.length - 1 - depth];
       if (k !== undefined) this.targetedBlocks.add(k);
     };
     const body = this.body;
     let innermost = -1; // the last loop opened, until a loop opens inside it
-    body.forEach((ins, i) => {
-      switch (ins.name) {
-        case "loop": innermost = i; open.push(i); break;
-        case "block": case "if": open.push(i); break;
-        case "else": withElse.add(open[open.length - 1]); break;
-        case "end": {
+    for (let i = 0; i < body.length; i++) {
+      const ins = body[i];
+      switch (ins.op) {
+        case 0x03: innermost = i; open.push(i); withElse.push(false); break; // loop
+        case 0x02: case 0x04: open.push(i); withElse.push(false); break; // block, if
+        case 0x05: withElse[withElse.length - 1] = true; break; // else
+        case 0x0b: { // end
           const k = open.pop();
           if (k !== undefined && k === innermost) {
             this.innermostLoops.add(k);
             innermost = -1;
           }
-          if (k === undefined || body[k].name !== "if" || withElse.has(k) || (body[k].blockType?.kind ?? "empty") !== "empty") break;
-          const last = body[i - 1].name;
-          if (i - 1 > k && (last === "unreachable" || last === "return" || last === "br")) this.coldIfs.add(k);
-          if (i - 1 > k && last === "unreachable") this.trapArms.set(k, i);
+          if (withElse.pop() || k === undefined || body[k].op !== 0x04 || (body[k].blockType?.kind ?? "empty") !== "empty") break;
+          const last = body[i - 1].op;
+          if (i - 1 > k && (last === 0x00 || last === 0x0f || last === 0x0c)) this.coldIfs.add(k); // unreachable, return, br
+          if (i - 1 > k && last === 0x00) this.trapArms.set(k, i); // an arm ending in unreachable
           // A loop header: `loop` (no type), pure operators, this `if`; the arm ends with `br` to the loop.
           let h = k - 1;
           while (h >= 0 && PURE_HEADER.has(body[h].name)) h--;
-          if (h >= 0 && h < k - 1 && body[h].name === "loop" && (body[h].blockType?.kind ?? "empty") === "empty" &&
-            last === "br" && body[i - 1].depth === 1) {
+          if (h >= 0 && h < k - 1 && body[h].op === 0x03 && (body[h].blockType?.kind ?? "empty") === "empty" && // loop
+            last === 0x0c && body[i - 1].depth === 1) { // br
             this.loopHeaders.set(k, h + 1);
             this.rotatedLoops.add(h);
           }
           break;
         }
-        case "br": case "br_if": target(ins.depth!); break;
-        case "br_table": ins.targets!.forEach(target); target(ins.defaultTarget!); break;
+        case 0x0c: case 0x0d: target(ins.depth!); break; // br, br_if
+        case 0x0e: ins.targets!.forEach(target); target(ins.defaultTarget!); break; // br_table
       }
-    });
+    }
   }
 
   // ---------------------------------------------------------------- slots
@@ -440,10 +448,11 @@ export class FunctionTranslator implements FloatHost {
     return this.slot(this.depth - 1 - n);
   }
   trap(kind: TrapKind): Label {
-    let l = this.trapLabels.get(kind);
+    const traps = (this.trapLabels ??= new Map());
+    let l = traps.get(kind);
     if (!l) {
       l = this.asm.label(`${this.displayName}.trap${kind}`);
-      this.trapLabels.set(kind, l);
+      traps.set(kind, l);
     }
     return l;
   }
@@ -474,30 +483,30 @@ export class FunctionTranslator implements FloatHost {
     const body = this.body;
     for (let k = 0; k < body.length; k++) {
       const ins = body[k];
-      switch (ins.name) {
-        case "block": nest.push(false); break;
-        case "if":
+      switch (ins.op) {
+        case 0x02: nest.push(false); break; // block
+        case 0x04: // if
           nest.push(false);
           if (ins.blockType?.kind === "type") scratch += blockSignature(this.ctx.mod, ins.blockType).params.length;
           break;
-        case "loop": nest.push(true); w = 8 ** Math.min(++loops, 4); break;
-        case "end": if (nest.pop()) w = 8 ** Math.min(--loops, 4); break;
-        case "local.get": case "local.set": case "local.tee": {
+        case 0x03: nest.push(true); w = 8 ** Math.min(++loops, 4); break; // loop
+        case 0x0b: if (nest.pop()) w = 8 ** Math.min(--loops, 4); break; // end
+        case 0x20: case 0x21: case 0x22: { // local.get, local.set, local.tee
           const i = ins.index!;
           const t = this.locals[i];
           if (t === "v128" || t === "funcref" || t === "externref") break;
           if (uses[i] === 0) used.push(i);
           uses[i] += w;
-          if (ins.name !== "local.get") this.pinnedWritten.add(i);
+          if (ins.op !== 0x20) this.pinnedWritten.add(i);
           break;
         }
-        case "call":
+        case 0x10: // call
           // Direct calls to this module's functions preserve the pin registers; imports may not.
           // A call right before `unreachable` (an abort) is cold: it never returns to use them.
-          if (body[k + 1]?.name === "unreachable") break;
+          if (body[k + 1]?.op === 0x00) break; // unreachable
           if (ins.index! < this.ctx.importBindings.length && this.ctx.importBindings[ins.index!].kind !== "intrinsic") callWeight += w;
           break;
-        case "call_indirect": callWeight += w; break;
+        case 0x11: callWeight += w; break; // call_indirect
       }
     }
     // Only locals used inside loops: elsewhere a register saves little over the slot.
@@ -621,20 +630,20 @@ export class FunctionTranslator implements FloatHost {
       return 0;
     }
     const cur = this.ctrls[this.ctrls.length - 1];
-    if (ins.name === "end" && this.deadNesting === 0) {
+    if (ins.op === 0x0b && this.deadNesting === 0) { // end
       if (cur.transparent) { this.endTransparent(cur); return 0; }
       if (cur.cold) { this.endColdIf(cur); return 0; }
     }
     if (cur.unreachable) {
       // Skip dead code, tracking only the block structure.
-      switch (ins.name) {
-        case "block": case "loop": case "if":
+      switch (ins.op) {
+        case 0x02: case 0x03: case 0x04: // block, loop, if
           this.deadNesting++;
           return 0;
-        case "else":
+        case 0x05: // else
           if (this.deadNesting > 0) return 0;
           break;
-        case "end":
+        case 0x0b: // end
           if (this.deadNesting > 0) { this.deadNesting--; return 0; }
           break;
         default:
@@ -687,7 +696,7 @@ export class FunctionTranslator implements FloatHost {
     if (trapArmEnd !== undefined) return this.deferArm(cond, pos, trapArmEnd);
     if (this.coldIfs.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond);
     else this.ifOp(ins, cond);
-    const headerStart = this.loopHeaders.get(pos);
+    const headerStart = this.loopHeaders?.get(pos);
     const c = this.ctrls[this.ctrls.length - 1];
     // The back edge arrives with every value in its slot: so must the jump past the arm.
     if (headerStart !== undefined && (!c.cold || c.cold.vs.every((v) => v.k === "slot"))) {
@@ -738,7 +747,8 @@ export class FunctionTranslator implements FloatHost {
     this.asm.jcc(this.emitCondition(cond), label);
     const inl = this.inlineStack[this.inlineStack.length - 1];
     this.deferred.push({
-      label, start: pos + 1, end, state: this.snapshot(), ctrls: this.ctrls.slice(), trapLabels: this.trapLabels, inlinedFunc: inl?.func,
+      label, start: pos + 1, end, state: this.snapshot(), ctrls: this.ctrls.slice(), inlinedFunc: inl?.func,
+      trapLabels: (this.trapLabels ??= new Map()), // made now: the inlined body's end lists it for its pads
     });
     return end - pos;
   }
@@ -796,11 +806,11 @@ export class FunctionTranslator implements FloatHost {
       const start = a.label();
       a.bind(start);
       this.inlineStack.push({ func: ins.index!, start, outerTraps: this.trapLabels });
-      this.trapLabels = new Map();
+      this.trapLabels = undefined;
       return;
     }
     const open = this.inlineStack.pop()!;
-    this.inlinePads.push({ func: open.func, traps: this.trapLabels }); // a deferred arm may add traps later
+    if (this.trapLabels) this.inlinePads.push({ func: open.func, traps: this.trapLabels });
     this.trapLabels = open.outerTraps;
     if (a.here > open.start.address!) {
       const end = a.label();
@@ -816,27 +826,28 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     const name = ins.name;
 
-    switch (name) {
+    switch (ins.op) {
       // ---- control (§4.4.8)
-      case "unreachable":
+      case 0x00: // unreachable
         a.jmp(this.trap(Trap.unreachable));
         this.markUnreachable();
         return;
-      case "block": case "loop": {
+      case 0x02: case 0x03: { // block, loop
         const sig = this.blockSig(ins.blockType);
         const label = a.label();
-        if (name === "loop") {
+        const loop = ins.op === 0x03;
+        if (loop) {
           // A rotated loop runs from the top of its arm instead (aligned there, `ifAt`).
           if (this.innermostLoops.has(this.pos) && !this.rotatedLoops.has(this.pos)) a.alignCode(LOOP_ALIGN);
           a.bind(label);
         }
         this.ctrls.push({
-          kind: name, label, hasElse: false, height: this.depth - sig.params.length, params: sig.params,
+          kind: loop ? "loop" : "block", label, hasElse: false, height: this.depth - sig.params.length, params: sig.params,
           results: sig.results, unreachable: false, paramSave: -1,
         });
         return;
       }
-      case "else": {
+      case 0x05: { // else
         const c = cur;
         if (!c.unreachable) a.jmp(c.label);
         a.bind(c.elseLabel!);
@@ -849,7 +860,7 @@ export class FunctionTranslator implements FloatHost {
         }
         return;
       }
-      case "end": {
+      case 0x0b: { // end
         const c = this.ctrls.pop()!;
         if (c.kind === "func") {
           this.depth = c.results.length;
@@ -872,12 +883,12 @@ export class FunctionTranslator implements FloatHost {
         for (const t of c.results) this.push(t);
         return;
       }
-      case "br_table": return this.brTable(ins);
-      case "call": return this.call(ins.index!);
-      case "call_indirect": return this.callIndirect(ins.typeIndex!, ins.table ?? 0);
+      case 0x0e: return this.brTable(ins); // br_table
+      case 0x10: return this.call(ins.index!); // call
+      case 0x11: return this.callIndirect(ins.typeIndex!, ins.table ?? 0); // call_indirect
 
       // ---- parametric
-      case "select": {
+      case 0x1b: case 0x1c: { // select
         const cond = this.pop();
         const b = this.pop();
         const x = this.top();
@@ -890,47 +901,47 @@ export class FunctionTranslator implements FloatHost {
       }
 
       // ---- references (§4.4.2) and tables (§4.4.6); representation: ABI.md "References"
-      case "ref.null": a.mov(8, this.push(ins.refType!), 0); return;
-      case "ref.is_null": {
+      case 0xd0: a.mov(8, this.push(ins.refType!), 0); return; // ref.null
+      case 0xd1: { // ref.is_null
         const x = this.top();
         a.alu("cmp", 8, x, 0);
         this.setBool("e", x);
         this.types[this.depth - 1] = "i32";
         return;
       }
-      case "ref.func": {
+      case 0xd2: { // ref.func
         a.movabs(R.rax, this.funcRef(ins.index!));
         a.mov(8, this.push("funcref"), R.rax);
         return;
       }
-      case "table.get": return this.tableGet(ins.index!);
-      case "table.set": return this.tableSet(ins.index!);
-      case "table.size": {
+      case 0x25: return this.tableGet(ins.index!); // table.get
+      case 0x26: return this.tableSet(ins.index!); // table.set
+      case 0xfc10: { // table.size
         a.mov(8, R.rax, abs(this.ctx.tables[ins.index!].size));
         a.mov(8, this.push("i32"), R.rax);
         return;
       }
-      case "table.grow": return this.tableGrow(ins.index!);
-      case "table.fill": return this.tableFill(ins.index!);
-      case "table.copy": return this.tableCopy(ins.dst!, ins.src!);
-      case "table.init": return this.tableInit(ins.dst!, ins.segment!);
-      case "elem.drop": {
+      case 0xfc0f: return this.tableGrow(ins.index!); // table.grow
+      case 0xfc11: return this.tableFill(ins.index!); // table.fill
+      case 0xfc0e: return this.tableCopy(ins.dst!, ins.src!); // table.copy
+      case 0xfc0c: return this.tableInit(ins.dst!, ins.segment!); // table.init
+      case 0xfc0d: { // elem.drop
         a.mov(8, abs(this.ctx.elemSegments[ins.index!].length), 0);
         return;
       }
 
 
       // ---- memory
-      case "memory.size": {
+      case 0x3f: { // memory.size
         a.mov(8, R.rax, abs(this.mem().pages));
         a.mov(8, this.push("i32"), R.rax);
         return;
       }
-      case "memory.grow": return this.memoryGrow();
-      case "memory.fill": return this.memoryFill();
-      case "memory.copy": return this.memoryCopy();
-      case "memory.init": return this.memoryInit(ins.segment!);
-      case "data.drop": {
+      case 0x40: return this.memoryGrow(); // memory.grow
+      case 0xfc0b: return this.memoryFill(); // memory.fill
+      case 0xfc0a: return this.memoryCopy(); // memory.copy
+      case 0xfc08: return this.memoryInit(ins.segment!); // memory.init
+      case 0xfc09: { // data.drop
         a.mov(8, abs(this.ctx.dataSegments[ins.index ?? ins.segment!].length), 0);
         return;
       }
@@ -1076,6 +1087,12 @@ export class FunctionTranslator implements FloatHost {
     switch (v.k) {
       case "reg": if (v.r !== Number(dst)) a.mov(8, dst, reg(v.r)); return;
       case "const": {
+        if (typeof v.v === "number") {
+          if (v.v <= 0x7fffffff) a.mov(8, dst, v.v);
+          else if (v.v <= 0xffffffff) a.mov(4, dst, v.v | 0);
+          else a.movabs(dst, v.v);
+          return;
+        }
         const s = BigInt.asIntN(64, v.v);
         if (simm32(s)) a.mov(8, dst, Number(s));
         else if (v.v <= 0xffffffffn) a.mov(4, dst, Number(v.v) | 0);
@@ -1098,7 +1115,8 @@ export class FunctionTranslator implements FloatHost {
     switch (v.k) {
       case "reg": a.mov(8, m, reg(v.r)); return;
       case "const": {
-        const s = BigInt.asIntN(64, v.v);
+        if (typeof v.v === "number" && v.v <= 0x7fffffff) { a.mov(8, m, v.v); return; }
+        const s = BigInt.asIntN(64, constBits(v.v));
         if (simm32(s)) a.mov(8, m, Number(s));
         else { this.moveGpr(R.rax, o); a.mov(8, m, R.rax); }
         return;
@@ -1248,14 +1266,14 @@ export class FunctionTranslator implements FloatHost {
     return x;
   }
   /** xmm `x` = a constant's pattern: zero by xorps, anything else from the constant pool. */
-  private constToXmm(bits: bigint, t: ValType, x: number): void {
-    if (bits === 0n) this.asm.sse("xorps", x, x);
+  private constToXmm(bits: bigint | number, t: ValType, x: number): void {
+    if (bits === 0n || bits === 0) this.asm.sse("xorps", x, x);
     else if (bytesOf(t) === 8) this.asm.movsd(x, this.floatConstant(bits));
     else this.asm.movss(x, this.floatConstant(bits));
   }
   /** The constant pool cell holding `bits` (tools/translate/context.ts FloatConstants). */
-  private floatConstant(bits: bigint): Mem {
-    const c = this.ctx.floatConstants.ref(bits);
+  private floatConstant(bits: bigint | number): Mem {
+    const c = this.ctx.floatConstants.ref(constBits(bits));
     return abs(c.label, c.offset);
   }
   /** An integer source operand: register, memory, or immediate; else loaded into `scratch`. */
@@ -1265,6 +1283,11 @@ export class FunctionTranslator implements FloatHost {
       case "reg": return reg(v.r);
       case "local": case "slot": return this.memOf(o);
       case "const": {
+        if (typeof v.v === "number") {
+          if (size === 4) return v.v | 0;
+          if (v.v <= 0x7fffffff) return v.v;
+          break;
+        }
         if (size === 4) return Number(BigInt.asIntN(32, v.v));
         const s = BigInt.asIntN(64, v.v);
         if (simm32(s)) return Number(s);
@@ -1288,7 +1311,7 @@ export class FunctionTranslator implements FloatHost {
     return scratch;
   }
   private constOf(o: Opnd): bigint | null {
-    return o.v.k === "const" ? o.v.v : null;
+    return o.v.k === "const" ? constBits(o.v.v) : null;
   }
 
   // ---------------------------------------------------------------- fast visitors
@@ -1297,17 +1320,17 @@ export class FunctionTranslator implements FloatHost {
   private fast(ins: Instr, next: Instr | undefined): number {
     const a = this.asm;
     const name = ins.name;
-    switch (name) {
-      case "nop": return 0;
-      case "unreachable": // no flush: nothing runs after the trap
+    switch (ins.op) {
+      case 0x01: return 0; // nop
+      case 0x00: // unreachable (no flush: nothing runs after the trap)
         this.asm.jmp(this.trap(Trap.unreachable));
         this.markUnreachable();
         return 0;
-      case "block":
+      case 0x02: // block
         if (this.targetedBlocks.has(this.pos)) return -1;
         this.beginTransparent(ins);
         return 0;
-      case "local.get": {
+      case 0x20: { // local.get
         const px = this.pinnedX.get(ins.index!);
         const held = px === undefined ? this.localInReg.get(ins.index!) : undefined;
         if (held !== undefined) {
@@ -1329,8 +1352,8 @@ export class FunctionTranslator implements FloatHost {
         }
         return 0;
       }
-      case "local.set": case "local.tee": return this.localSet(ins.index!, name === "local.tee");
-      case "global.get": {
+      case 0x21: case 0x22: return this.localSet(ins.index!, name === "local.tee"); // local.set, local.tee
+      case 0x23: { // global.get
         const t = this.globalType(ins.index!);
         const cell = abs(this.ctx.globals[ins.index!]);
         if (isFloat(t)) {
@@ -1366,30 +1389,30 @@ export class FunctionTranslator implements FloatHost {
         }
         return 0;
       }
-      case "global.set": {
+      case 0x24: { // global.set
         this.forgetLocal(this.locals.length + ins.index!);
         const o = this.popV();
         this.storeTo(abs(this.ctx.globals[ins.index!]), o);
         this.release(o);
         return 0;
       }
-      case "i32.const": case "f32.const":
-        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: BigInt(Number(ins.value) >>> 0) });
+      case 0x41: case 0x43: // i32.const, f32.const
+        this.pushV(name === "i32.const" ? "i32" : "f32", { k: "const", v: Number(ins.value) >>> 0 });
         return 0;
-      case "i64.const": case "f64.const":
+      case 0x42: case 0x44: // i64.const, f64.const
         this.pushV(name === "i64.const" ? "i64" : "f64", { k: "const", v: BigInt.asUintN(64, BigInt(ins.value!)) });
         return 0;
-      case "drop": this.release(this.popV()); return 0;
-      case "select": {
+      case 0x1a: this.release(this.popV()); return 0; // drop
+      case 0x1b: case 0x1c: { // select
         if (isFloat(this.types[this.depth - 2])) return -1;
         const c = this.popV();
         return this.select(this.valueCondition(c)), 0;
       }
-      case "br_if": this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0;
-      case "if": return this.ifAt(this.pos, ins, this.valueCondition(this.popV()));
-      case "br": {
+      case 0x0d: this.brIf(ins.depth!, this.valueCondition(this.popV())); return 0; // br_if
+      case 0x04: return this.ifAt(this.pos, ins, this.valueCondition(this.popV())); // if
+      case 0x0c: { // br
         const c = this.ctrls[this.ctrls.length - 1];
-        if (c.rotate && ins.depth === 1 && this.body[this.pos + 1]?.name === "end") {
+        if (c.rotate && ins.depth === 1 && this.body[this.pos + 1]?.op === 0x0b) { // end
           this.rotatedBackEdge(c.rotate);
           return 0;
         }
@@ -1398,11 +1421,11 @@ export class FunctionTranslator implements FloatHost {
         this.markUnreachable();
         return 0;
       }
-      case "return":
+      case 0x0f: // return
         this.emitReturn();
         this.markUnreachable();
         return 0;
-      case "end": {
+      case 0x0b: { // end
         const c = this.ctrls[this.ctrls.length - 1];
         if (c.kind !== "func") return -1;
         this.ctrls.pop();
@@ -1410,10 +1433,10 @@ export class FunctionTranslator implements FloatHost {
         this.emitReturn();
         return 0;
       }
-      case "call": {
+      case 0x10: { // call
         const f = ins.index!;
         if (f < this.ctx.importBindings.length && this.ctx.importBindings[f].kind === "intrinsic") return -1;
-        if (next?.name === "unreachable") {
+        if (next?.op === 0x00) { // unreachable
           this.fastCall(this.ctx.funcTypes[f], this.ctx.funcLabels[f]!, true, true);
           this.asm.jmp(this.trap(Trap.unreachable));
           this.markUnreachable();
@@ -1422,12 +1445,12 @@ export class FunctionTranslator implements FloatHost {
         this.fastCall(this.ctx.funcTypes[f], this.ctx.funcLabels[f]!, f >= this.ctx.importBindings.length);
         return 0;
       }
-      case "i32.eqz": case "i64.eqz": {
+      case 0x45: case 0x50: { // i32.eqz, i64.eqz
         const x = this.popV();
-        const zero: Opnd = { v: { k: "const", v: 0n }, t: x.t, d: -1 };
+        const zero: Opnd = { v: { k: "const", v: 0 }, t: x.t, d: -1 };
         return this.condition({ x, y: zero, size: name === "i32.eqz" ? 4 : 8, cc: "e" }, next);
       }
-      case "i32.wrap_i64": {
+      case 0xa7: { // i32.wrap_i64
         const x = this.popV();
         const c = this.constOf(x);
         if (c !== null) { this.pushV("i32", { k: "const", v: BigInt.asUintN(32, c) }); return 0; }
@@ -1436,11 +1459,11 @@ export class FunctionTranslator implements FloatHost {
         this.pushV("i32", { k: "reg", r });
         return 0;
       }
-      case "i64.extend_i32_u": this.types[this.depth - 1] = "i64"; return 0; // i32 values are zero-extended everywhere
-      case "i32.reinterpret_f32": case "f32.reinterpret_i32": case "i64.reinterpret_f64": case "f64.reinterpret_i64":
+      case 0xad: this.types[this.depth - 1] = "i64"; return 0; // i64.extend_i32_u: i32 values are zero-extended everywhere
+      case 0xbc: case 0xbe: case 0xbd: case 0xbf: // i32.reinterpret_f32, f32.reinterpret_i32, i64.reinterpret_f64, f64.reinterpret_i64
         this.types[this.depth - 1] = name.slice(0, 3) as ValType; // same bits, same place
         return 0;
-      case "i64.extend_i32_s": case "i32.extend8_s": case "i32.extend16_s": case "i64.extend8_s": case "i64.extend16_s": case "i64.extend32_s": {
+      case 0xac: case 0xc0: case 0xc1: case 0xc2: case 0xc3: case 0xc4: { // i64.extend_i32_s, i32.extend8_s, i32.extend16_s, i64.extend8_s, i64.extend16_s, i64.extend32_s
         const to = name.startsWith("i32") ? 4 : 8;
         const from = name === "i64.extend_i32_s" || name === "i64.extend32_s" ? 4 : name.includes("8_s") ? 1 : 2;
         const x = this.popV();
@@ -1449,22 +1472,22 @@ export class FunctionTranslator implements FloatHost {
         this.pushV(to === 4 ? "i32" : "i64", { k: "reg", r });
         return 0;
       }
-      case "f64.sqrt": case "f32.sqrt": {
+      case 0x9f: case 0x91: { // f64.sqrt, f32.sqrt
         const x = this.popV();
         const r = this.toXmm(x);
         a.sse(name === "f64.sqrt" ? "sqrtsd" : "sqrtss", r, r);
         this.pushV(x.t, { k: "xmm", x: r });
         return 0;
       }
-      case "f64.promote_f32": case "f32.demote_f64": {
+      case 0xbb: case 0xb6: { // f64.promote_f32, f32.demote_f64
         const x = this.popV();
         const r = this.toXmm(x);
         a.sse(name === "f64.promote_f32" ? "cvtss2sd" : "cvtsd2ss", r, r);
         this.pushV(name === "f64.promote_f32" ? "f64" : "f32", { k: "xmm", x: r });
         return 0;
       }
-      case "f64.convert_i32_s": case "f64.convert_i32_u": case "f64.convert_i64_s":
-      case "f32.convert_i32_s": case "f32.convert_i32_u": case "f32.convert_i64_s": {
+      case 0xb7: case 0xb8: case 0xb9: // f64.convert_i32_s, f64.convert_i32_u, f64.convert_i64_s
+      case 0xb2: case 0xb3: case 0xb4: { // f32.convert_i32_s, f32.convert_i32_u, f32.convert_i64_s
         const x = this.popV();
         const srcSize = name.endsWith("i32_s") ? 4 : 8; // i32 values are zero-extended: convert_i32_u is a 64-bit signed conversion
         const src = this.gprSrc(x, 8, R.rax);
@@ -1572,7 +1595,7 @@ export class FunctionTranslator implements FloatHost {
       return 0;
     }
     // `local.set $p (op x y)` with $p pinned: compute straight into $p's register.
-    const p = next && (next.name === "local.set" || next.name === "local.tee") ? this.pinned.get(next.index!) : undefined;
+    const p = next && (next.op === 0x21 || next.op === 0x22) ? this.pinned.get(next.index!) : undefined; // local.set, local.tee
     if (p !== undefined && !this.vs.some((v, d) => d < this.depth && v.k === "local" && v.i === next!.index)) {
       const i = next!.index!;
       this.forgetLocal(i);
@@ -1732,15 +1755,16 @@ export class FunctionTranslator implements FloatHost {
 
   /** An i32 value used as a condition: non-zero. */
   private valueCondition(o: Opnd): Condition {
-    return { x: o, y: { v: { k: "const", v: 0n }, t: "i32", d: -1 }, size: 4, cc: "ne" };
+    return { x: o, y: { v: { k: "const", v: 0 }, t: "i32", d: -1 }, size: 4, cc: "ne" };
   }
 
   /** A comparison: fused into a following br_if / if / select, else materialised as 0/1. */
   private condition(c: Condition, next: Instr | undefined): number {
     const a = this.asm;
-    if (next?.name === "br_if") { this.brIf(next.depth!, c); return 1; }
-    if (next?.name === "if") return 1 + this.ifAt(this.pos + 1, next, c);
-    if (next?.name === "select" && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; }
+    const op = next?.op;
+    if (op === 0x0d) { this.brIf(next!.depth!, c); return 1; } // br_if
+    if (op === 0x04) return 1 + this.ifAt(this.pos + 1, next!, c); // if
+    if ((op === 0x1b || op === 0x1c) && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; } // select
     const cc = this.emitCondition(c);
     const r = this.allocGpr(); // may spill: only movs, flags survive
     a.setcc(cc, reg(r));
@@ -1903,7 +1927,8 @@ export class FunctionTranslator implements FloatHost {
     const v = value.v;
     if (v.k === "xmm" && bytes >= 4) src = v.x;
     else if (v.k === "reg") src = reg(v.r);
-    else if (v.k === "const" && (bytes < 8 || simm32(BigInt.asIntN(64, v.v)))) src = Number(BigInt.asIntN(bytes * 8, v.v));
+    else if (v.k === "const" && typeof v.v === "number" && (bytes < 8 || v.v <= 0x7fffffff)) src = signedLow(v.v, bytes);
+    else if (v.k === "const" && typeof v.v === "bigint" && (bytes < 8 || simm32(BigInt.asIntN(64, v.v)))) src = Number(BigInt.asIntN(bytes * 8, v.v));
     else { this.moveGpr(R.rdx, value); src = R.rdx; }
     const { m, r, owned } = this.addressOf(addr, ins.memOffset ?? 0, bytes);
     if (v.k === "xmm" && bytes >= 4) {
@@ -1926,7 +1951,8 @@ export class FunctionTranslator implements FloatHost {
       const v = o.v;
       if (v.k === "reg") a.push(reg(v.r));
       else if (v.k === "local" || v.k === "slot") a.push(this.memOf(o));
-      else if (v.k === "const" && simm32(BigInt.asIntN(64, v.v))) a.push(Number(BigInt.asIntN(64, v.v)));
+      else if (v.k === "const" && typeof v.v === "number" && v.v <= 0x7fffffff) a.push(v.v);
+      else if (v.k === "const" && typeof v.v === "bigint" && simm32(BigInt.asIntN(64, v.v))) a.push(Number(BigInt.asIntN(64, v.v)));
       else { this.moveGpr(R.rax, o); a.push(R.rax); }
     }
     for (let i = 0; i < n; i++) this.release(this.popV());

@@ -68,7 +68,11 @@ export interface Expanded {
   body: Instr[];
 }
 
-const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_CALL = 0x10;
+const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_RETURN = 0x0f;
+const OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_SET = 0x24;
+const OP_V128_CONST = 0xfd0c;
+/** Tail calls (proposal opcodes): a callee making one is never inlined. */
+const OP_RETURN_CALL = 0x12, OP_RETURN_CALL_INDIRECT = 0x13;
 const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "f64.const", "global.get", "ref.null", "ref.func"]);
 
 export class Inliner {
@@ -89,7 +93,7 @@ export class Inliner {
   expand(funcIndex: number, locals: ValType[], body: Instr[]): Expanded {
     let out: Instr[] | null = null;
     const regionLocals: ValType[] = [];
-    const regions = new Map<number, number>();
+    let regions: Map<number, number> | undefined; // callee -> first local of its region
     const nParams = funcType(this.mod, funcIndex).params.length;
     // Nesting, as a bit per open block (1 = loop) in `nest` while it fits 31 levels, beyond which the
     // deeper blocks count as loops (the larger limit applies: only code size is at stake).
@@ -117,7 +121,7 @@ export class Inliner {
         continue;
       }
       out ??= body.slice(0, i);
-      let base = regions.get(ins.index!);
+      let base = (regions ??= new Map()).get(ins.index!);
       if (base === undefined) {
         base = nParams + locals.length + regionLocals.length;
         regions.set(ins.index!, base);
@@ -159,11 +163,11 @@ export class Inliner {
     out.push({ op: 0x02, name: "block", offset: call.offset, blockType });
     let nesting = 0;
     for (const ins of callee.body) {
-      switch (ins.name) {
-        case "block": case "loop": case "if": nesting++; out.push(ins); break;
-        case "end": nesting--; out.push(ins); break;
-        case "return": out.push({ op: 0x0c, name: "br", offset: ins.offset, depth: nesting }); break;
-        case "local.get": case "local.set": case "local.tee": {
+      switch (ins.op) {
+        case OP_BLOCK: case OP_LOOP: case OP_IF: nesting++; out.push(ins); break;
+        case OP_END: nesting--; out.push(ins); break;
+        case OP_RETURN: out.push({ op: 0x0c, name: "br", offset: ins.offset, depth: nesting }); break;
+        case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: {
           const i = ins.index!;
           const s = i < params.length ? subst[i] : undefined;
           out.push(s ?? { ...ins, index: base + i });
@@ -234,14 +238,15 @@ export class Inliner {
       const simple = (t: ValType) => t !== "v128";
       if (f.body.length - 1 <= INLINE_MAX_OPERATORS && type.results.length <= 1 &&
         type.params.every(simple) && type.results.every(simple) && f.locals.every(simple) &&
-        f.body.every((ins) => ins.name !== "v128.const" && !ins.name.startsWith("return_call") &&
-          !(ins.name === "call" && this.frameSensitive.has(ins.index!)))) {
+        f.body.every((ins) => ins.op !== OP_V128_CONST && ins.op !== OP_RETURN_CALL && ins.op !== OP_RETURN_CALL_INDIRECT &&
+          !(ins.op === OP_CALL && this.frameSensitive.has(ins.index!)))) {
         const writtenParams = new Set<number>();
         let keepsGlobals = true;
         f.body.forEach((ins, k) => {
-          if ((ins.name === "local.set" || ins.name === "local.tee") && ins.index! < type.params.length) writtenParams.add(ins.index!);
-          if (ins.name === "global.set") keepsGlobals = false;
-          if ((ins.name === "call" || ins.name === "call_indirect") && f.body[k + 1]?.name !== "unreachable") keepsGlobals = false;
+          const op = ins.op;
+          if ((op === OP_LOCAL_SET || op === OP_LOCAL_TEE) && ins.index! < type.params.length) writtenParams.add(ins.index!);
+          if (op === OP_GLOBAL_SET) keepsGlobals = false;
+          if ((op === OP_CALL || op === OP_CALL_INDIRECT) && f.body[k + 1]?.op !== OP_UNREACHABLE) keepsGlobals = false;
         });
         c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, writtenParams, keepsGlobals };
       }

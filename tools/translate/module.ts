@@ -24,8 +24,8 @@ import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
 
 export const PAGE = 65536;
-/** int3 bytes for padding before a function's header (one slice of it per function). */
-const INT3_PADDING = new Uint8Array(16).fill(0xcc);
+/** Runs of int3 bytes by length (0..15): the padding before a function's header. */
+const INT3_PADDING: readonly Uint8Array[] = Array.from({ length: 16 }, (_, n) => new Uint8Array(n).fill(0xcc));
 
 /** Canonical ids for function types, shared by every module of an image (call_indirect checks). */
 export class SignatureTable {
@@ -236,7 +236,7 @@ export class TranslatedModule {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
       const end = asm.label();
-      asm.bytes(INT3_PADDING.subarray(0, (24 - (asm.here % 16)) % 16)); // int3 up to an address = 8 (mod 16)
+      asm.bytes(INT3_PADDING[(24 - (asm.here % 16)) % 16]); // int3 up to an address = 8 (mod 16)
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
@@ -245,7 +245,7 @@ export class TranslatedModule {
       ft.translate();
       asm.bind(end);
       const inlined = ft.inlined.map((r) => ({ name: this.ctx.funcLabels[r.func]?.name ?? this.funcName(r.func), start: r.start, end: r.end }));
-      this.functions.push({ name: start.name, start, end, ...(inlined.length ? { inlined } : {}) });
+      this.functions.push(inlined.length ? { name: start.name, start, end, inlined } : { name: start.name, start, end });
       if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
     });
     this.functions.push(...this.ctx.bulkMemory.emit(asm));

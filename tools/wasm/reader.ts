@@ -219,14 +219,25 @@ interface ReadState {
   usesDataIndex: boolean; // memory.init / data.drop seen: the data count section is required (5.5.13)
 }
 
+/** The immediate kinds, numbered by their index here: readInstr switches on the number (a jump
+ *  table; string cases are compared one after the other). */
+const IMM_KINDS: readonly ImmKind[] = [
+  "none", "block", "br", "br_table", "func", "local", "global", "table", "elem", "call_indirect", "memarg", "memarg_lane", "memory", "i32", "i64", "f32", "f64", "v128", "reftype", "select_t", "memory_init", "data", "memory_copy", "table_init", "table_copy", "lane", "shuffle",
+];
 /** What the reader needs of an opcode table entry, in objects of one shape (OpInfo's optional fields give it several). */
-interface Decoded { name: string; imm: ImmKind }
+interface Decoded { name: string; kind: number }
+function decoded(o: { name: string; imm: ImmKind }): Decoded {
+  const kind = IMM_KINDS.indexOf(o.imm);
+  if (kind < 0) throw new Error(`reader: no decoder for immediate kind ${o.imm}`);
+  return { name: o.name, kind };
+}
+
 /** The one-byte opcodes by opcode (no Map lookup per instruction), and the prefixed ones. */
 const BYTE_OPCODE_INFO: (Decoded | undefined)[] = new Array(256).fill(undefined);
 const PREFIXED_OPCODE_INFO = new Map<number, Decoded>();
 for (const o of OPCODES) {
-  if (o.op <= 0xff) BYTE_OPCODE_INFO[o.op] = { name: o.name, imm: o.imm };
-  else PREFIXED_OPCODE_INFO.set(o.op, { name: o.name, imm: o.imm });
+  if (o.op <= 0xff) BYTE_OPCODE_INFO[o.op] = decoded(o);
+  else PREFIXED_OPCODE_INFO.set(o.op, decoded(o));
 }
 
 /** Scratch cell for f64.const: its 8 bytes, read back as one u64 (no BigInt arithmetic). */
@@ -256,115 +267,117 @@ function readInstr(c: Cursor, st: ReadState): Instr {
   }
   if (!info) return c.fail(`illegal opcode 0x${op.toString(16)}`, offset);
   const name = info.name;
-  switch (info.imm) {
-    case "none":
+  switch (info.kind) {
+    case 0: // none
       return { op, name, offset };
-    case "block": {
+    case 1: { // block
       const blockType = c.blockType();
       return { op, name, offset, blockType };
     }
-    case "br": {
+    case 2: { // br
       const depth = c.u32();
       return { op, name, offset, depth };
     }
-    case "br_table": {
+    case 3: { // br_table
       const n = c.u32();
       const targets: number[] = [];
       for (let i = 0; i < n; i++) targets.push(c.u32());
       const defaultTarget = c.u32();
       return { op, name, offset, targets, defaultTarget };
     }
-    case "func":
-    case "local":
-    case "global":
-    case "table":
-    case "elem": {
+    case 4: // func
+    case 5: // local
+    case 6: // global
+    case 7: // table
+    case 8: { // elem
       const index = c.u32();
       return { op, name, offset, index };
     }
-    case "call_indirect": {
+    case 9: { // call_indirect
       const typeIndex = c.u32();
       const table = c.u32();
       return { op, name, offset, typeIndex, table };
     }
-    case "memarg": {
+    case 10: { // memarg
       const align = c.u32();
       const memOffset = c.u32();
       return { op, name, offset, align, memOffset };
     }
-    case "memarg_lane": {
+    case 11: { // memarg_lane
       const align = c.u32();
       const memOffset = c.u32();
       const lane = c.byte();
       return { op, name, offset, align, memOffset, lane };
     }
-    case "memory":
+    case 12: // memory
       c.zeroByte();
       return { op, name, offset, index: 0 };
-    case "i32": {
+    case 13: { // i32
       const value = c.s32();
       return { op, name, offset, value };
     }
-    case "i64": {
+    case 14: { // i64
       const value = c.s64();
       return { op, name, offset, value };
     }
-    case "f32": {
-      const b = c.take(4);
-      const value = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    case 15: { // f32
+      if (c.end - c.pos < 4) c.failEnd();
+      const b = c.bytes, p = c.pos;
+      c.pos = p + 4;
+      const value = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
       return { op, name, offset, value };
     }
-    case "f64": {
+    case 16: { // f64
       for (let i = 0; i < 8; i++) F64_BYTES[i] = c.byte();
       const value = F64_VIEW.getBigUint64(0, true);
       return { op, name, offset, value };
     }
-    case "v128": {
+    case 17: { // v128
       const b = c.take(16);
       const dv = new DataView(b.buffer, b.byteOffset, 16);
       const value = (dv.getBigUint64(8, true) << 64n) | dv.getBigUint64(0, true);
       return { op, name, offset, value };
     }
-    case "reftype": {
+    case 18: { // reftype
       const refType = c.refType();
       return { op, name, offset, refType };
     }
-    case "select_t": {
+    case 19: { // select_t
       const n = c.u32();
       const selectTypes: ValType[] = [];
       for (let i = 0; i < n; i++) selectTypes.push(c.valType());
       return { op, name, offset, selectTypes };
     }
-    case "memory_init": {
+    case 20: { // memory_init
       const segment = c.u32();
       c.zeroByte();
       st.usesDataIndex = true;
       return { op, name, offset, segment, dst: 0 };
     }
-    case "data": {
+    case 21: { // data
       const index = c.u32();
       st.usesDataIndex = true;
       return { op, name, offset, index };
     }
-    case "memory_copy":
+    case 22: // memory_copy
       c.zeroByte();
       c.zeroByte();
       return { op, name, offset, dst: 0, src: 0 };
-    case "table_init": {
+    case 23: { // table_init
       const segment = c.u32();
       const dst = c.u32();
       return { op, name, offset, segment, dst };
     }
-    case "table_copy": {
+    case 24: { // table_copy
       const dst = c.u32();
       const src = c.u32();
       return { op, name, offset, dst, src };
     }
-    case "lane": {
+    case 25: { // lane
       const lane = c.byte();
       return { op, name, offset, lane };
     }
-    case "shuffle": {
+    case 26: { // shuffle
       const lanes = Array.from(c.take(16));
       return { op, name, offset, lanes };
     }
@@ -372,15 +385,17 @@ function readInstr(c: Cursor, st: ReadState): Instr {
   return { op, name, offset };
 }
 
-/** Reads instructions up to and including the `end` that closes nesting level 0. */
-function readSequence(c: Cursor, st: ReadState, out: Instr[]): void {
+/** Reads instructions up to and including the `end` that closes nesting level 0 into `out` from
+ *  index 0 (overwriting what is there); returns how many. */
+function readSequence(c: Cursor, st: ReadState, out: Instr[]): number {
   let depth = 0;
+  let n = 0;
   for (;;) {
     if (c.eof()) c.failEnd();
     const ins = readInstr(c, st);
-    out.push(ins);
+    out[n++] = ins;
     if (ins.op === 0x02 || ins.op === 0x03 || ins.op === 0x04) depth++;
-    else if (ins.op === 0x0b && depth-- === 0) return;
+    else if (ins.op === 0x0b && depth-- === 0) return n;
   }
 }
 
@@ -571,6 +586,13 @@ function readData(c: Cursor, st: ReadState): Data {
   return offset ? { mode: "active", memory, offset, bytes } : { mode: "passive", memory, bytes };
 }
 
+/**
+ * The instructions of the body being read (readCode), in [0, n): one array for every body, which
+ * is then copied at its exact size (a body grown by push would leave its outgrown copies behind).
+ * Never shortened: setting an array's length lower lets V8 trim its backing store.
+ */
+const BODY_SCRATCH: Instr[] = [];
+
 /** 5.5.13 code entry: size, vec(locals), expr. */
 function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
   const sizeAt = c.pos;
@@ -592,8 +614,9 @@ function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
     if (total <= MAX_LOCALS) for (let k = 0; k < n; k++) locals.push(t);
   }
   if (total > MAX_LOCALS) c.fail(`too many locals (${total}; implementation limit ${MAX_LOCALS})`, bodyOffset);
-  const body: Instr[] = [];
-  readSequence(c, st, body);
+  const n = readSequence(c, st, BODY_SCRATCH);
+  const body = BODY_SCRATCH.slice(0, n);
+  BODY_SCRATCH.fill(undefined!, 0, n); // the instructions belong to `body` alone
   if (c.pos !== c.end) c.fail("section size mismatch: junk after the function's end", c.pos);
   c.end = sectionEnd;
   return { typeIndex, locals, body, bodyOffset };
