@@ -3,8 +3,9 @@
  * run — our hosted AOT translation (a Linux process), Node/V8 on the same .wasm (after a warm-up
  * run, so V8's optimising tier is measured), and gcc -O2 on equivalent C (bench/translator/*.c) —
  * with the time ratios and their geometric mean. Each way must print the same checksum line, so a
- * fast wrong answer cannot win. Each way runs `runs` times (default 3, `--runs=N`) and its best time
- * counts: the machine is shared, and the minimum is the figure least disturbed by other work.
+ * fast wrong answer cannot win. The three ways take turns for `runs` rounds (default 5, `--runs=N`)
+ * and each way's best time counts: the machine is shared, and the minimum is the figure least
+ * disturbed by other work.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -53,30 +54,34 @@ async function runHosted(wasm: Uint8Array, dir: string, name: string): Promise<W
   return { ms, output: r.stdout.replace(/\r/g, "").split("\n").filter((l) => l && !/^\[\s*\d/.test(l)).join("\n") };
 }
 
-/** The fastest of `runs` runs of `run` (every run must print the same output). */
-async function best(runs: number, run: () => Promise<Way> | Way): Promise<Way> {
-  let b = await run();
-  for (let i = 1; i < runs; i++) {
-    const w = await run();
-    if (w.output !== b.output) throw new Error(`output changed between runs: ${JSON.stringify(b.output)} then ${JSON.stringify(w.output)}`);
-    if (w.ms < b.ms) b = w;
-  }
-  return b;
+/** Keeps the fastest run of one way (every run must print the same output). */
+function keepBest(b: Way | undefined, w: Way): Way {
+  if (b && w.output !== b.output) throw new Error(`output changed between runs: ${JSON.stringify(b.output)} then ${JSON.stringify(w.output)}`);
+  return !b || w.ms < b.ms ? w : b;
 }
 
-export async function benchTranslator(log: (s: string) => void, runs = 3): Promise<Record<string, unknown>> {
+export async function benchTranslator(log: (s: string) => void, runs = 5): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), "bench-translator-"));
   const results: KernelResult[] = [];
   try {
     for (const name of KERNELS) {
       const src = readFileSync(join(DIR, `${name}.ts`), "utf8");
       const wasm = await compileSnippet(src, { runtime: name === "strings" ? "incremental" : "stub" });
-      const r: KernelResult = { name, wasmBytes: wasm.length, v8: await best(runs, () => runV8(wasm, dir, name)), gcc: await best(runs, () => runGcc(name, dir)) };
-      try {
-        r.hosted = await best(runs, () => runHosted(wasm, dir, name));
-      } catch (e) {
-        r.hostedError = (e as Error).message.split("\n")[0];
+      // The three ways take turns, round after round, so a burst of other work on the shared
+      // machine slows one round of each rather than every run of one way.
+      let v8: Way | undefined, gcc: Way | undefined, hosted: Way | undefined, hostedError: string | undefined;
+      for (let i = 0; i < runs; i++) {
+        v8 = keepBest(v8, await runV8(wasm, dir, name));
+        gcc = keepBest(gcc, runGcc(name, dir));
+        if (hostedError !== undefined) continue;
+        try {
+          hosted = keepBest(hosted, await runHosted(wasm, dir, name));
+        } catch (e) {
+          hostedError = (e as Error).message.split("\n")[0];
+          hosted = undefined;
+        }
       }
+      const r: KernelResult = { name, wasmBytes: wasm.length, v8: v8!, gcc: gcc!, hosted, hostedError };
       for (const [way, w] of [["v8", r.v8], ["hosted", r.hosted]] as const) {
         if (w && w.output.trim() !== r.gcc.output) throw new Error(`${name}: ${way} printed ${JSON.stringify(w.output)}, gcc ${JSON.stringify(r.gcc.output)}`);
       }
@@ -96,7 +101,7 @@ export async function benchTranslator(log: (s: string) => void, runs = 3): Promi
   const v8OverGcc = geo(results.map((r) => r.v8.ms / r.gcc.ms));
   return {
     date: new Date().toISOString(),
-    method: `best of ${runs} runs each; V8 = TurboFan only (node --no-liftoff, module compiled before timing), time of the main() call; hosted AOT = whole-process wall time; gcc -O2 whole-process wall time; outputs compared`,
+    method: `best of ${runs} rounds, each round running the three ways in turn; V8 = TurboFan only (node --no-liftoff, module compiled before timing), time of the main() call; hosted AOT = whole-process wall time; gcc -O2 whole-process wall time; outputs compared`,
     kernels: results.map((r) => ({
       name: r.name, wasmBytes: r.wasmBytes, gccMs: +r.gcc.ms.toFixed(1), v8Ms: +r.v8.ms.toFixed(1),
       aotMs: r.hosted ? +r.hosted.ms.toFixed(1) : null, aotOverV8: r.hosted ? +(r.hosted.ms / r.v8.ms).toFixed(2) : null,

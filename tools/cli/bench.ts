@@ -146,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
       continue;
     }
     const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-    const r = s === "heap" ? await benchHeap(runs) : s === "translator" ? await benchTranslator((l) => console.error(l), runsArg ? runs : 3)
+    const r = s === "heap" ? await benchHeap(runs) : s === "translator" ? await benchTranslator((l) => console.error(l), runsArg ? runs : 5)
       : s === "translate-speed" ? await benchTranslateSpeed(runs, (l) => console.error(l))
       : s === "udp" ? await benchUdp({ runs, seconds: option("seconds") ? Number(option("seconds")) : undefined, elf: option("elf"), log: (l) => console.error(l) })
       : await benchBoot(runs);
