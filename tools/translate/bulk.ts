@@ -107,23 +107,15 @@ function emitCopy(a: Assembler): void {
 
   // 0..15: two overlapping moves of 8, 4 or 2 bytes, or one byte.
   a.bind(small);
-  const below8 = a.label(), below4 = a.label(), done = a.label(), one = a.label();
-  a.alu("cmp", 4, R.rcx, 8);
-  a.jcc("b", below8);
-  a.mov(8, R.rax, mem(R.rsi));
-  a.mov(8, R.rdx, mem(R.rsi, -8, R.rcx, 1));
-  a.mov(8, mem(R.rdi), R.rax);
-  a.mov(8, mem(R.rdi, -8, R.rcx, 1), R.rdx);
-  a.ret();
-  a.bind(below8);
-  a.alu("cmp", 4, R.rcx, 4);
-  a.jcc("b", below4);
-  a.mov(4, R.rax, mem(R.rsi));
-  a.mov(4, R.rdx, mem(R.rsi, -4, R.rcx, 1));
-  a.mov(4, mem(R.rdi), R.rax);
-  a.mov(4, mem(R.rdi, -4, R.rcx, 1), R.rdx);
-  a.ret();
-  a.bind(below4);
+  const done = a.label(), one = a.label();
+  for (const size of [8, 4] as const) {
+    ifAtLeast(a, size, () => {
+      a.mov(size, R.rax, mem(R.rsi));
+      a.mov(size, R.rdx, mem(R.rsi, -size, R.rcx, 1));
+      a.mov(size, mem(R.rdi), R.rax);
+      a.mov(size, mem(R.rdi, -size, R.rcx, 1), R.rdx);
+    });
+  }
   a.alu("cmp", 4, R.rcx, 1);
   a.jcc("b", done);
   a.movzx(4, R.rax, 1, mem(R.rsi));
@@ -134,6 +126,17 @@ function emitCopy(a: Assembler): void {
   a.mov(1, mem(R.rdi), R.rax);
   a.bind(done);
   a.ret();
+}
+
+/** When the length (rcx) is at least `size`: `emit` (two overlapping moves of `size` bytes cover
+ *  size..2*size bytes) and `ret`; shorter lengths go on after it. */
+function ifAtLeast(a: Assembler, size: 4 | 8, emit: () => void): void {
+  const below = a.label();
+  a.alu("cmp", 4, R.rcx, size);
+  a.jcc("b", below);
+  emit();
+  a.ret();
+  a.bind(below);
 }
 
 /**
@@ -228,19 +231,12 @@ function emitFill(a: Assembler): void {
 
   // 0..15: two overlapping stores of 8, 4 or 2 bytes, or one byte.
   a.bind(small);
-  const below8 = a.label(), below4 = a.label();
-  a.alu("cmp", 4, R.rcx, 8);
-  a.jcc("b", below8);
-  a.mov(8, mem(R.rdi), R.rax);
-  a.mov(8, mem(R.rdi, -8, R.rcx, 1), R.rax);
-  a.ret();
-  a.bind(below8);
-  a.alu("cmp", 4, R.rcx, 4);
-  a.jcc("b", below4);
-  a.mov(4, mem(R.rdi), R.rax);
-  a.mov(4, mem(R.rdi, -4, R.rcx, 1), R.rax);
-  a.ret();
-  a.bind(below4);
+  for (const size of [8, 4] as const) {
+    ifAtLeast(a, size, () => {
+      a.mov(size, mem(R.rdi), R.rax);
+      a.mov(size, mem(R.rdi, -size, R.rcx, 1), R.rax);
+    });
+  }
   a.alu("cmp", 4, R.rcx, 1);
   a.jcc("b", done);
   a.mov(1, mem(R.rdi), R.rax);
