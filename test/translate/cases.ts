@@ -579,6 +579,19 @@ export function shapesModule(): string {
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $k) (i32.const 11))))
     (local.get $t))
+  ;; Values below the results of a call that returns several (a float constant needs rax, where
+  ;; the first result arrives): the callee is too large to be inlined outside loops.
+  (func $two (param $x i32) (result i64 i32)
+    (drop (i32.const 1)) (drop (i32.const 2)) (drop (i32.const 3))
+    (i64.extend_i32_u (local.get $x)) (i32.add (local.get $x) (i32.const 1)))
+  (func $below_multi (param $x i32) (result i64) (local $t i64)
+    f64.const 3985.029399871826
+    f32.const -2.5
+    local.get $x
+    call $two
+    i64.extend_i32_u i64.add local.set $t
+    i64.trunc_sat_f32_s local.get $t i64.add
+    f64.convert_i64_s f64.add i64.trunc_sat_f64_s)
   ;; A global read twice in a row (a register copy is kept), then set, or changed by a call.
   (global $gv (mut i32) (i32.const 5))
   (func $bumpg (global.set $gv (i32.add (global.get $gv) (i32.const 7))))
@@ -612,6 +625,7 @@ export function shapesModule(): string {
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p32 (call $xorshift (i32.add (local.get $k) (i32.const 0x7ffffffa))))
       (call $p32 (call $globals (i32.sub (local.get $k) (i32.const 3))))
+      (call $p64 (call $below_multi (i32.mul (local.get $k) (i32.const 1000003))))
       (i32.store offset=256 (i32.mul (local.get $k) (i32.const 12)) (i32.add (local.get $k) (i32.const 2)))
       (call $p32 (call $scan (local.get $k)))
       (call $p64 (call $addr (i32.mul (local.get $k) (i32.const 0x13579bdf))))

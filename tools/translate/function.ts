@@ -1958,6 +1958,9 @@ export class FunctionTranslator implements FloatHost {
     for (let i = 0; i < n; i++) this.release(this.popV());
     // A call right before `unreachable` needs no pinned locals afterwards (an abort).
     if (!preservesPins && !noReturn) this.savePinned();
+    // Several results arrive in rax and the multi-return cells, then go to their slots: the values
+    // below them must be in theirs first, and materialising one (a constant) may need rax.
+    if (ft.results.length > 1) this.flush();
     a.call(target);
     if (n > 0) a.alu("add", 8, R.rsp, 8 * n);
     if (noReturn) return;
@@ -1974,10 +1977,7 @@ export class FunctionTranslator implements FloatHost {
         a.mov(8, reg(r), R.rax);
         this.pushV(t, { k: "reg", r });
       }
-    } else if (results.length > 1) {
-      this.flush();
-      this.collectResults(ft);
-    }
+    } else if (results.length > 1) this.collectResults(ft);
   }
 
   private globalType(index: number): ValType {
