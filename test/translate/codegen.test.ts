@@ -53,6 +53,11 @@ const WAT = `(module
       (if (i32.lt_s (i32.load (local.get $p)) (local.get $v))
         (then (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l))))
     (local.get $p))
+  (func $if_value (param $a i32) (param $b i32) (result i32)
+    (i32.add (i32.const 1)
+      (if (result i32) (i32.lt_s (local.get $a) (local.get $b))
+        (then (i32.mul (local.get $a) (i32.const 3)))
+        (else (i32.sub (local.get $b) (local.get $a))))))
   (func $tee_reads (param $a i32) (result i32) (local $s i32)
     (i32.xor (local.tee $s (i32.mul (local.get $a) (local.get $a))) (i32.shr_u (local.get $s) (i32.const 3))))
   (func $bulk (param $d i32) (param $s i32) (param $n i32)
@@ -60,7 +65,7 @@ const WAT = `(module
     (memory.fill (local.get $d) (i32.const 0x80) (local.get $n)))
   (func (export "main") (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
-    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
+    (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
 /** Disassembly text of the function whose symbol name ends with `name`. */
 async function listingOf(name: string): Promise<string[]> {
@@ -185,6 +190,15 @@ describe("translator code shape", () => {
     const code = await listingOf("tee_reads");
     expect(code.filter((l) => /^mov qword ptr \[rbp-8\], r\w+$/.test(l))).toHaveLength(1); // local.tee $s: its slot is written ...
     expect(code.some((l) => /^mov r\w+, qword ptr \[rbp-8\]$/.test(l))).toBe(false); // ... and not read back
+  });
+
+  it("an if/else with an integer result passes it in a register, not through a frame slot", async () => {
+    const code = await listingOf("if_value");
+    // The constant 1 below the `if` goes to its slot ([rbp-8]); the if's value would have the next
+    // one ([rbp-0x10]): no arm writes it and the add does not read it.
+    expect(code.some((l) => l.includes("[rbp-0x10]"))).toBe(false);
+    expect(code.some((l) => /^add e\w+, dword ptr \[rbp-8\]$/.test(l))).toBe(true);
+    expect(code.filter((l) => /^jmp /.test(l))).toHaveLength(1); // the then arm jumps over the else arm
   });
 
   it("select of a comparison is cmp + cmov", async () => {

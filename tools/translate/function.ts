@@ -6,7 +6,8 @@
  * entry may be a constant (folded into immediates), an unread local (folded into memory operands),
  * or a register from tools/translate/regalloc.ts (spilled to its slot when the pool runs dry).
  * At labels, branches and calls values go to their canonical slots, so every control-flow merge
- * sees the same state: all in slots, all registers free. Comparisons fuse with a following
+ * sees the same state: all in slots, all registers free; except the one integer result of a block
+ * or if/else, which every way into its end passes in RESULT_REG (rbx). Comparisons fuse with a following
  * `br_if`/`if` (cmp; jcc) or `select` (cmp; cmov). Operators without a register-aware visitor
  * flush the stack and use the slot-based one (`legacy`), whose instructions read straight off it.
  * i32 values are zero-extended everywhere (slots and registers, tools/link/ABI.md).
@@ -67,6 +68,9 @@ interface Ctrl {
   transparent?: boolean;
   /** A cold `if` (see `coldIfs`): the value stack as it was at the `if`, put back at its `end`. */
   cold?: ValueStackState;
+  /** A block or if/else with one integer result and no parameters: the result reaches its end in
+   *  RESULT_REG (every way: falling through, `br`, `br_if`, `br_table`), not its frame slot. */
+  inReg?: boolean;
   /** The `if` of a rotatable loop header (see `loopHeaders`): where its arm begins. */
   rotate?: { headerStart: number; ifPos: number; bodyStart: Label };
 }
@@ -186,6 +190,12 @@ function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
     out[info.op] = v;
   }
   return out;
+}
+/** Where a block or if/else with one integer result passes it (see Ctrl.inReg): the first pool register. */
+const RESULT_REG = GPR_POOL[0];
+/** Whether a block of this signature passes its result in RESULT_REG. */
+function resultInReg(sig: FuncType): boolean {
+  return sig.params.length === 0 && sig.results.length === 1 && (sig.results[0] === "i32" || sig.results[0] === "i64");
 }
 const OP_I32_ADD = 0x6a, OP_IF = 0x04, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_GET = 0x23, OP_GLOBAL_SET = 0x24;
 /** How far ahead a local read looks for another read of the same local (`readsAgainSoon`). */
@@ -587,7 +597,8 @@ export class FunctionTranslator implements FloatHost {
       this.emitReturn();
       return;
     }
-    this.copyToTarget(c);
+    if (c.inReg) this.moveGpr(reg(RESULT_REG), this.peek(0));
+    else this.copyToTarget(c);
     this.asm.jmp(c.label);
   }
 
@@ -652,15 +663,25 @@ export class FunctionTranslator implements FloatHost {
     }
     const consumed = cur.unreachable ? -1 : this.fast(ins, next);
     if (consumed >= 0) return consumed;
+    const op = ins.op;
+    // The result of a block or if/else that passes it in a register (`inReg`), at its else or end.
+    const result = (op === 0x05 || op === 0x0b) && cur.inReg && !cur.unreachable ? this.popV() : undefined;
     // Everything else works on frame slots: materialise the whole operand stack first.
     if (!cur.unreachable) this.flush();
+    if (result) {
+      this.moveGpr(reg(RESULT_REG), result);
+      this.release(result);
+    }
     this.forgetLocalsInRegs(); // slot-based operators use any register; labels start afresh
     this.legacy(ins);
-    const op = ins.op;
     if (op === 0x05 || op === 0x0b || op === 0x03 || op === 0x02) { // else, end, loop, block
-      // A label: every value is in its slot, every register free.
+      // A label: every value is in its slot, every register free (but an `inReg` result).
       this.gprs.reset();
       this.xmms.reset();
+      if (op === 0x0b && cur.inReg) {
+        this.gprs.claim(RESULT_REG);
+        this.vs[this.depth - 1] = { k: "reg", r: RESULT_REG };
+      }
     }
     return 0;
   }
@@ -843,7 +864,7 @@ export class FunctionTranslator implements FloatHost {
         }
         this.ctrls.push({
           kind: loop ? "loop" : "block", label, hasElse: false, height: this.depth - sig.params.length, params: sig.params,
-          results: sig.results, unreachable: false, paramSave: -1,
+          results: sig.results, unreachable: false, paramSave: -1, inReg: !loop && resultInReg(sig),
         });
         return;
       }
@@ -1416,8 +1437,17 @@ export class FunctionTranslator implements FloatHost {
           this.rotatedBackEdge(c.rotate);
           return 0;
         }
-        this.flush();
-        this.branchTo(ins.depth!);
+        const target = this.ctrls[this.ctrls.length - 1 - ins.depth!];
+        if (target.inReg) { // its value straight into RESULT_REG: no round trip through its slot
+          const o = this.popV();
+          this.flush();
+          this.moveGpr(reg(RESULT_REG), o);
+          this.release(o);
+          this.asm.jmp(target.label);
+        } else {
+          this.flush();
+          this.branchTo(ins.depth!);
+        }
         this.markUnreachable();
         return 0;
       }
@@ -1814,7 +1844,7 @@ export class FunctionTranslator implements FloatHost {
     const cc = this.emitCondition(cond);
     const c = this.ctrls[this.ctrls.length - 1 - depth];
     const n = this.branchArity(c);
-    if (c.kind !== "func" && (n === 0 || this.depth - n === c.height)) {
+    if (c.kind !== "func" && !c.inReg && (n === 0 || this.depth - n === c.height)) {
       a.jcc(cc, c.label);
       return;
     }
@@ -1843,7 +1873,7 @@ export class FunctionTranslator implements FloatHost {
     a.jcc(NEGATE[cc], elseLabel);
     this.ctrls.push({
       kind: "if", label: a.label(), elseLabel, hasElse: false, height, params: sig.params, results: sig.results,
-      unreachable: false, paramSave,
+      unreachable: false, paramSave, inReg: resultInReg(sig),
     });
   }
 

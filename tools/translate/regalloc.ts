@@ -9,7 +9,8 @@
  * and at control-flow merges; the pools are reset at every label.
  */
 
-/** rbx, rsi, rdi, r8, r11: the integer registers operand-stack values may live in. */
+/** rbx, rsi, rdi, r8, r11: the integer registers operand-stack values may live in (rbx also carries
+ *  a block's integer result to its end: function.ts RESULT_REG). */
 export const GPR_POOL: readonly number[] = [3, 6, 7, 8, 11];
 /**
  * r12..r15, r9, r10: hot integer locals, one register each for a whole function (saved to their
