@@ -1848,6 +1848,14 @@ export class FunctionTranslator implements FloatHost {
       a.jcc(cc, c.label);
       return;
     }
+    if (c.inReg) {
+      // The value into RESULT_REG (a mov keeps the flags), then the conditional jump; it also stays
+      // on the stack, in its slot, for the fall-through.
+      this.forgetReg(RESULT_REG);
+      this.moveGpr(reg(RESULT_REG), this.peek(0));
+      a.jcc(cc, c.label);
+      return;
+    }
     const skip = a.label();
     a.jcc(NEGATE[cc], skip);
     this.branchTo(depth);
