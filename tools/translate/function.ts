@@ -354,12 +354,7 @@ export class FunctionTranslator implements FloatHost {
     });
 
     this.findTargetedBlocks();
-    const body = this.body;
-    for (let i = 0; i < body.length; i++) {
-      this.current = body[i];
-      this.pos = i;
-      i += this.visit(body[i], body[i + 1]);
-    }
+    this.translateRange(0, this.body.length);
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
     this.emitDeferredArms();
 
@@ -382,6 +377,16 @@ export class FunctionTranslator implements FloatHost {
     }
     const frameBytes = 8 * (this.localArea + this.maxDepth);
     a.patchI32(frameSizeAt, (frameBytes + 15) & ~15);
+  }
+
+  /** Translate body[start, end) (an operator may consume the ones after it: `visit`'s result). */
+  private translateRange(start: number, end: number): void {
+    const body = this.body;
+    for (let i = start; i < end; i++) {
+      this.current = body[i];
+      this.pos = i;
+      i += this.visit(body[i], body[i + 1]);
+    }
   }
 
   /** Which `block`s are branch targets (the others need no label and no flush: `transparent`). */
@@ -665,12 +670,13 @@ export class FunctionTranslator implements FloatHost {
     if (consumed >= 0) return consumed;
     const op = ins.op;
     // The result of a block or if/else that passes it in a register (`inReg`), at its else or end.
-    const result = (op === 0x05 || op === 0x0b) && cur.inReg && !cur.unreachable ? this.popV() : undefined;
+    const result = (op === 0x05 || op === 0x0b) && cur.inReg && !cur.unreachable;
     // Everything else works on frame slots: materialise the whole operand stack first.
-    if (!cur.unreachable) this.flush();
+    if (!cur.unreachable) this.flush(result ? 1 : 0);
     if (result) {
-      this.moveGpr(reg(RESULT_REG), result);
-      this.release(result);
+      const o = this.popV();
+      this.moveGpr(reg(RESULT_REG), o);
+      this.release(o);
     }
     this.forgetLocalsInRegs(); // slot-based operators use any register; labels start afresh
     this.legacy(ins);
@@ -733,11 +739,7 @@ export class FunctionTranslator implements FloatHost {
     this.flush();
     const pos = this.pos, current = this.current;
     this.rotateTo = r.bodyStart;
-    for (let k = r.headerStart; k <= r.ifPos; k++) {
-      this.pos = k;
-      this.current = this.body[k];
-      k += this.visit(this.body[k], this.body[k + 1]);
-    }
+    this.translateRange(r.headerStart, r.ifPos + 1);
     if (this.rotateTo) throw new Error(`${this.displayName}: loop test at 0x${this.body[r.ifPos].offset.toString(16)} not re-translated`);
     this.pos = pos;
     this.current = current;
@@ -785,11 +787,7 @@ export class FunctionTranslator implements FloatHost {
       this.ctrls.push(...arm.ctrls, {
         kind: "if", label: a.label(), hasElse: false, height: arm.state.depth, params: [], results: [], unreachable: false, paramSave: -1,
       });
-      for (let i = arm.start; i < arm.end; i++) {
-        this.current = this.body[i];
-        this.pos = i;
-        i += this.visit(this.body[i], this.body[i + 1]);
-      }
+      this.translateRange(arm.start, arm.end);
       if (!this.ctrls[this.ctrls.length - 1].unreachable || this.ctrls.length !== arm.ctrls.length + 1) {
         throw new Error(`${this.displayName}: the arm of the if at 0x${this.body[arm.start - 1].offset.toString(16)} falls through`);
       }
@@ -1167,8 +1165,8 @@ export class FunctionTranslator implements FloatHost {
     this.vs[d] = SLOT;
   }
   /** Every value to its slot: before labels, branches and slot-based operators. Only `mov`s. */
-  private flush(): void {
-    for (let d = 0; d < this.depth; d++) this.spillEntry(d);
+  private flush(keepTop = 0): void {
+    for (let d = 0; d < this.depth - keepTop; d++) this.spillEntry(d);
   }
   /** Values in registers to their slots (calls clobber every register; constants and locals survive). */
   private spillRegisters(below: number): void {
@@ -1208,6 +1206,28 @@ export class FunctionTranslator implements FloatHost {
     const r = this.takeGpr();
     this.gprs.giveLast(keep);
     return r;
+  }
+  /** Reading local `key` (or a global: `readsAgainSoon`) from `held`, the register holding it: a
+   *  copy for the stack when it is read again soon (the local stays held), else the register itself. */
+  private readHeld(key: number, held: number): number {
+    const copy = this.readsAgainSoon(key) ? this.gprBeside(held) : undefined;
+    if (copy !== undefined) {
+      this.asm.mov(8, reg(copy), reg(held));
+      return copy;
+    }
+    this.forgetReg(held);
+    this.gprs.claim(held);
+    return held;
+  }
+  /** `key` was just given the value in `r`, which the stack owns: when it is read again soon, a
+   *  register copy holds it for that read (if a register is free). */
+  private holdCopySoon(key: number, r: number): void {
+    if (!this.readsAgainSoon(key)) return;
+    const copy = this.takeGpr();
+    if (copy === undefined) return;
+    this.asm.mov(8, reg(copy), reg(r));
+    this.gprs.giveLast(copy);
+    this.holdLocal(key, copy);
   }
 
   /** A free pool register (undefined if none); whatever local it still held is forgotten. */
@@ -1355,15 +1375,8 @@ export class FunctionTranslator implements FloatHost {
         const px = this.pinnedX.get(ins.index!);
         const held = px === undefined ? this.localInReg.get(ins.index!) : undefined;
         if (held !== undefined) {
-          // Still in the register it was set from: read that instead of the slot. Read again
-          // soon, it keeps the local (the stack gets a copy); else the stack takes the register.
-          const copy = this.readsAgainSoon(ins.index!) ? this.gprBeside(held) : undefined;
-          if (copy !== undefined) a.mov(8, reg(copy), reg(held));
-          else {
-            this.forgetReg(held);
-            this.gprs.claim(held);
-          }
-          this.pushV(this.locals[ins.index!], { k: "reg", r: copy ?? held });
+          // Still in the register it was set from: read that instead of the slot.
+          this.pushV(this.locals[ins.index!], { k: "reg", r: this.readHeld(ins.index!, held) });
         } else if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
         else {
           // A copy: the value must not change when the local is set later.
@@ -1386,26 +1399,12 @@ export class FunctionTranslator implements FloatHost {
           // is kept for the next read instead of loading the cell again.
           const key = this.locals.length + ins.index!;
           const held = this.localInReg.get(key);
-          const again = this.readsAgainSoon(key);
           let r: number;
           if (held === undefined) {
             r = this.allocGpr();
             a.mov(8, reg(r), cell);
-            const copy = again ? this.takeGpr() : undefined;
-            if (copy !== undefined) {
-              a.mov(8, reg(copy), reg(r));
-              this.gprs.giveLast(copy);
-              this.holdLocal(key, copy);
-            }
-          } else {
-            const copy = again ? this.gprBeside(held) : undefined;
-            if (copy !== undefined) a.mov(8, reg(copy), reg(held));
-            else {
-              this.forgetReg(held);
-              this.gprs.claim(held);
-            }
-            r = copy ?? held;
-          }
+            this.holdCopySoon(key, r);
+          } else r = this.readHeld(key, held);
           this.pushV(t, { k: "reg", r });
         }
         return 0;
@@ -1437,17 +1436,9 @@ export class FunctionTranslator implements FloatHost {
           this.rotatedBackEdge(c.rotate);
           return 0;
         }
-        const target = this.ctrls[this.ctrls.length - 1 - ins.depth!];
-        if (target.inReg) { // its value straight into RESULT_REG: no round trip through its slot
-          const o = this.popV();
-          this.flush();
-          this.moveGpr(reg(RESULT_REG), o);
-          this.release(o);
-          this.asm.jmp(target.label);
-        } else {
-          this.flush();
-          this.branchTo(ins.depth!);
-        }
+        // A target taking its value in RESULT_REG gets it from where it is, not through its slot.
+        this.flush(this.ctrls[this.ctrls.length - 1 - ins.depth!].inReg ? 1 : 0);
+        this.branchTo(ins.depth!);
         this.markUnreachable();
         return 0;
       }
@@ -1596,15 +1587,7 @@ export class FunctionTranslator implements FloatHost {
       this.holdLocal(i, o.v.r);
     } else if (!tee) this.release(o);
     else if (o.v.k === "reg" || o.v.k === "xmm" || o.v.k === "const") {
-      if (o.v.k === "reg" && pin === undefined && this.readsAgainSoon(i)) {
-        // The stack keeps the register; a copy holds the local for the read that follows.
-        const copy = this.takeGpr();
-        if (copy !== undefined) {
-          this.asm.mov(8, reg(copy), reg(o.v.r));
-          this.gprs.giveLast(copy);
-          this.holdLocal(i, copy);
-        }
-      }
+      if (o.v.k === "reg" && pin === undefined) this.holdCopySoon(i, o.v.r); // the stack keeps the register
       this.pushV(o.t, o.v);
     }
     else if (px !== undefined) {

@@ -190,6 +190,11 @@ export class Inliner {
   private substituteEarlier(out: Instr[], callee: Callee, subst: (Instr | undefined)[], last: number): void {
     const writtenLocals = new Set<number>();
     let writesGlobals = false;
+    const noteWrites = (k: number) => {
+      const op = out[k].op;
+      if (op === OP_LOCAL_SET || op === OP_LOCAL_TEE) writtenLocals.add(out[k].index!);
+      if (mayWriteGlobals(out, k)) writesGlobals = true;
+    };
     let j = out.length; // out[j..] computes the arguments after the current one
     for (let p = last; p >= 0; p--) {
       // The extent of argument p: the shortest run out[s..j) that pushes one value.
@@ -200,9 +205,7 @@ export class Inliner {
         if (ins.op === OP_INLINE_END) {
           let b = s;
           while (out[b].op !== OP_INLINE_BEGIN) {
-            const x = out[b];
-            if (x.name === "local.set" || x.name === "local.tee") writtenLocals.add(x.index!);
-            if (x.name === "global.set" || ((x.name === "call" || x.name === "call_indirect") && out[b + 1]?.name !== "unreachable")) writesGlobals = true;
+            noteWrites(b);
             if (--b < 0) return;
           }
           need -= funcType(this.mod, out[b].index!).results.length;
@@ -212,8 +215,7 @@ export class Inliner {
         const effect = stackEffect(ins);
         if (effect === undefined) return;
         need -= effect;
-        if (ins.name === "local.set" || ins.name === "local.tee") writtenLocals.add(ins.index!);
-        if (ins.name === "global.set") writesGlobals = true;
+        noteWrites(s);
       }
       if (need < 0) return;
       const producer = out[s];
@@ -245,8 +247,7 @@ export class Inliner {
         f.body.forEach((ins, k) => {
           const op = ins.op;
           if ((op === OP_LOCAL_SET || op === OP_LOCAL_TEE) && ins.index! < type.params.length) writtenParams.add(ins.index!);
-          if (op === OP_GLOBAL_SET) keepsGlobals = false;
-          if ((op === OP_CALL || op === OP_CALL_INDIRECT) && f.body[k + 1]?.op !== OP_UNREACHABLE) keepsGlobals = false;
+          if (mayWriteGlobals(f.body, k)) keepsGlobals = false;
         });
         c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, writtenParams, keepsGlobals };
       }
@@ -254,6 +255,13 @@ export class Inliner {
     this.callees.set(index, c);
     return c;
   }
+}
+
+/** Whether body[k] may change a global: `global.set`, or a call that returns (one right before
+ *  `unreachable`, an abort, never comes back to read anything). */
+function mayWriteGlobals(body: Instr[], k: number): boolean {
+  const op = body[k].op;
+  return op === OP_GLOBAL_SET || ((op === OP_CALL || op === OP_CALL_INDIRECT) && body[k + 1]?.op !== OP_UNREACHABLE);
 }
 
 /** What an operator does to the operand stack height (pushes minus pops), for the operators an
