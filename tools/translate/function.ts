@@ -1614,8 +1614,8 @@ export class FunctionTranslator implements FloatHost {
       this.forgetLocal(i);
       const isP = (o: Opnd) => o.v.k === "local" && o.v.i === i;
       if (op !== "sub" && isP(y) && !isP(x)) [x, y] = [y, x];
-      const disp = op === "add" || op === "sub" ? this.leaDisp(y, op, size) : undefined;
-      const rx = isP(x) ? undefined : this.inPlace(x);
+      const rx = isP(x) || (op !== "add" && op !== "sub") ? undefined : this.inPlace(x);
+      const disp = rx === undefined ? undefined : this.leaDisp(y, op as "add" | "sub", size);
       if (disp !== undefined && rx !== undefined) {
         this.asm.lea(size, reg(p), mem(reg(rx), disp)); // `mov p, x; add p, c` in one
         this.release(x);
