@@ -518,6 +518,107 @@ export function registerModule(): string {
 }
 
 /**
+ * Globals promoted to pinned locals (tools/translate/promote.ts): read in loops from a register,
+ * reloaded after every call that returns (a callee, call_indirect or an inlined callee's set must
+ * show), never promoted when the function itself sets them; i64, f64 and immutable globals. Also
+ * the reads fused with a following `i32.const; i32.add|sub` (one lea, wrapping at 32 bits) and
+ * pinned float locals read straight from their registers by arithmetic and sqrt.
+ */
+export function promotionModule(): string {
+  const pad = Array.from({ length: 40 }, () => "(drop (i32.const 0))").join(" "); // too big to inline
+  return `(module ${prelude(`
+  (type $v (func))
+  (table 1 funcref)
+  (elem (i32.const 0) $bump_indirect)
+  (global $g (mut i32) (i32.const 7))
+  (global $h (mut i32) (i32.const 100))
+  (global $w (mut i64) (i64.const 0x123456789))
+  (global $f (mut f64) (f64.const 1.5))
+  (global $k i32 (i32.const 12345))
+  (global $small (mut i32) (i32.const 3))
+  (func $pf (param $v f64) (call $trace (i32.const 16) (i32.const 1) (local.get $v) (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0)))
+  (func $bump ${pad}
+    (global.set $g (i32.add (global.get $g) (i32.const 1000)))
+    (global.set $w (i64.mul (global.get $w) (i64.const 3)))
+    (global.set $f (f64.mul (global.get $f) (f64.const -0.5))))
+  (func $bump_indirect ${pad} (global.set $g (i32.sub (global.get $g) (i32.const 77))))
+  ;; small: inlined into the loop below, where its global.set must keep $h from being promoted
+  (func $inc_h (global.set $h (i32.add (global.get $h) (i32.const 3))))
+  ;; reads $g, $w, $f, $k several times per iteration; a call every iteration changes $g, $w, $f
+  (func $reads (param $n i32) (result i64) (local $i i32) (local $t i64) (local $x f64)
+    (loop $l
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.add (global.get $g) (i32.mul (global.get $g) (global.get $g))))))
+      (local.set $t (i64.xor (local.get $t) (i64.add (global.get $w) (i64.shl (global.get $w) (i64.const 7)))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.xor (global.get $k) (i32.add (global.get $k) (local.get $i))))))
+      (local.set $x (f64.add (local.get $x) (f64.mul (global.get $f) (f64.sub (global.get $f) (global.get $f)))))
+      (local.set $x (f64.add (local.get $x) (global.get $f)))
+      (if (i32.and (local.get $i) (i32.const 1)) (then (call $bump)))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.sub (global.get $g) (global.get $k)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (call $pf (local.get $x))
+    (local.get $t))
+  ;; the same with call_indirect changing $g
+  (func $reads_indirect (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.mul (global.get $g) (i32.add (global.get $g) (global.get $g)))))
+      (call_indirect (type $v) (i32.const 0))
+      (local.set $s (i32.xor (local.get $s) (global.get $g)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $s))
+  ;; $h is read often but set by an inlined callee and by the function itself
+  (func $written (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.mul (global.get $h) (global.get $h))))
+      (call $inc_h)
+      (local.set $s (i32.add (local.get $s) (global.get $h)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $s))
+  ;; a global and a local read twice, the first read plus/minus a constant (32-bit wrap-around
+  ;; shows through i64.extend_i32_u): lea into the copy
+  (func $fused (param $p i32) (result i64) (local $i i32) (local $q i32) (local $t i64)
+    (global.set $small (local.get $p))
+    (loop $l
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.sub (global.get $small) (i32.const 20)))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (global.get $small))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.add (global.get $small) (i32.const 0x7ffffff0)))))
+      (local.set $t (i64.xor (local.get $t) (i64.extend_i32_u (global.get $small))))
+      (local.set $q (i32.mul (local.get $i) (i32.const 0x10001)))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.sub (local.get $q) (i32.const 9)))))
+      (local.set $t (i64.add (local.get $t) (i64.extend_i32_u (local.get $q))))
+      (global.set $small (i32.add (global.get $small) (i32.const 5)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 6))))
+    (local.get $t))
+  ;; pinned float locals as the right operand of every arithmetic operator and of sqrt
+  (func $floats (param $a f64) (param $b f32) (result f64) (local $i i32) (local $x f64) (local $y f32) (local $s f64)
+    (local.set $x (local.get $a)) (local.set $y (local.get $b))
+    (loop $l
+      (local.set $s (f64.add (local.get $s) (f64.sub (f64.const 100) (local.get $x))))
+      (local.set $s (f64.add (local.get $s) (f64.div (f64.const 7) (local.get $x))))
+      (local.set $s (f64.sub (local.get $s) (f64.mul (f64.const 3) (local.get $x))))
+      (local.set $s (f64.add (local.get $s) (f64.sqrt (local.get $x))))
+      (local.set $y (f32.add (local.get $y) (f32.div (f32.const 1) (local.get $y))))
+      (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.sub (f32.sqrt (local.get $y)) (local.get $y)))))
+      (local.set $x (f64.add (local.get $x) (f64.const 0.75)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 9))))
+    (local.get $s))
+  (func (export "main") (local $k i32)
+    (loop $each
+      (call $p64 (call $reads (local.get $k)))
+      (call $p32 (call $reads_indirect (local.get $k)))
+      (call $p32 (call $written (local.get $k)))
+      (call $p64 (call $fused (i32.mul (local.get $k) (i32.const 3))))
+      (call $pf (call $floats (f64.convert_i32_s (local.get $k)) (f32.convert_i32_s (i32.sub (local.get $k) (i32.const 4)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $each (i32.lt_s (local.get $k) (i32.const 10))))
+    (call $p32 (global.get $g)) (call $p32 (global.get $h)) (call $p64 (global.get $w)) (call $pf (global.get $f)))`)})`;
+}
+
+/**
  * The control-flow shapes the translator treats specially (function.ts findTargetedBlocks), with
  * values live in registers across them: blocks no branch targets (entered with a pending sum below,
  * left by falling through, by `br` to an outer block, and never at all), `if`s whose arm cannot fall

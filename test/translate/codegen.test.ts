@@ -63,7 +63,25 @@ const WAT = `(module
   (func $bulk (param $d i32) (param $s i32) (param $n i32)
     (memory.copy (local.get $d) (local.get $s) (local.get $n))
     (memory.fill (local.get $d) (i32.const 0x80) (local.get $n)))
-  (func (export "main") (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (global $pg (mut i32) (i32.const 64))
+  (func $opaque (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)) (drop (i32.const 0)))
+  (func $promoted (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.mul (global.get $pg) (i32.xor (global.get $pg) (global.get $pg)))))
+      (call $opaque)
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func $length_of (result i32)
+    (i32.add (i32.load offset=16 (i32.sub (global.get $pg) (i32.const 20))) (global.get $pg)))
+  (func $float_rhs (param $x f64) (result f64) (local $i i32) (local $s f64)
+    (loop $l
+      (local.set $s (f64.add (local.get $s) (f64.sub (f64.const 100) (local.get $x))))
+      (local.set $x (f64.add (local.get $x) (f64.const 0.5)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 9))))
+    (local.get $s))
+  (func (export "main") (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -199,6 +217,27 @@ describe("translator code shape", () => {
     expect(code.some((l) => l.includes("[rbp-0x10]"))).toBe(false);
     expect(code.some((l) => /^add e\w+, dword ptr \[rbp-8\]$/.test(l))).toBe(true);
     expect(code.filter((l) => /^jmp /.test(l))).toHaveLength(1); // the then arm jumps over the else arm
+  });
+
+  it("a global read in a loop and set nowhere in the function lives in a register: loaded at entry and after the call only (promote.ts)", async () => {
+    const code = await listingOf("promoted");
+    const loads = code.filter((l) => /^mov r\w+, qword ptr \[0x[0-9a-f]+\]$/.test(l)); // the global's cell
+    expect(loads).toHaveLength(2);
+    expect(new Set(loads.map((l) => l.slice(l.indexOf("[")))).size).toBe(1);
+  });
+
+  it("a global read again soon, first minus a constant: one lea into a copy, the loaded register kept for the second read", async () => {
+    const code = await listingOf("length_of");
+    const load = code.findIndex((l) => /^mov r\w+, qword ptr \[0x[0-9a-f]+\]$/.test(l));
+    expect(code.filter((l) => /^mov r\w+, qword ptr \[0x[0-9a-f]+\]$/.test(l))).toHaveLength(1);
+    expect(code[load + 1]).toMatch(/^lea e\w+, \[r\w+-0x14\]$/); // no mov to a copy, no sub
+    expect(code.some((l) => /^sub e/.test(l))).toBe(false);
+  });
+
+  it("a pinned float local as the right operand of an arithmetic operator is read from its register, not copied first", async () => {
+    const code = (await listingOf("float_rhs")).join("\n");
+    expect(code).toMatch(/subsd xmm\d, xmm1[0-5]\n/);
+    expect(code).not.toMatch(/movaps xmm\d, xmm1[0-5]\n\s*subsd/);
   });
 
   it("select of a comparison is cmp + cmov", async () => {

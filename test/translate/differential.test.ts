@@ -48,6 +48,10 @@ describe("translator vs V8: registers and inlining", () => {
     const r = await differential(cases.registerModule());
     expect(r.output.length).toBe(45);
   });
+  it("globals promoted to pinned locals (reloaded after calls, not when set), reads fused with an add into lea, pinned floats as operands", async () => {
+    const r = await differential(cases.promotionModule());
+    expect(r.output.length).toBe(64);
+  });
   it("blocks no branch targets, ifs whose arm cannot fall through, rotated loops, locals read after set, address arithmetic as lea, values below several call results", async () => {
     const r = await differential(cases.shapesModule());
     expect(r.output.length).toBe(108);

@@ -44,7 +44,7 @@ import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
-import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL, XPIN_POOL } from "./regalloc.ts";
+import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL, XPIN_POOL, rankPinCandidates } from "./regalloc.ts";
 import { OP_INLINE_BEGIN } from "./inline.ts";
 
 /** Machine code of function `func` inlined into the one being translated: [start, end). */
@@ -525,10 +525,8 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     // Only locals used inside loops: elsewhere a register saves little over the slot.
-    const ranked = used.filter((i) => uses[i] >= 8 && uses[i] > 2 * callWeight);
-    if (ranked.length > 1) ranked.sort((x, y) => uses[y] - uses[x]);
     let ints = 0, floats = 0;
-    for (const i of ranked) {
+    for (const i of rankPinCandidates(used, (k) => uses[k], callWeight)) {
       const t = this.locals[i];
       if ((t === "i32" || t === "i64") && ints < PIN_POOL.length) this.pinned.set(i, PIN_POOL[ints++]);
       else if ((t === "f32" || t === "f64") && floats < XPIN_POOL.length) this.pinnedX.set(i, XPIN_POOL[floats++]);
@@ -1212,7 +1210,10 @@ export class FunctionTranslator implements FloatHost {
   private readHeld(key: number, held: number): number {
     const copy = this.readsAgainSoon(key) ? this.gprBeside(held) : undefined;
     if (copy !== undefined) {
-      this.asm.mov(8, reg(copy), reg(held));
+      // Followed by `i32.const c; i32.add|sub`: the copy is the sum (one lea; `consumeAddend`).
+      const c = this.addendAfter(key);
+      if (c !== undefined) { this.asm.lea(4, reg(copy), mem(reg(held), c)); this.addendTaken = true; }
+      else this.asm.mov(8, reg(copy), reg(held));
       return copy;
     }
     this.forgetReg(held);
@@ -1228,6 +1229,26 @@ export class FunctionTranslator implements FloatHost {
     this.asm.mov(8, reg(copy), reg(r));
     this.gprs.giveLast(copy);
     this.holdLocal(key, copy);
+  }
+  /** The i32 read at `pos` (local or global `key`, in a register) is followed by `i32.const c;
+   *  i32.add` or `i32.sub`: c (negated for sub) as a 32-bit displacement, so a register copy kept
+   *  for a later read can be made by `lea copy, [held + c]` (32-bit: wraps like i32.add) and the
+   *  two operators skipped (`addendTaken`). */
+  private addendAfter(key: number): number | undefined {
+    const t = key < this.locals.length ? this.locals[key] : this.globalType(key - this.locals.length);
+    if (t !== "i32") return undefined;
+    const c = this.body[this.pos + 1], op = this.body[this.pos + 2];
+    if (c?.op !== 0x41 || (op?.op !== 0x6a && op?.op !== 0x6b)) return undefined; // i32.const; i32.add, i32.sub
+    const v = Number(c.value) | 0;
+    return op.op === 0x6a ? v : -v | 0;
+  }
+  /** Set when `addendAfter`'s two operators were folded into the read (the visitor skips them). */
+  private addendTaken = false;
+  /** Operators after the current one it took (2 when `addendAfter`'s were folded, else 0). */
+  private consumeAddend(): number {
+    if (!this.addendTaken) return 0;
+    this.addendTaken = false;
+    return 2;
   }
 
   /** A free pool register (undefined if none); whatever local it still held is forgotten. */
@@ -1377,7 +1398,9 @@ export class FunctionTranslator implements FloatHost {
         if (held !== undefined) {
           // Still in the register it was set from: read that instead of the slot.
           this.pushV(this.locals[ins.index!], { k: "reg", r: this.readHeld(ins.index!, held) });
+          return this.consumeAddend();
         } else if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
+        else if (next && this.floatFromPin(px, this.locals[ins.index!], next)) return 1;
         else {
           // A copy: the value must not change when the local is set later.
           const x = this.allocXmm();
@@ -1403,11 +1426,22 @@ export class FunctionTranslator implements FloatHost {
           if (held === undefined) {
             r = this.allocGpr();
             a.mov(8, reg(r), cell);
+            const c = this.readsAgainSoon(key) ? this.addendAfter(key) : undefined;
+            const sum = c === undefined ? undefined : this.takeGpr();
+            if (sum !== undefined) {
+              // Read again soon and plus a constant now: r is kept for the later read, the stack
+              // gets the sum.
+              a.lea(4, reg(sum), mem(reg(r), c!));
+              this.gprs.giveLast(r);
+              this.holdLocal(key, r);
+              this.pushV(t, { k: "reg", r: sum });
+              return 2;
+            }
             this.holdCopySoon(key, r);
           } else r = this.readHeld(key, held);
           this.pushV(t, { k: "reg", r });
         }
-        return 0;
+        return this.consumeAddend();
       }
       case 0x24: { // global.set
         this.forgetLocal(this.locals.length + ins.index!);
@@ -1752,6 +1786,25 @@ export class FunctionTranslator implements FloatHost {
     const r = this.allocGpr();
     a.mov(8, reg(r), R.rax);
     this.pushV(x.t, { k: "reg", r });
+  }
+
+  /** A pinned float local (in `px`) read by `next` right away: an arithmetic operator whose right
+   *  operand it is, or a square root, takes the register as its source (no copy first). */
+  private floatFromPin(px: number, t: ValType, next: Instr): boolean {
+    const sx = t === "f32" ? "ss" : "sd";
+    if (next.op === (t === "f32" ? 0x91 : 0x9f)) { // f32.sqrt, f64.sqrt
+      const r = this.allocXmm();
+      this.asm.sse(`sqrt${sx}`, r, px);
+      this.pushV(t, { k: "xmm", x: r });
+      return true;
+    }
+    const fb = FLOAT_BINARY_OPS[next.op];
+    if (!fb || next.name[1] !== t[1] || this.depth === 0) return false; // f32.* for f32, f64.* for f64
+    const x = this.popV();
+    const r = this.toXmm(x);
+    this.asm.sse(`${fb}${sx}`, r, px);
+    this.pushV(t, { k: "xmm", x: r });
+    return true;
   }
 
   private floatBinary(k: "f32" | "f64", op: "add" | "sub" | "mul" | "div"): void {

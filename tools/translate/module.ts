@@ -19,6 +19,7 @@ import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
 import { BulkMemory } from "./bulk.ts";
 import { Inliner } from "./inline.ts";
+import { globalTypes, promoteGlobals } from "./promote.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
@@ -232,6 +233,7 @@ export class TranslatedModule {
   emitCode(asm: Assembler, progress?: (done: number, total: number) => void): void {
     const mod = this.mod;
     const inliner = this.opts.inline === false ? null : new Inliner(mod);
+    const globals = globalTypes(mod);
     mod.funcs.forEach((f, i) => {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
@@ -240,7 +242,8 @@ export class TranslatedModule {
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
-      const { locals, body } = inliner ? inliner.expand(index, f.locals, f.body) : f;
+      const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
+      const { locals, body } = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, globals, this.ctx.importBindings);
       const ft = new FunctionTranslator(asm, this.ctx, index, locals, body, start.name, f.locals.length);
       ft.translate();
       asm.bind(end);
