@@ -61,50 +61,64 @@ export function promoteGlobals(
   globals: readonly { type: ValType; mutable: boolean }[],
   importBindings: readonly ImportBinding[],
 ): { locals: ValType[]; body: Instr[] } {
-  // One scan: weighted uses of locals (key = local index) and globals (key = nLocals + index), the
-  // first-use order, which globals are set, and the weight of calls.
+  // First scan, globals only: weighted reads, which are set, the weight of calls. Most functions
+  // stop here.
   const nLocals = params.length + locals.length;
-  const uses = new Map<number, number>();
-  const used: number[] = [];
-  const written = new Set<number>();
+  const globalUses = new Array<number>(globals.length).fill(0);
+  const written = new Array<boolean>(globals.length).fill(false);
   let importCallWeight = 0; // calls that make pinned locals reload (function.ts choosePinned)
   let callWeight = 0; // calls after which a promoted mutable global reloads
   const nest: boolean[] = [];
   let loops = 0;
-  let anyGlobal = false;
   for (let k = 0; k < body.length; k++) {
     const ins = body[k];
-    const w = loopWeight(loops);
-    let key = -1;
     switch (ins.op) {
       case OP_BLOCK: case OP_IF: nest.push(false); break;
       case OP_LOOP: nest.push(true); loops++; break;
       case OP_END: if (nest.pop()) loops--; break;
-      case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: key = ins.index!; break;
-      case OP_GLOBAL_GET: key = nLocals + ins.index!; anyGlobal = true; break;
-      case OP_GLOBAL_SET: written.add(ins.index!); break;
-      case OP_CALL: case OP_CALL_INDIRECT:
+      case OP_GLOBAL_GET: globalUses[ins.index!] += loopWeight(loops); break;
+      case OP_GLOBAL_SET: written[ins.index!] = true; break;
+      case OP_CALL: case OP_CALL_INDIRECT: {
         if (body[k + 1]?.op === OP_UNREACHABLE) break;
+        const w = loopWeight(loops);
         callWeight += w;
         if (ins.op === OP_CALL_INDIRECT || (ins.index! < importBindings.length && importBindings[ins.index!].kind !== "intrinsic")) importCallWeight += w;
         break;
+      }
     }
-    if (key < 0) continue;
-    const t = key < nLocals ? (key < params.length ? params[key] : locals[key - params.length]) : globals[key - nLocals].type;
-    if (!isNumeric(t)) continue;
-    const u = uses.get(key);
-    if (u === undefined) used.push(key);
-    uses.set(key, (u ?? 0) + w);
   }
-  if (!anyGlobal) return { locals, body };
+  // Candidates: numeric, unwritten, read in loops, worth more than their reloads.
+  const candidate = (g: number) => isNumeric(globals[g].type) && !written[g] && globalUses[g] >= 8 && globalUses[g] > 2 * callWeight;
+  let any = false;
+  for (let g = 0; g < globals.length && !any; g++) any = candidate(g);
+  if (!any) return { locals, body };
 
-  // Globals that would be pinned: unwritten, worth more than their reloads, and ranked within the
-  // pin pools against the locals.
+  // Second scan: the locals' weighted uses (as choosePinned counts them) and the first-use order
+  // of locals and candidate globals (key: a local's index, or nLocals + a global's index).
   const typeOf = (key: number) => key < nLocals ? (key < params.length ? params[key] : locals[key - params.length]) : globals[key - nLocals].type;
-  const candidates = used.filter((key) => key < nLocals || (!written.has(key - nLocals) && uses.get(key)! > 2 * callWeight));
+  const uses = new Array<number>(nLocals + globals.length).fill(0);
+  const used: number[] = [];
+  loops = 0;
+  for (let k = 0; k < body.length; k++) {
+    const ins = body[k];
+    let key: number;
+    switch (ins.op) {
+      case OP_BLOCK: case OP_IF: nest.push(false); continue;
+      case OP_LOOP: nest.push(true); loops++; continue;
+      case OP_END: if (nest.pop()) loops--; continue;
+      case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: key = ins.index!; break;
+      case OP_GLOBAL_GET: if (!candidate(ins.index!)) continue; key = nLocals + ins.index!; break;
+      default: continue;
+    }
+    if (!isNumeric(typeOf(key))) continue;
+    if (uses[key] === 0) used.push(key);
+    uses[key] += loopWeight(loops);
+  }
+
+  // The candidates that win a pin register against the locals (same ranking as choosePinned).
   let ints = 0, floats = 0;
   const promoted: number[] = [];
-  for (const key of rankPinCandidates(candidates, (key) => uses.get(key)!, importCallWeight)) {
+  for (const key of rankPinCandidates(used, (key) => uses[key], importCallWeight)) {
     const float = isFloatType(typeOf(key));
     if (float ? floats++ >= XPIN_POOL.length : ints++ >= PIN_POOL.length) continue;
     if (key >= nLocals) promoted.push(key - nLocals);
