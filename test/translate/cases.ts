@@ -65,7 +65,13 @@ export function integerModule(): string {
       lines.push(`(global.set $gA (i64.const ${a})) (global.set $gB (i64.const ${b})) (call $p64 (i64.${op} (global.get $gA) (global.get $gB)))`);
     }
   }
-  for (const op of I32_UNARY) for (const a of I32_VALUES) lines.push(`(call $p32 (i32.${op} (i32.const ${a})))`);
+  for (const op of I32_UNARY) for (const a of I32_VALUES) {
+    lines.push(`(call $p32 (i32.${op} (i32.const ${a})))`);
+    lines.push(`(global.set $ga (i32.const ${a})) (call $p32 (i32.${op} (global.get $ga)))`);
+  }
+  for (const op of I64_UNARY) for (const a of I64_VALUES) {
+    lines.push(`(global.set $gA (i64.const ${a})) ` + (op === "eqz" ? `(call $p32 (i64.eqz (global.get $gA)))` : `(call $p64 (i64.${op} (global.get $gA)))`));
+  }
   for (const op of I64_UNARY) for (const a of I64_VALUES) {
     lines.push(op === "eqz" ? `(call $p32 (i64.eqz (i64.const ${a})))` : `(call $p64 (i64.${op} (i64.const ${a})))`);
   }

@@ -1527,6 +1527,28 @@ export class FunctionTranslator implements FloatHost {
         this.pushV(to === 4 ? "i32" : "i64", { k: "reg", r });
         return 0;
       }
+      case 0x67: case 0x68: case 0x79: case 0x7a: { // i32.clz, i32.ctz, i64.clz, i64.ctz
+        if (this.vs[this.depth - 1].k === "const") return -1; // rare: the slot-based visitor
+        const size = ins.op === 0x67 || ins.op === 0x68 ? 4 : 8;
+        const x = this.popV();
+        const src = this.gprSrc(x, size, R.rax) as RM;
+        const r = x.v.k === "reg" ? x.v.r : this.allocGpr(); // may spill: only movs
+        // bsr/bsf: index of the highest/lowest set bit, ZF=1 (and no result) for 0. 32-bit forms
+        // zero the upper half.
+        if (ins.op === 0x67 || ins.op === 0x79) {
+          a.bitscan("bsr", size, reg(r), src); // clz = (bits - 1) - index; 0 -> bits
+          a.mov(size, R.rcx, -1);
+          a.cmovcc("e", size, reg(r), R.rcx);
+          a.unary("neg", size, reg(r));
+          a.alu("add", size, reg(r), size * 8 - 1);
+        } else {
+          a.bitscan("bsf", size, reg(r), src); // ctz = index; 0 -> bits
+          a.mov(4, R.rcx, size * 8);
+          a.cmovcc("e", size, reg(r), R.rcx);
+        }
+        this.pushV(size === 4 ? "i32" : "i64", { k: "reg", r });
+        return 0;
+      }
       case 0x9f: case 0x91: { // f64.sqrt, f32.sqrt
         const x = this.popV();
         const r = this.toXmm(x);
@@ -2001,6 +2023,7 @@ export class FunctionTranslator implements FloatHost {
     const v = value.v;
     if (v.k === "xmm" && bytes >= 4) src = v.x;
     else if (v.k === "reg") src = reg(v.r);
+    else if (v.k === "local" && this.pinned.has(v.i)) src = reg(this.pinned.get(v.i)!); // a pinned local: its register
     else if (v.k === "const" && typeof v.v === "number" && (bytes < 8 || v.v <= 0x7fffffff)) src = signedLow(v.v, bytes);
     else if (v.k === "const" && typeof v.v === "bigint" && (bytes < 8 || simm32(BigInt.asIntN(64, v.v)))) src = Number(BigInt.asIntN(bytes * 8, v.v));
     else { this.moveGpr(R.rdx, value); src = R.rdx; }
