@@ -251,6 +251,9 @@ export const TRAP_CASES: { kind: string; body: string; extra?: string }[] = [
   { kind: "out of bounds memory access", body: "(memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000))" },
   // A rotated loop whose test loads: the copy of the test at the back edge is the one that traps.
   { kind: "out of bounds memory access", body: "(local $p i32) (local.set $p (i32.const 65500)) (loop (if (i32.lt_s (i32.load (local.get $p)) (i32.const 1)) (then (local.set $p (i32.add (local.get $p) (i32.const 4))) (br 1))))" },
+  // A check repeated after a store that shrinks the length it reads (tools/translate/checks.ts
+  // keeps it): the second one traps.
+  { kind: "unreachable", body: "(local $i i32) (local.set $i (i32.const 5)) (i32.store (i32.const 64) (i32.const 10)) (if (i32.ge_u (local.get $i) (i32.load (i32.const 64))) (then (unreachable))) (i32.store (i32.const 64) (i32.const 3)) (if (i32.ge_u (local.get $i) (i32.load (i32.const 64))) (then (unreachable)))" },
   { kind: "undefined element", body: "(drop (call_indirect (type $t) (i32.const 7)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "uninitialized element", body: "(drop (call_indirect (type $t) (i32.const 1)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "indirect call type mismatch", body: "(drop (call_indirect (type $t) (i32.const 0)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i64) (i64.const 1))" },

@@ -20,6 +20,7 @@ import { FunctionTranslator } from "./function.ts";
 import { BulkMemory } from "./bulk.ts";
 import { Inliner } from "./inline.ts";
 import { globalTypes, promoteGlobals } from "./promote.ts";
+import { dropRepeatedChecks } from "./checks.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
@@ -243,7 +244,8 @@ export class TranslatedModule {
       asm.dd(0);
       asm.bind(start);
       const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
-      const { locals, body } = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, globals, this.ctx.importBindings);
+      const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, globals, this.ctx.importBindings);
+      const locals = promoted.locals, body = dropRepeatedChecks(promoted.body);
       const ft = new FunctionTranslator(asm, this.ctx, index, locals, body, start.name, f.locals.length);
       ft.translate();
       asm.bind(end);
