@@ -716,6 +716,22 @@ export function shapesModule(): string {
     (i32.add
       (i32.xor (local.tee $s (i32.mul (local.get $s) (i32.const 0x2545f491))) (i32.shl (local.get $s) (i32.const 5)))
       (i32.sub (local.get $s) (i32.mul (local.get $t) (local.get $s)))))
+  ;; Loops whose end is reached by falling through (no label there): a result computed in the
+  ;; last pass and values pending below stay in registers; a loop left only by br to a block.
+  (func $loop_value (param $n i32) (result i64) (local $i i32) (local $s i32)
+    (local.set $s (i32.add (i32.mul (local.get $n) (i32.const 7))
+      (loop $l (result i32)
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
+        (i32.mul (local.get $i) (i32.const 3)))))
+    (i64.add (i64.extend_i32_u (local.get $s))
+      (i64.mul (i64.extend_i32_u (local.get $n))
+        (block $out (result i64)
+          (loop $m
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br_if $out (i64.const 11) (i32.le_s (local.get $i) (i32.const 0)))
+            (br $m))
+          (i64.const 99)))))
   ;; A pinned local set to another pinned local or a register plus a constant: one lea into it.
   (func $addr2 (param $b i32) (result i64) (local $i i32) (local $a i32) (local $w i64) (local $t i64) (local $n i32)
     (local.set $w (i64.extend_i32_s (local.get $b)))
@@ -733,6 +749,7 @@ export function shapesModule(): string {
   (func (export "main") (local $k i32)
     (loop $each
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
+      (call $p64 (call $loop_value (local.get $k)))
       (call $p32 (call $xorshift (i32.add (local.get $k) (i32.const 0x7ffffffa))))
       (call $p32 (call $globals (i32.sub (local.get $k) (i32.const 3))))
       (call $p64 (call $below_multi (i32.mul (local.get $k) (i32.const 1000003))))

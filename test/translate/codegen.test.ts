@@ -81,7 +81,13 @@ const WAT = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 9))))
     (local.get $s))
-  (func (export "main") (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $loop_result (param $n i32) (result i32) (local $i i32)
+    (i32.add (local.get $n)
+      (loop $l (result i32)
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
+        (i32.mul (local.get $i) (i32.const 3)))))
+  (func (export "main") (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -238,6 +244,16 @@ describe("translator code shape", () => {
     const code = (await listingOf("float_rhs")).join("\n");
     expect(code).toMatch(/subsd xmm\d, xmm1[0-5]\n/);
     expect(code).not.toMatch(/movaps xmm\d, xmm1[0-5]\n\s*subsd/);
+  });
+
+  it("a loop's end is no label: its result goes on in a register (no store to a frame slot after the back edge)", async () => {
+    const code = await listingOf("loop_result");
+    const ret = code.indexOf("ret");
+    const backEdge = code.slice(0, ret).findLastIndex((l) => /^jb /.test(l)); // not the prologue's stack check
+    expect(backEdge).toBeGreaterThan(5);
+    const after = code.slice(backEdge + 1, ret);
+    expect(after.some((l) => /^mov qword ptr \[rbp/.test(l))).toBe(false);
+    expect(after.some((l) => /^imul e\w+, 3$/.test(l))).toBe(true);
   });
 
   it("select of a comparison is cmp + cmov", async () => {

@@ -645,7 +645,9 @@ export class FunctionTranslator implements FloatHost {
     }
     const cur = this.ctrls[this.ctrls.length - 1];
     if (ins.op === 0x0b && this.deadNesting === 0) { // end
-      if (cur.transparent) { this.endTransparent(cur); return 0; }
+      // A block no branch targets, or a loop (branches go to its start): the end is reached only by
+      // falling through, so it is no label and the values stay where they are.
+      if (cur.transparent || cur.kind === "loop") { this.endTransparent(cur); return 0; }
       if (cur.cold) { this.endColdIf(cur); return 0; }
     }
     if (cur.unreachable) {
