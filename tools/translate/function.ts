@@ -217,6 +217,10 @@ const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FL
  */
 const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get", "i32.eqz", "i64.eqz",
   ...Object.keys(INT_COMPARE), ...Object.keys(INT_BINARY), ...Object.keys(INT_SHIFT), ...Object.keys(LOADS).filter((n) => n.startsWith("i"))]);
+/** Whether operand `o` is an unread local `i`. */
+function isLocal(o: Opnd, i: number): boolean {
+  return o.v.k === "local" && o.v.i === i;
+}
 const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
 const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
 const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
@@ -336,12 +340,13 @@ export class FunctionTranslator implements FloatHost {
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
     this.zeroLocals();
-    if (this.pinned.size > 0) [...this.pinned.values()].forEach((r, k) => a.mov(8, this.scratchSlot(this.pinSaveBase + k), reg(r)));
+    let k = 0;
+    for (const r of this.pinned.values()) a.mov(8, this.scratchSlot(this.pinSaveBase + k++), reg(r));
     for (const [i, r] of this.pinned) {
       if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
       else a.alu("xor", 4, reg(r), reg(r));
     }
-    [...this.pinnedX.values()].forEach((x, k) => a.movsd(this.scratchSlot(this.pinSaveBase + this.pinned.size + k), x));
+    for (const x of this.pinnedX.values()) a.movsd(this.scratchSlot(this.pinSaveBase + k++), x);
     for (const [i, x] of this.pinnedX) {
       if (i < this.nParams) a.movsd(x, this.localSlot(i));
       else a.sse("xorps", x, x);
@@ -360,23 +365,23 @@ export class FunctionTranslator implements FloatHost {
 
     // Trap landing pads: `call` so the return address lies inside this function (or, for an
     // inlined body's pads, inside a range the symbol table names after the inlined function).
-    const emitPads = (traps: Map<TrapKind, Label>) => {
-      for (const [kind, label] of traps) {
-        a.bind(label);
-        a.call(this.ctx.traps.get(kind)!);
-      }
-    };
-    if (this.trapLabels) emitPads(this.trapLabels);
+    if (this.trapLabels) this.emitPads(this.trapLabels);
     for (const p of this.inlinePads) {
       if (p.traps.size === 0) continue;
       const start = a.label(), end = a.label();
       a.bind(start);
-      emitPads(p.traps);
+      this.emitPads(p.traps);
       a.bind(end);
       this.inlined.push({ func: p.func, start, end });
     }
     const frameBytes = 8 * (this.localArea + this.maxDepth);
     a.patchI32(frameSizeAt, (frameBytes + 15) & ~15);
+  }
+  private emitPads(traps: Map<TrapKind, Label>): void {
+    for (const [kind, label] of traps) {
+      this.asm.bind(label);
+      this.asm.call(this.ctx.traps.get(kind)!);
+    }
   }
 
   /** Translate body[start, end) (an operator may consume the ones after it: `visit`'s result). */
@@ -393,10 +398,6 @@ export class FunctionTranslator implements FloatHost {
   private findTargetedBlocks(): void {
     const open: number[] = [];
     const withElse: boolean[] = []; // parallel to `open`: the `if` has an `else`
-    const target = (depth: number) => {
-      const k = open[open.length - 1 - depth];
-      if (k !== undefined) this.targetedBlocks.add(k);
-    };
     const body = this.body;
     let innermost = -1; // the last loop opened, until a loop opens inside it
     for (let i = 0; i < body.length; i++) {
@@ -425,10 +426,19 @@ export class FunctionTranslator implements FloatHost {
           }
           break;
         }
-        case 0x0c: case 0x0d: target(ins.depth!); break; // br, br_if
-        case 0x0e: ins.targets!.forEach(target); target(ins.defaultTarget!); break; // br_table
+        case 0x0c: case 0x0d: this.markTarget(open, ins.depth!); break; // br, br_if
+        case 0x0e: // br_table
+          for (const t of ins.targets!) this.markTarget(open, t);
+          this.markTarget(open, ins.defaultTarget!);
+          break;
       }
     }
+  }
+
+  /** A branch to `depth` from inside the blocks `open` (by position): its block is targeted. */
+  private markTarget(open: number[], depth: number): void {
+    const k = open[open.length - 1 - depth];
+    if (k !== undefined) this.targetedBlocks.add(k);
   }
 
   // ---------------------------------------------------------------- slots
@@ -536,8 +546,9 @@ export class FunctionTranslator implements FloatHost {
   /** Translated functions give back the pin registers they used (see PIN_POOL, XPIN_POOL). */
   private restoreCallerPins(): void {
     if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
-    [...this.pinned.values()].forEach((r, k) => this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k)));
-    [...this.pinnedX.values()].forEach((x, k) => this.asm.movsd(x, this.scratchSlot(this.pinSaveBase + this.pinned.size + k)));
+    let k = 0;
+    for (const r of this.pinned.values()) this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k++));
+    for (const x of this.pinnedX.values()) this.asm.movsd(x, this.scratchSlot(this.pinSaveBase + k++));
   }
   /** Before a call that may reach non-translated code: pinned locals to their slots. */
   private savePinned(): void {
@@ -1668,9 +1679,8 @@ export class FunctionTranslator implements FloatHost {
     if (p !== undefined && !this.vs.some((v, d) => d < this.depth && v.k === "local" && v.i === next!.index)) {
       const i = next!.index!;
       this.forgetLocal(i);
-      const isP = (o: Opnd) => o.v.k === "local" && o.v.i === i;
-      if (op !== "sub" && isP(y) && !isP(x)) [x, y] = [y, x];
-      const rx = isP(x) || (op !== "add" && op !== "sub") ? undefined : this.inPlace(x);
+      if (op !== "sub" && isLocal(y, i) && !isLocal(x, i)) [x, y] = [y, x];
+      const rx = isLocal(x, i) || (op !== "add" && op !== "sub") ? undefined : this.inPlace(x);
       const disp = rx === undefined ? undefined : this.leaDisp(y, op as "add" | "sub", size);
       if (disp !== undefined && rx !== undefined) {
         this.asm.lea(size, reg(p), mem(reg(rx), disp)); // `mov p, x; add p, c` in one
@@ -1678,8 +1688,8 @@ export class FunctionTranslator implements FloatHost {
         if (next!.name === "local.tee") this.pushV(t, { k: "local", i });
         return 1;
       }
-      if (!isP(y)) {
-        if (!isP(x)) { this.moveGpr(reg(p), x); this.release(x); }
+      if (!isLocal(y, i)) {
+        if (!isLocal(x, i)) { this.moveGpr(reg(p), x); this.release(x); }
         const src = this.gprSrc(y, size, R.rdx);
         if (op === "imul") {
           if (typeof src === "number") a.imul3(size, reg(p), reg(p), src);
@@ -1757,8 +1767,7 @@ export class FunctionTranslator implements FloatHost {
     const ri = this.inPlace(index) ?? this.toReg(index);
     const cb = this.constOf(base);
     const rb = cb === null ? this.inPlace(base) ?? this.toReg(base) : undefined;
-    const owned = (o: Opnd, r: number | undefined) => r !== undefined && (o.v.k === "reg" || !(o.v.k === "local" && this.pinned.has(o.v.i)));
-    const iOwned = owned(index, ri), bOwned = owned(base, rb);
+    const iOwned = this.owned(index, ri), bOwned = this.owned(base, rb);
     const r = iOwned ? ri : bOwned ? rb! : this.allocGpr();
     const scale = (1 << k) as 2 | 4 | 8;
     this.asm.lea(4, reg(r), rb === undefined ? mem(null, Number(BigInt.asIntN(32, cb!)), reg(ri), scale) : mem(reg(rb), 0, reg(ri), scale));
@@ -1766,6 +1775,11 @@ export class FunctionTranslator implements FloatHost {
     if (bOwned && r !== rb) this.gprs.give(rb!);
     this.pushV("i32", { k: "reg", r });
     return 1;
+  }
+
+  /** Whether register `r` holding operand `o` is the caller's to reuse (not a pinned local's). */
+  private owned(o: Opnd, r: number | undefined): boolean {
+    return r !== undefined && (o.v.k === "reg" || !(o.v.k === "local" && this.pinned.has(o.v.i)));
   }
 
   private intShift(op: "shl" | "shr" | "sar" | "rol" | "ror", size: 4 | 8): void {

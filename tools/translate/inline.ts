@@ -190,11 +190,6 @@ export class Inliner {
   private substituteEarlier(out: Instr[], callee: Callee, subst: (Instr | undefined)[], last: number): void {
     const writtenLocals = new Set<number>();
     let writesGlobals = false;
-    const noteWrites = (k: number) => {
-      const op = out[k].op;
-      if (op === OP_LOCAL_SET || op === OP_LOCAL_TEE) writtenLocals.add(out[k].index!);
-      if (mayWriteGlobals(out, k)) writesGlobals = true;
-    };
     let j = out.length; // out[j..] computes the arguments after the current one
     for (let p = last; p >= 0; p--) {
       // The extent of argument p: the shortest run out[s..j) that pushes one value.
@@ -205,7 +200,7 @@ export class Inliner {
         if (ins.op === OP_INLINE_END) {
           let b = s;
           while (out[b].op !== OP_INLINE_BEGIN) {
-            noteWrites(b);
+            if (noteWrites(out, b, writtenLocals)) writesGlobals = true;
             if (--b < 0) return;
           }
           need -= funcType(this.mod, out[b].index!).results.length;
@@ -215,7 +210,7 @@ export class Inliner {
         const effect = stackEffect(ins);
         if (effect === undefined) return;
         need -= effect;
-        noteWrites(s);
+        if (noteWrites(out, s, writtenLocals)) writesGlobals = true;
       }
       if (need < 0) return;
       const producer = out[s];
@@ -237,7 +232,6 @@ export class Inliner {
     if (index >= this.importCount) {
       const f = this.mod.funcs[index - this.importCount];
       const type = this.mod.types[f.typeIndex];
-      const simple = (t: ValType) => t !== "v128";
       if (f.body.length - 1 <= INLINE_MAX_OPERATORS && type.results.length <= 1 &&
         type.params.every(simple) && type.results.every(simple) && f.locals.every(simple) &&
         f.body.every((ins) => ins.op !== OP_V128_CONST && ins.op !== OP_RETURN_CALL && ins.op !== OP_RETURN_CALL_INDIRECT &&
@@ -257,6 +251,16 @@ export class Inliner {
   }
 }
 
+/** A type inlining supports (not v128). */
+function simple(t: ValType): boolean {
+  return t !== "v128";
+}
+/** Note what `out[k]` writes: a local into `writtenLocals`; returns whether it may write a global. */
+function noteWrites(out: Instr[], k: number, writtenLocals: Set<number>): boolean {
+  const op = out[k].op;
+  if (op === OP_LOCAL_SET || op === OP_LOCAL_TEE) writtenLocals.add(out[k].index!);
+  return mayWriteGlobals(out, k);
+}
 /** Whether body[k] may change a global: `global.set`, or a call that returns (one right before
  *  `unreachable`, an abort, never comes back to read anything). */
 function mayWriteGlobals(body: Instr[], k: number): boolean {
