@@ -217,6 +217,10 @@ const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FL
  */
 const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get", "i32.eqz", "i64.eqz",
   ...Object.keys(INT_COMPARE), ...Object.keys(INT_BINARY), ...Object.keys(INT_SHIFT), ...Object.keys(LOADS).filter((n) => n.startsWith("i"))]);
+/** Empty `c` (Map.clear and Set.clear allocate a new table even for an empty collection). */
+function clearIfUsed(c: Map<number, unknown> | Set<number>): void {
+  if (c.size !== 0) c.clear();
+}
 /** Whether operand `o` is an unread local `i`. */
 function isLocal(o: Opnd, i: number): boolean {
   return o.v.k === "local" && o.v.i === i;
@@ -230,10 +234,21 @@ const constBits = (v: bigint | number): bigint => (typeof v === "number" ? BigIn
 const signedLow = (n: number, bytes: 1 | 2 | 4 | 8): number =>
   bytes === 8 ? n : bytes === 4 ? n | 0 : bytes === 2 ? (n << 16) >> 16 : (n << 24) >> 24;
 
+/**
+ * One per module: `translate` emits one function, starting from a clean state each time (the
+ * collections below are cleared rather than made anew for each of a module's thousands of functions).
+ */
 export class FunctionTranslator implements FloatHost {
-  private readonly type: FuncType;
-  private readonly nParams: number;
-  private readonly locals: ValType[];
+  // The function being translated (set by `translate`).
+  private funcIndex = 0;
+  private localsDecl: ValType[] = [];
+  private body: Instr[] = [];
+  private displayName = "";
+  /** Declared locals zeroed on entry: the first ones (inlined callees' regions set their own, inline.ts). */
+  private zeroed = 0;
+  private type: FuncType = { params: [], results: [] };
+  private nParams = 0;
+  private locals: ValType[] = [];
   /** Non-parameter locals plus scratch slots: the operand stack starts below them. */
   private localArea = 0;
   private scratchNext = 0;
@@ -266,7 +281,7 @@ export class FunctionTranslator implements FloatHost {
    *  by the first `trap` (most inlined bodies have none). */
   private trapLabels: Map<TrapKind, Label> | undefined;
   /** Machine-code ranges of inlined bodies and of their trap landing pads (inline.ts), for backtraces. */
-  readonly inlined: InlinedRange[] = [];
+  inlined: InlinedRange[] = [];
   /** Inlined bodies being emitted: their start and the enclosing code's trap pads. */
   private readonly inlineStack: { func: number; start: Label; outerTraps: Map<TrapKind, Label> | undefined }[] = [];
   /** Trap pads of inlined bodies, emitted after the function's own. */
@@ -307,23 +322,14 @@ export class FunctionTranslator implements FloatHost {
   /** The Val of an unread local, by index (Vals are never modified: one per local suffices). */
   private readonly localVals: Val[] = [];
 
-  constructor(
-    readonly asm: Assembler,
-    private readonly ctx: ModuleContext,
-    private readonly funcIndex: number,
-    private readonly localsDecl: ValType[],
-    private readonly body: Instr[],
-    private readonly displayName: string,
-    /** Declared locals zeroed on entry: the first ones (inlined callees' regions set their own, inline.ts). */
-    private readonly zeroed: number = localsDecl.length,
-  ) {
-    this.type = ctx.funcTypes[funcIndex];
-    this.nParams = this.type.params.length;
-    this.locals = this.type.params.concat(localsDecl);
-  }
+  constructor(readonly asm: Assembler, private readonly ctx: ModuleContext) {}
 
-  /** Emit the whole function at the current position (its label is bound by the caller). */
-  translate(): void {
+  /**
+   * Emit function `funcIndex` (locals `localsDecl` besides its parameters, operators `body`) at
+   * the current position (its label is bound by the caller); its inlined ranges are then `inlined`.
+   */
+  translate(funcIndex: number, localsDecl: ValType[], body: Instr[], displayName: string, zeroed: number = localsDecl.length): void {
+    this.begin(funcIndex, localsDecl, body, displayName, zeroed);
     const a = this.asm;
     // Scratch slots: a copy of the parameters of every `if` that has some (for its else arm).
     this.scratchNext = this.localsDecl.length;
@@ -382,6 +388,52 @@ export class FunctionTranslator implements FloatHost {
       this.asm.bind(label);
       this.asm.call(this.ctx.traps.get(kind)!);
     }
+  }
+
+  /** Every per-function field as a new FunctionTranslator would have it, for function `funcIndex`. */
+  private begin(funcIndex: number, localsDecl: ValType[], body: Instr[], displayName: string, zeroed: number): void {
+    this.funcIndex = funcIndex;
+    this.localsDecl = localsDecl;
+    this.body = body;
+    this.displayName = displayName;
+    this.zeroed = zeroed;
+    this.type = this.ctx.funcTypes[funcIndex];
+    this.nParams = this.type.params.length;
+    this.locals = this.type.params.concat(localsDecl);
+    this.localArea = 0;
+    this.scratchNext = 0;
+    this.depth = 0;
+    this.maxDepth = 0;
+    this.types.length = 0;
+    this.vs.length = 0;
+    this.gprs.reset();
+    this.xmms.reset();
+    clearIfUsed(this.pinned);
+    clearIfUsed(this.localInReg);
+    this.regHolds.fill(-1);
+    clearIfUsed(this.pinnedX);
+    clearIfUsed(this.pinnedWritten);
+    this.pinSaveBase = 0;
+    this.ctrls.length = 0;
+    this.deadNesting = 0;
+    this.trapLabels = undefined;
+    this.inlined = [];
+    this.inlineStack.length = 0;
+    this.inlinePads.length = 0;
+    this.current = undefined;
+    this.pos = 0;
+    clearIfUsed(this.targetedBlocks);
+    clearIfUsed(this.coldIfs);
+    clearIfUsed(this.trapArms);
+    this.deferred.length = 0;
+    clearIfUsed(this.loopHeaders);
+    clearIfUsed(this.rotatedLoops);
+    clearIfUsed(this.innermostLoops);
+    this.rotateTo = undefined;
+    this.addendTaken = false;
+    this.slotMems.length = 0;
+    this.localMems.length = 0;
+    // localVals: a local's Val depends on its index only (kept).
   }
 
   /** Translate body[start, end) (an operator may consume the ones after it: `visit`'s result). */
