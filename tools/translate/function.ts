@@ -221,6 +221,13 @@ const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get"
 function clearIfUsed(c: Map<number, unknown> | Set<number>): void {
   if (c.size !== 0) c.clear();
 }
+/** The type of each global of the module, imported ones first (the global index space). */
+function globalTypes(ctx: ModuleContext): ValType[] {
+  const types: ValType[] = [];
+  for (const imp of ctx.mod.imports) if (imp.desc.kind === "global") types.push(imp.desc.global.type);
+  for (const g of ctx.mod.globals) types.push(g.type.type);
+  return types;
+}
 /** Whether operand `o` is an unread local `i`. */
 function isLocal(o: Opnd, i: number): boolean {
   return o.v.k === "local" && o.v.i === i;
@@ -248,7 +255,8 @@ export class FunctionTranslator implements FloatHost {
   private zeroed = 0;
   private type: FuncType = { params: [], results: [] };
   private nParams = 0;
-  private locals: ValType[] = [];
+  /** Parameters, then declared locals (one array, refilled for each function). */
+  private readonly locals: ValType[] = [];
   /** Non-parameter locals plus scratch slots: the operand stack starts below them. */
   private localArea = 0;
   private scratchNext = 0;
@@ -271,8 +279,11 @@ export class FunctionTranslator implements FloatHost {
   private readonly regHolds = new Int32Array(16).fill(-1);
   /** Float locals that live in an xmm register of XPIN_POOL for the whole function (local index -> xmm). */
   private readonly pinnedX = new Map<number, number>();
-  /** Pinned locals some operator writes (only these are saved to their slots around calls). */
-  private readonly pinnedWritten = new Set<number>();
+  /** By local index: 1 if some operator writes it (of the pinned locals, only these are saved to
+   *  their slots around calls). Refilled by `choosePinned`. */
+  private written = new Uint8Array(64);
+  /** By local index: weighted uses (`choosePinned`'s scratch, kept to be reused). */
+  private uses = new Float64Array(64);
   private pinSaveBase = 0;
   private readonly ctrls: Ctrl[] = [];
   /** Nesting of blocks opened inside unreachable code (skipped entirely). */
@@ -319,6 +330,8 @@ export class FunctionTranslator implements FloatHost {
   /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
   private readonly slotMems: Mem[] = [];
   private readonly localMems: Mem[] = [];
+  /** The type of every global (imports first), made on first use. */
+  private globalTypes: ValType[] | undefined;
   /** The Val of an unread local, by index (Vals are never modified: one per local suffices). */
   private readonly localVals: Val[] = [];
 
@@ -399,7 +412,10 @@ export class FunctionTranslator implements FloatHost {
     this.zeroed = zeroed;
     this.type = this.ctx.funcTypes[funcIndex];
     this.nParams = this.type.params.length;
-    this.locals = this.type.params.concat(localsDecl);
+    const locals = this.locals, params = this.type.params;
+    locals.length = 0;
+    for (let i = 0; i < params.length; i++) locals.push(params[i]);
+    for (let i = 0; i < localsDecl.length; i++) locals.push(localsDecl[i]);
     this.localArea = 0;
     this.scratchNext = 0;
     this.depth = 0;
@@ -412,7 +428,6 @@ export class FunctionTranslator implements FloatHost {
     clearIfUsed(this.localInReg);
     this.regHolds.fill(-1);
     clearIfUsed(this.pinnedX);
-    clearIfUsed(this.pinnedWritten);
     this.pinSaveBase = 0;
     this.ctrls.length = 0;
     this.deadNesting = 0;
@@ -550,7 +565,14 @@ export class FunctionTranslator implements FloatHost {
    */
   private choosePinned(): number {
     // Weighted uses by local index, and the locals used in order of their first use (which breaks ties).
-    const uses: number[] = new Array(this.locals.length).fill(0);
+    const n = this.locals.length;
+    if (this.uses.length < n) {
+      this.uses = new Float64Array(2 * n);
+      this.written = new Uint8Array(2 * n);
+    }
+    const uses = this.uses, written = this.written;
+    uses.fill(0, 0, n);
+    written.fill(0, 0, n);
     const used: number[] = [];
     let scratch = 0;
     let callWeight = 0;
@@ -574,7 +596,7 @@ export class FunctionTranslator implements FloatHost {
           if (t === "v128" || t === "funcref" || t === "externref") break;
           if (uses[i] === 0) used.push(i);
           uses[i] += w;
-          if (ins.op !== 0x20) this.pinnedWritten.add(i);
+          if (ins.op !== 0x20) written[i] = 1;
           break;
         }
         case 0x10: // call
@@ -605,8 +627,8 @@ export class FunctionTranslator implements FloatHost {
   /** Before a call that may reach non-translated code: pinned locals to their slots. */
   private savePinned(): void {
     if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
-    for (const [i, r] of this.pinned) if (this.pinnedWritten.has(i)) this.asm.mov(8, this.localSlot(i), reg(r));
-    for (const [i, x] of this.pinnedX) if (this.pinnedWritten.has(i)) this.asm.movsd(this.localSlot(i), x);
+    for (const [i, r] of this.pinned) if (this.written[i] === 1) this.asm.mov(8, this.localSlot(i), reg(r));
+    for (const [i, x] of this.pinnedX) if (this.written[i] === 1) this.asm.movsd(this.localSlot(i), x);
   }
   private restorePinned(): void {
     if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
@@ -623,7 +645,7 @@ export class FunctionTranslator implements FloatHost {
       // before every call that reloads it (savePinned).
       for (let i = 0; i < n; i++) {
         const l = this.nParams + i;
-        if (!((this.pinned.has(l) || this.pinnedX.has(l)) && this.pinnedWritten.has(l))) a.mov(8, this.localSlot(l), 0);
+        if (!((this.pinned.has(l) || this.pinnedX.has(l)) && this.written[l] === 1)) a.mov(8, this.localSlot(l), 0);
       }
       return;
     }
@@ -2144,15 +2166,7 @@ export class FunctionTranslator implements FloatHost {
   }
 
   private globalType(index: number): ValType {
-    const m = this.ctx.mod;
-    let n = 0;
-    for (const imp of m.imports) {
-      if (imp.desc.kind === "global") {
-        if (n === index) return imp.desc.global.type;
-        n++;
-      }
-    }
-    return m.globals[index - n].type.type;
+    return (this.globalTypes ??= globalTypes(this.ctx))[index];
   }
 
   private setBool(cc: Cond, dst: Mem): void {

@@ -77,13 +77,15 @@ const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "
 
 export class Inliner {
   private readonly importCount: number;
-  private readonly callees = new Map<number, Callee | null>();
+  /** By function index: undefined until asked (`callee`). */
+  private readonly callees: (Callee | null | undefined)[];
   /** Intrinsics whose result depends on the calling function's frame (x86.readFramePointer). */
   private readonly frameSensitive = new Set<number>();
 
   constructor(private readonly mod: WasmModule) {
     const funcImports = mod.imports.filter((i) => i.desc.kind === "func");
     this.importCount = funcImports.length;
+    this.callees = new Array(this.importCount + mod.funcs.length).fill(undefined);
     funcImports.forEach((imp, i) => {
       if (imp.module === "x86" && imp.name === "readFramePointer") this.frameSensitive.add(i);
     });
@@ -226,7 +228,7 @@ export class Inliner {
 
   /** The function if it may be inlined, else null (memoised). */
   private callee(index: number): Callee | null {
-    let c = this.callees.get(index);
+    let c = this.callees[index];
     if (c !== undefined) return c;
     c = null;
     if (index >= this.importCount) {
@@ -246,7 +248,7 @@ export class Inliner {
         c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, writtenParams, keepsGlobals };
       }
     }
-    this.callees.set(index, c);
+    this.callees[index] = c;
     return c;
   }
 }
