@@ -74,24 +74,34 @@ function conditionStart(body: Instr[], k: number): number {
   return -1;
 }
 
+/** A branch to `depth` from inside the blocks `open` (by position): its block is `targeted`. */
+function markTarget(open: number[], targeted: Set<number>, depth: number): void {
+  const k = open[open.length - 1 - depth];
+  if (k !== undefined) targeted.add(k);
+}
+
 /** Blocks (by position) some branch targets: their ends are labels. */
 function targetedBlocks(body: Instr[]): Set<number> {
   const open: number[] = [];
   const targeted = new Set<number>();
-  const target = (depth: number) => {
-    const k = open[open.length - 1 - depth];
-    if (k !== undefined) targeted.add(k);
-  };
   for (let i = 0; i < body.length; i++) {
     const ins = body[i];
     switch (ins.op) {
       case OP_BLOCK: case OP_LOOP: case OP_IF: open.push(i); break;
       case OP_END: open.pop(); break;
-      case OP_BR: case OP_BR_IF: target(ins.depth!); break;
-      case OP_BR_TABLE: ins.targets!.forEach(target); target(ins.defaultTarget!); break;
+      case OP_BR: case OP_BR_IF: markTarget(open, targeted, ins.depth!); break;
+      case OP_BR_TABLE:
+        for (const t of ins.targets!) markTarget(open, targeted, t);
+        markTarget(open, targeted, ins.defaultTarget!);
+        break;
     }
   }
   return targeted;
+}
+
+/** Forget the known conditions that `test` picks. */
+function forgetIf(known: Map<string, Known>, test: (k: Known) => boolean): void {
+  for (const [key, k] of known) if (test(k)) known.delete(key);
 }
 
 /** `body` without the checks whose condition is known to be 0 there (the same array if none). */
@@ -103,9 +113,6 @@ export function dropRepeatedChecks(body: Instr[]): Instr[] {
 
   const targeted = targetedBlocks(body);
   const known = new Map<string, Known>();
-  const forgetIf = (test: (k: Known) => boolean) => {
-    for (const [key, k] of known) if (test(k)) known.delete(key);
-  };
   // Per open construct: its kind, and for an `if` the conditions known at its start (for `else`).
   const open: { op: number; at: number; before?: Map<string, Known> }[] = [];
   const out: Instr[] = [];
@@ -152,12 +159,12 @@ export function dropRepeatedChecks(body: Instr[]): Instr[] {
         break;
       }
       case OP_BR: case OP_BR_TABLE: case OP_RETURN: case OP_UNREACHABLE: known.clear(); break;
-      case OP_LOCAL_SET: case OP_LOCAL_TEE: forgetIf((k) => k.locals.includes(ins.index!)); break;
-      case OP_GLOBAL_SET: forgetIf((k) => k.globals.includes(ins.index!)); break;
-      case OP_CALL: case OP_CALL_INDIRECT: forgetIf((k) => k.loads || k.globals.length > 0); break;
-      case OP_MEMORY_GROW: forgetIf((k) => k.loads); break;
+      case OP_LOCAL_SET: case OP_LOCAL_TEE: forgetIf(known, (k) => k.locals.includes(ins.index!)); break;
+      case OP_GLOBAL_SET: forgetIf(known, (k) => k.globals.includes(ins.index!)); break;
+      case OP_CALL: case OP_CALL_INDIRECT: forgetIf(known, (k) => k.loads || k.globals.length > 0); break;
+      case OP_MEMORY_GROW: forgetIf(known, (k) => k.loads); break;
       default:
-        if (isStore(op) || isBulkMemory(op)) forgetIf((k) => k.loads);
+        if (isStore(op) || isBulkMemory(op)) forgetIf(known, (k) => k.loads);
     }
   }
   return dropped ? out : body;

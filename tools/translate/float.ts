@@ -71,6 +71,23 @@ function ucomi(a: Assembler, k: Kind, x: number, y: number | Mem): void {
 }
 
 /** Emits `name` if it is a float operator; returns false otherwise. */
+/** cvtsi2sd / cvtsi2ss of a 64-bit integer into X0. */
+function cvtsi2s(a: Assembler, k: Kind, src: number | Mem): void {
+  if (k === "f64") a.cvtsi2sd(8, X0, src);
+  else a.cvtsi2ss(8, X0, src);
+}
+/** cvttsd2si / cvttss2si (truncating) of `src` into rax. */
+function cvtts2si(a: Assembler, k: Kind, dst: 4 | 8, src: number): void {
+  if (k === "f64") a.cvttsd2si(dst, R.rax, src);
+  else a.cvttss2si(dst, R.rax, src);
+}
+/** A saturated conversion's result: rax = v (a `bits`-bit pattern), then on to `done`. */
+function setResult(a: Assembler, bits: number, v: bigint, done: Label): void {
+  if (bits === 32) a.mov(4, R.rax, Number(BigInt.asIntN(32, v)));
+  else a.movabs(R.rax, BigInt.asIntN(64, v));
+  a.jmp(done);
+}
+
 export function translateFloat(h: FloatHost, name: string): boolean {
   const a = h.asm;
   const k = name.slice(0, 3) as Kind;
@@ -195,11 +212,10 @@ export function translateFloat(h: FloatHost, name: string): boolean {
     case "convert_i64_u": {
       const x = h.top();
       const big = a.label(), done = a.label();
-      const cvt = (m: number | Mem) => (k === "f64" ? a.cvtsi2sd(8, X0, m) : a.cvtsi2ss(8, X0, m));
       a.mov(8, R.rax, x);
       a.test(8, R.rax, R.rax);
       a.jcc("s", big);
-      cvt(R.rax);
+      cvtsi2s(a, k, R.rax);
       a.jmp(done);
       a.bind(big);
       // x >= 2^63: halve keeping the low bit sticky, convert, double.
@@ -207,7 +223,7 @@ export function translateFloat(h: FloatHost, name: string): boolean {
       a.shift("shr", 8, R.rcx, 1);
       a.alu("and", 4, R.rax, 1);
       a.alu("or", 8, R.rcx, R.rax);
-      cvt(R.rcx);
+      cvtsi2s(a, k, R.rcx);
       a.sse(op(k, "add"), X0, X0);
       a.bind(done);
       storeX(a, x, k, X0);
@@ -331,12 +347,11 @@ function translateToInt(h: FloatHost, name: string): boolean {
   ucomi(a, k, X0, X1);
   a.jcc("ae", highL);
   // In range: convert.
-  const cvt = (dst: 4 | 8, src: number) => (k === "f64" ? a.cvttsd2si(dst, R.rax, src) : a.cvttss2si(dst, R.rax, src));
   if (bits === 32) {
-    cvt(signed ? 4 : 8, X0);
+    cvtts2si(a, k, signed ? 4 : 8, X0);
     a.mov(4, R.rax, R.rax);
   } else if (signed) {
-    cvt(8, X0);
+    cvtts2si(a, k, 8, X0);
   } else {
     // [0, 2^64): values >= 2^63 are converted after subtracting 2^63, then the top bit is set.
     const small = a.label(), conv = a.label();
@@ -344,30 +359,25 @@ function translateToInt(h: FloatHost, name: string): boolean {
     ucomi(a, k, X0, X1);
     a.jcc("b", small);
     a.sse(op(k, "sub"), X0, X1);
-    cvt(8, X0);
+    cvtts2si(a, k, 8, X0);
     a.movabs(R.rcx, SIGN64);
     a.alu("xor", 8, R.rax, R.rcx);
     a.jmp(conv);
     a.bind(small);
-    cvt(8, X0);
+    cvtts2si(a, k, 8, X0);
     a.bind(conv);
   }
   a.jmp(done);
   if (sat) {
     const minV = signed ? -(2n ** BigInt(bits - 1)) : 0n;
     const maxV = signed ? 2n ** BigInt(bits - 1) - 1n : 2n ** BigInt(bits) - 1n;
-    const setv = (v: bigint) => {
-      if (bits === 32) a.mov(4, R.rax, Number(BigInt.asIntN(32, v)));
-      else a.movabs(R.rax, BigInt.asIntN(64, v));
-      a.jmp(done);
-    };
     a.bind(nanL);
     a.alu("xor", 4, R.rax, R.rax);
     a.jmp(done);
     a.bind(lowL);
-    setv(minV);
+    setResult(a, bits, minV, done);
     a.bind(highL);
-    setv(maxV);
+    setResult(a, bits, maxV, done);
   } else {
     a.bind(nanL);
     a.jmp(h.trap(Trap.invalidConversion));

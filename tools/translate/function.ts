@@ -217,6 +217,21 @@ const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FL
  */
 const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get", "i32.eqz", "i64.eqz",
   ...Object.keys(INT_COMPARE), ...Object.keys(INT_BINARY), ...Object.keys(INT_SHIFT), ...Object.keys(LOADS).filter((n) => n.startsWith("i"))]);
+/** Empty `c` (Map.clear and Set.clear allocate a new table even for an empty collection). */
+function clearIfUsed(c: Map<number, unknown> | Set<number>): void {
+  if (c.size !== 0) c.clear();
+}
+/** The type of each global of the module, imported ones first (the global index space). */
+function globalTypes(ctx: ModuleContext): ValType[] {
+  const types: ValType[] = [];
+  for (const imp of ctx.mod.imports) if (imp.desc.kind === "global") types.push(imp.desc.global.type);
+  for (const g of ctx.mod.globals) types.push(g.type.type);
+  return types;
+}
+/** Whether operand `o` is an unread local `i`. */
+function isLocal(o: Opnd, i: number): boolean {
+  return o.v.k === "local" && o.v.i === i;
+}
 const bytesOf = (t: ValType): 4 | 8 => (t === "i32" || t === "f32" ? 4 : 8);
 const isFloat = (t: ValType): boolean => t === "f32" || t === "f64";
 const simm32 = (v: bigint): boolean => v >= -0x80000000n && v <= 0x7fffffffn;
@@ -226,10 +241,22 @@ const constBits = (v: bigint | number): bigint => (typeof v === "number" ? BigIn
 const signedLow = (n: number, bytes: 1 | 2 | 4 | 8): number =>
   bytes === 8 ? n : bytes === 4 ? n | 0 : bytes === 2 ? (n << 16) >> 16 : (n << 24) >> 24;
 
+/**
+ * One per module: `translate` emits one function, starting from a clean state each time (the
+ * collections below are cleared rather than made anew for each of a module's thousands of functions).
+ */
 export class FunctionTranslator implements FloatHost {
-  private readonly type: FuncType;
-  private readonly nParams: number;
-  private readonly locals: ValType[];
+  // The function being translated (set by `translate`).
+  private funcIndex = 0;
+  private localsDecl: ValType[] = [];
+  private body: Instr[] = [];
+  private displayName = "";
+  /** Declared locals zeroed on entry: the first ones (inlined callees' regions set their own, inline.ts). */
+  private zeroed = 0;
+  private type: FuncType = { params: [], results: [] };
+  private nParams = 0;
+  /** Parameters, then declared locals (one array, refilled for each function). */
+  private readonly locals: ValType[] = [];
   /** Non-parameter locals plus scratch slots: the operand stack starts below them. */
   private localArea = 0;
   private scratchNext = 0;
@@ -252,8 +279,11 @@ export class FunctionTranslator implements FloatHost {
   private readonly regHolds = new Int32Array(16).fill(-1);
   /** Float locals that live in an xmm register of XPIN_POOL for the whole function (local index -> xmm). */
   private readonly pinnedX = new Map<number, number>();
-  /** Pinned locals some operator writes (only these are saved to their slots around calls). */
-  private readonly pinnedWritten = new Set<number>();
+  /** By local index: 1 if some operator writes it (of the pinned locals, only these are saved to
+   *  their slots around calls). Refilled by `choosePinned`. */
+  private written = new Uint8Array(64);
+  /** By local index: weighted uses (`choosePinned`'s scratch, kept to be reused). */
+  private uses = new Float64Array(64);
   private pinSaveBase = 0;
   private readonly ctrls: Ctrl[] = [];
   /** Nesting of blocks opened inside unreachable code (skipped entirely). */
@@ -262,7 +292,7 @@ export class FunctionTranslator implements FloatHost {
    *  by the first `trap` (most inlined bodies have none). */
   private trapLabels: Map<TrapKind, Label> | undefined;
   /** Machine-code ranges of inlined bodies and of their trap landing pads (inline.ts), for backtraces. */
-  readonly inlined: InlinedRange[] = [];
+  inlined: InlinedRange[] = [];
   /** Inlined bodies being emitted: their start and the enclosing code's trap pads. */
   private readonly inlineStack: { func: number; start: Label; outerTraps: Map<TrapKind, Label> | undefined }[] = [];
   /** Trap pads of inlined bodies, emitted after the function's own. */
@@ -300,26 +330,19 @@ export class FunctionTranslator implements FloatHost {
   /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
   private readonly slotMems: Mem[] = [];
   private readonly localMems: Mem[] = [];
+  /** The type of every global (imports first), made on first use. */
+  private globalTypes: ValType[] | undefined;
   /** The Val of an unread local, by index (Vals are never modified: one per local suffices). */
   private readonly localVals: Val[] = [];
 
-  constructor(
-    readonly asm: Assembler,
-    private readonly ctx: ModuleContext,
-    private readonly funcIndex: number,
-    private readonly localsDecl: ValType[],
-    private readonly body: Instr[],
-    private readonly displayName: string,
-    /** Declared locals zeroed on entry: the first ones (inlined callees' regions set their own, inline.ts). */
-    private readonly zeroed: number = localsDecl.length,
-  ) {
-    this.type = ctx.funcTypes[funcIndex];
-    this.nParams = this.type.params.length;
-    this.locals = this.type.params.concat(localsDecl);
-  }
+  constructor(readonly asm: Assembler, private readonly ctx: ModuleContext) {}
 
-  /** Emit the whole function at the current position (its label is bound by the caller). */
-  translate(): void {
+  /**
+   * Emit function `funcIndex` (locals `localsDecl` besides its parameters, operators `body`) at
+   * the current position (its label is bound by the caller); its inlined ranges are then `inlined`.
+   */
+  translate(funcIndex: number, localsDecl: ValType[], body: Instr[], displayName: string, zeroed: number = localsDecl.length): void {
+    this.begin(funcIndex, localsDecl, body, displayName, zeroed);
     const a = this.asm;
     // Scratch slots: a copy of the parameters of every `if` that has some (for its else arm).
     this.scratchNext = this.localsDecl.length;
@@ -336,12 +359,13 @@ export class FunctionTranslator implements FloatHost {
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
     this.zeroLocals();
-    if (this.pinned.size > 0) [...this.pinned.values()].forEach((r, k) => a.mov(8, this.scratchSlot(this.pinSaveBase + k), reg(r)));
+    let k = 0;
+    for (const r of this.pinned.values()) a.mov(8, this.scratchSlot(this.pinSaveBase + k++), reg(r));
     for (const [i, r] of this.pinned) {
       if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
       else a.alu("xor", 4, reg(r), reg(r));
     }
-    [...this.pinnedX.values()].forEach((x, k) => a.movsd(this.scratchSlot(this.pinSaveBase + this.pinned.size + k), x));
+    for (const x of this.pinnedX.values()) a.movsd(this.scratchSlot(this.pinSaveBase + k++), x);
     for (const [i, x] of this.pinnedX) {
       if (i < this.nParams) a.movsd(x, this.localSlot(i));
       else a.sse("xorps", x, x);
@@ -360,23 +384,71 @@ export class FunctionTranslator implements FloatHost {
 
     // Trap landing pads: `call` so the return address lies inside this function (or, for an
     // inlined body's pads, inside a range the symbol table names after the inlined function).
-    const emitPads = (traps: Map<TrapKind, Label>) => {
-      for (const [kind, label] of traps) {
-        a.bind(label);
-        a.call(this.ctx.traps.get(kind)!);
-      }
-    };
-    if (this.trapLabels) emitPads(this.trapLabels);
+    if (this.trapLabels) this.emitPads(this.trapLabels);
     for (const p of this.inlinePads) {
       if (p.traps.size === 0) continue;
       const start = a.label(), end = a.label();
       a.bind(start);
-      emitPads(p.traps);
+      this.emitPads(p.traps);
       a.bind(end);
       this.inlined.push({ func: p.func, start, end });
     }
     const frameBytes = 8 * (this.localArea + this.maxDepth);
     a.patchI32(frameSizeAt, (frameBytes + 15) & ~15);
+  }
+  private emitPads(traps: Map<TrapKind, Label>): void {
+    for (const [kind, label] of traps) {
+      this.asm.bind(label);
+      this.asm.call(this.ctx.traps.get(kind)!);
+    }
+  }
+
+  /** Every per-function field as a new FunctionTranslator would have it, for function `funcIndex`. */
+  private begin(funcIndex: number, localsDecl: ValType[], body: Instr[], displayName: string, zeroed: number): void {
+    this.funcIndex = funcIndex;
+    this.localsDecl = localsDecl;
+    this.body = body;
+    this.displayName = displayName;
+    this.zeroed = zeroed;
+    this.type = this.ctx.funcTypes[funcIndex];
+    this.nParams = this.type.params.length;
+    const locals = this.locals, params = this.type.params;
+    locals.length = 0;
+    for (let i = 0; i < params.length; i++) locals.push(params[i]);
+    for (let i = 0; i < localsDecl.length; i++) locals.push(localsDecl[i]);
+    this.localArea = 0;
+    this.scratchNext = 0;
+    this.depth = 0;
+    this.maxDepth = 0;
+    this.types.length = 0;
+    this.vs.length = 0;
+    this.gprs.reset();
+    this.xmms.reset();
+    clearIfUsed(this.pinned);
+    clearIfUsed(this.localInReg);
+    this.regHolds.fill(-1);
+    clearIfUsed(this.pinnedX);
+    this.pinSaveBase = 0;
+    this.ctrls.length = 0;
+    this.deadNesting = 0;
+    this.trapLabels = undefined;
+    this.inlined = [];
+    this.inlineStack.length = 0;
+    this.inlinePads.length = 0;
+    this.current = undefined;
+    this.pos = 0;
+    clearIfUsed(this.targetedBlocks);
+    clearIfUsed(this.coldIfs);
+    clearIfUsed(this.trapArms);
+    this.deferred.length = 0;
+    clearIfUsed(this.loopHeaders);
+    clearIfUsed(this.rotatedLoops);
+    clearIfUsed(this.innermostLoops);
+    this.rotateTo = undefined;
+    this.addendTaken = false;
+    this.slotMems.length = 0;
+    this.localMems.length = 0;
+    // localVals: a local's Val depends on its index only (kept).
   }
 
   /** Translate body[start, end) (an operator may consume the ones after it: `visit`'s result). */
@@ -393,10 +465,6 @@ export class FunctionTranslator implements FloatHost {
   private findTargetedBlocks(): void {
     const open: number[] = [];
     const withElse: boolean[] = []; // parallel to `open`: the `if` has an `else`
-    const target = (depth: number) => {
-      const k = open[open.length - 1 - depth];
-      if (k !== undefined) this.targetedBlocks.add(k);
-    };
     const body = this.body;
     let innermost = -1; // the last loop opened, until a loop opens inside it
     for (let i = 0; i < body.length; i++) {
@@ -425,10 +493,19 @@ export class FunctionTranslator implements FloatHost {
           }
           break;
         }
-        case 0x0c: case 0x0d: target(ins.depth!); break; // br, br_if
-        case 0x0e: ins.targets!.forEach(target); target(ins.defaultTarget!); break; // br_table
+        case 0x0c: case 0x0d: this.markTarget(open, ins.depth!); break; // br, br_if
+        case 0x0e: // br_table
+          for (const t of ins.targets!) this.markTarget(open, t);
+          this.markTarget(open, ins.defaultTarget!);
+          break;
       }
     }
+  }
+
+  /** A branch to `depth` from inside the blocks `open` (by position): its block is targeted. */
+  private markTarget(open: number[], depth: number): void {
+    const k = open[open.length - 1 - depth];
+    if (k !== undefined) this.targetedBlocks.add(k);
   }
 
   // ---------------------------------------------------------------- slots
@@ -488,7 +565,14 @@ export class FunctionTranslator implements FloatHost {
    */
   private choosePinned(): number {
     // Weighted uses by local index, and the locals used in order of their first use (which breaks ties).
-    const uses: number[] = new Array(this.locals.length).fill(0);
+    const n = this.locals.length;
+    if (this.uses.length < n) {
+      this.uses = new Float64Array(2 * n);
+      this.written = new Uint8Array(2 * n);
+    }
+    const uses = this.uses, written = this.written;
+    uses.fill(0, 0, n);
+    written.fill(0, 0, n);
     const used: number[] = [];
     let scratch = 0;
     let callWeight = 0;
@@ -512,7 +596,7 @@ export class FunctionTranslator implements FloatHost {
           if (t === "v128" || t === "funcref" || t === "externref") break;
           if (uses[i] === 0) used.push(i);
           uses[i] += w;
-          if (ins.op !== 0x20) this.pinnedWritten.add(i);
+          if (ins.op !== 0x20) written[i] = 1;
           break;
         }
         case 0x10: // call
@@ -536,14 +620,15 @@ export class FunctionTranslator implements FloatHost {
   /** Translated functions give back the pin registers they used (see PIN_POOL, XPIN_POOL). */
   private restoreCallerPins(): void {
     if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
-    [...this.pinned.values()].forEach((r, k) => this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k)));
-    [...this.pinnedX.values()].forEach((x, k) => this.asm.movsd(x, this.scratchSlot(this.pinSaveBase + this.pinned.size + k)));
+    let k = 0;
+    for (const r of this.pinned.values()) this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k++));
+    for (const x of this.pinnedX.values()) this.asm.movsd(x, this.scratchSlot(this.pinSaveBase + k++));
   }
   /** Before a call that may reach non-translated code: pinned locals to their slots. */
   private savePinned(): void {
     if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
-    for (const [i, r] of this.pinned) if (this.pinnedWritten.has(i)) this.asm.mov(8, this.localSlot(i), reg(r));
-    for (const [i, x] of this.pinnedX) if (this.pinnedWritten.has(i)) this.asm.movsd(this.localSlot(i), x);
+    for (const [i, r] of this.pinned) if (this.written[i] === 1) this.asm.mov(8, this.localSlot(i), reg(r));
+    for (const [i, x] of this.pinnedX) if (this.written[i] === 1) this.asm.movsd(this.localSlot(i), x);
   }
   private restorePinned(): void {
     if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
@@ -560,7 +645,7 @@ export class FunctionTranslator implements FloatHost {
       // before every call that reloads it (savePinned).
       for (let i = 0; i < n; i++) {
         const l = this.nParams + i;
-        if (!((this.pinned.has(l) || this.pinnedX.has(l)) && this.pinnedWritten.has(l))) a.mov(8, this.localSlot(l), 0);
+        if (!((this.pinned.has(l) || this.pinnedX.has(l)) && this.written[l] === 1)) a.mov(8, this.localSlot(l), 0);
       }
       return;
     }
@@ -1670,9 +1755,8 @@ export class FunctionTranslator implements FloatHost {
     if (p !== undefined && !this.vs.some((v, d) => d < this.depth && v.k === "local" && v.i === next!.index)) {
       const i = next!.index!;
       this.forgetLocal(i);
-      const isP = (o: Opnd) => o.v.k === "local" && o.v.i === i;
-      if (op !== "sub" && isP(y) && !isP(x)) [x, y] = [y, x];
-      const rx = isP(x) || (op !== "add" && op !== "sub") ? undefined : this.inPlace(x);
+      if (op !== "sub" && isLocal(y, i) && !isLocal(x, i)) [x, y] = [y, x];
+      const rx = isLocal(x, i) || (op !== "add" && op !== "sub") ? undefined : this.inPlace(x);
       const disp = rx === undefined ? undefined : this.leaDisp(y, op as "add" | "sub", size);
       if (disp !== undefined && rx !== undefined) {
         this.asm.lea(size, reg(p), mem(reg(rx), disp)); // `mov p, x; add p, c` in one
@@ -1680,8 +1764,8 @@ export class FunctionTranslator implements FloatHost {
         if (next!.name === "local.tee") this.pushV(t, { k: "local", i });
         return 1;
       }
-      if (!isP(y)) {
-        if (!isP(x)) { this.moveGpr(reg(p), x); this.release(x); }
+      if (!isLocal(y, i)) {
+        if (!isLocal(x, i)) { this.moveGpr(reg(p), x); this.release(x); }
         const src = this.gprSrc(y, size, R.rdx);
         if (op === "imul") {
           if (typeof src === "number") a.imul3(size, reg(p), reg(p), src);
@@ -1759,8 +1843,7 @@ export class FunctionTranslator implements FloatHost {
     const ri = this.inPlace(index) ?? this.toReg(index);
     const cb = this.constOf(base);
     const rb = cb === null ? this.inPlace(base) ?? this.toReg(base) : undefined;
-    const owned = (o: Opnd, r: number | undefined) => r !== undefined && (o.v.k === "reg" || !(o.v.k === "local" && this.pinned.has(o.v.i)));
-    const iOwned = owned(index, ri), bOwned = owned(base, rb);
+    const iOwned = this.owned(index, ri), bOwned = this.owned(base, rb);
     const r = iOwned ? ri : bOwned ? rb! : this.allocGpr();
     const scale = (1 << k) as 2 | 4 | 8;
     this.asm.lea(4, reg(r), rb === undefined ? mem(null, Number(BigInt.asIntN(32, cb!)), reg(ri), scale) : mem(reg(rb), 0, reg(ri), scale));
@@ -1768,6 +1851,11 @@ export class FunctionTranslator implements FloatHost {
     if (bOwned && r !== rb) this.gprs.give(rb!);
     this.pushV("i32", { k: "reg", r });
     return 1;
+  }
+
+  /** Whether register `r` holding operand `o` is the caller's to reuse (not a pinned local's). */
+  private owned(o: Opnd, r: number | undefined): boolean {
+    return r !== undefined && (o.v.k === "reg" || !(o.v.k === "local" && this.pinned.has(o.v.i)));
   }
 
   private intShift(op: "shl" | "shr" | "sar" | "rol" | "ror", size: 4 | 8): void {
@@ -2080,15 +2168,7 @@ export class FunctionTranslator implements FloatHost {
   }
 
   private globalType(index: number): ValType {
-    const m = this.ctx.mod;
-    let n = 0;
-    for (const imp of m.imports) {
-      if (imp.desc.kind === "global") {
-        if (n === index) return imp.desc.global.type;
-        n++;
-      }
-    }
-    return m.globals[index - n].type.type;
+    return (this.globalTypes ??= globalTypes(this.ctx))[index];
   }
 
   private setBool(cc: Cond, dst: Mem): void {

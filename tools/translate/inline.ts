@@ -77,13 +77,15 @@ const PURE_PUSH = new Set(["local.get", "i32.const", "i64.const", "f32.const", "
 
 export class Inliner {
   private readonly importCount: number;
-  private readonly callees = new Map<number, Callee | null>();
+  /** By function index: undefined until asked (`callee`). */
+  private readonly callees: (Callee | null | undefined)[];
   /** Intrinsics whose result depends on the calling function's frame (x86.readFramePointer). */
   private readonly frameSensitive = new Set<number>();
 
   constructor(private readonly mod: WasmModule) {
     const funcImports = mod.imports.filter((i) => i.desc.kind === "func");
     this.importCount = funcImports.length;
+    this.callees = new Array(this.importCount + mod.funcs.length).fill(undefined);
     funcImports.forEach((imp, i) => {
       if (imp.module === "x86" && imp.name === "readFramePointer") this.frameSensitive.add(i);
     });
@@ -190,11 +192,6 @@ export class Inliner {
   private substituteEarlier(out: Instr[], callee: Callee, subst: (Instr | undefined)[], last: number): void {
     const writtenLocals = new Set<number>();
     let writesGlobals = false;
-    const noteWrites = (k: number) => {
-      const op = out[k].op;
-      if (op === OP_LOCAL_SET || op === OP_LOCAL_TEE) writtenLocals.add(out[k].index!);
-      if (mayWriteGlobals(out, k)) writesGlobals = true;
-    };
     let j = out.length; // out[j..] computes the arguments after the current one
     for (let p = last; p >= 0; p--) {
       // The extent of argument p: the shortest run out[s..j) that pushes one value.
@@ -205,7 +202,7 @@ export class Inliner {
         if (ins.op === OP_INLINE_END) {
           let b = s;
           while (out[b].op !== OP_INLINE_BEGIN) {
-            noteWrites(b);
+            if (noteWrites(out, b, writtenLocals)) writesGlobals = true;
             if (--b < 0) return;
           }
           need -= funcType(this.mod, out[b].index!).results.length;
@@ -215,7 +212,7 @@ export class Inliner {
         const effect = stackEffect(ins);
         if (effect === undefined) return;
         need -= effect;
-        noteWrites(s);
+        if (noteWrites(out, s, writtenLocals)) writesGlobals = true;
       }
       if (need < 0) return;
       const producer = out[s];
@@ -231,13 +228,12 @@ export class Inliner {
 
   /** The function if it may be inlined, else null (memoised). */
   private callee(index: number): Callee | null {
-    let c = this.callees.get(index);
+    let c = this.callees[index];
     if (c !== undefined) return c;
     c = null;
     if (index >= this.importCount) {
       const f = this.mod.funcs[index - this.importCount];
       const type = this.mod.types[f.typeIndex];
-      const simple = (t: ValType) => t !== "v128";
       if (f.body.length - 1 <= INLINE_MAX_OPERATORS && type.results.length <= 1 &&
         type.params.every(simple) && type.results.every(simple) && f.locals.every(simple) &&
         f.body.every((ins) => ins.op !== OP_V128_CONST && ins.op !== OP_RETURN_CALL && ins.op !== OP_RETURN_CALL_INDIRECT &&
@@ -252,11 +248,21 @@ export class Inliner {
         c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, writtenParams, keepsGlobals };
       }
     }
-    this.callees.set(index, c);
+    this.callees[index] = c;
     return c;
   }
 }
 
+/** A type inlining supports (not v128). */
+function simple(t: ValType): boolean {
+  return t !== "v128";
+}
+/** Note what `out[k]` writes: a local into `writtenLocals`; returns whether it may write a global. */
+function noteWrites(out: Instr[], k: number, writtenLocals: Set<number>): boolean {
+  const op = out[k].op;
+  if (op === OP_LOCAL_SET || op === OP_LOCAL_TEE) writtenLocals.add(out[k].index!);
+  return mayWriteGlobals(out, k);
+}
 /** Whether body[k] may change a global: `global.set`, or a call that returns (one right before
  *  `unreachable`, an abort, never comes back to read anything). */
 function mayWriteGlobals(body: Instr[], k: number): boolean {

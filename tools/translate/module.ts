@@ -235,6 +235,7 @@ export class TranslatedModule {
     const mod = this.mod;
     const inliner = this.opts.inline === false ? null : new Inliner(mod);
     const globals = globalTypes(mod);
+    const ft = new FunctionTranslator(asm, this.ctx);
     mod.funcs.forEach((f, i) => {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
@@ -246,8 +247,7 @@ export class TranslatedModule {
       const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
       const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, globals, this.ctx.importBindings);
       const locals = promoted.locals, body = dropRepeatedChecks(promoted.body);
-      const ft = new FunctionTranslator(asm, this.ctx, index, locals, body, start.name, f.locals.length);
-      ft.translate();
+      ft.translate(index, locals, body, start.name, f.locals.length);
       asm.bind(end);
       const inlined = ft.inlined.map((r) => ({ name: this.ctx.funcLabels[r.func]?.name ?? this.funcName(r.func), start: r.start, end: r.end }));
       this.functions.push(inlined.length ? { name: start.name, start, end, inlined } : { name: start.name, start, end });

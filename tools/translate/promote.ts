@@ -49,6 +49,23 @@ function isFloatType(t: ValType): boolean {
   return t === "f32" || t === "f64";
 }
 
+/** The type of a key of the second scan: a local's index, or nLocals + a global's index. */
+function typeOfKey(key: number, params: readonly ValType[], locals: readonly ValType[], globals: readonly { type: ValType }[]): ValType {
+  const nLocals = params.length + locals.length;
+  return key < nLocals ? (key < params.length ? params[key] : locals[key - params.length]) : globals[key - nLocals].type;
+}
+/** Appends `global.get g; local.set <g's local>` for each promoted global in `list` to `out`. */
+function reload(list: number[], localOf: Map<number, number>, offset: number, out: Instr[]): void {
+  for (const g of list) {
+    out.push({ op: OP_GLOBAL_GET, name: "global.get", offset, index: g });
+    out.push({ op: OP_LOCAL_SET, name: "local.set", offset, index: localOf.get(g)! });
+  }
+}
+/** Global `g` may be promoted: numeric, never set in the function, read in loops, worth more than its reloads. */
+function isCandidate(g: number, globals: readonly { type: ValType }[], written: boolean[], globalUses: number[], callWeight: number): boolean {
+  return isNumeric(globals[g].type) && !written[g] && globalUses[g] >= 8 && globalUses[g] > 2 * callWeight;
+}
+
 /**
  * `body` with its hot unwritten globals read from new locals (appended to `locals`), or the same
  * arrays when none qualifies. `params` are the function's parameter types (local indices start
@@ -88,14 +105,12 @@ export function promoteGlobals(
     }
   }
   // Candidates: numeric, unwritten, read in loops, worth more than their reloads.
-  const candidate = (g: number) => isNumeric(globals[g].type) && !written[g] && globalUses[g] >= 8 && globalUses[g] > 2 * callWeight;
   let any = false;
-  for (let g = 0; g < globals.length && !any; g++) any = candidate(g);
+  for (let g = 0; g < globals.length && !any; g++) any = isCandidate(g, globals, written, globalUses, callWeight);
   if (!any) return { locals, body };
 
   // Second scan: the locals' weighted uses (as choosePinned counts them) and the first-use order
   // of locals and candidate globals (key: a local's index, or nLocals + a global's index).
-  const typeOf = (key: number) => key < nLocals ? (key < params.length ? params[key] : locals[key - params.length]) : globals[key - nLocals].type;
   const uses = new Array<number>(nLocals + globals.length).fill(0);
   const used: number[] = [];
   loops = 0;
@@ -107,10 +122,10 @@ export function promoteGlobals(
       case OP_LOOP: nest.push(true); loops++; continue;
       case OP_END: if (nest.pop()) loops--; continue;
       case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: key = ins.index!; break;
-      case OP_GLOBAL_GET: if (!candidate(ins.index!)) continue; key = nLocals + ins.index!; break;
+      case OP_GLOBAL_GET: if (!isCandidate(ins.index!, globals, written, globalUses, callWeight)) continue; key = nLocals + ins.index!; break;
       default: continue;
     }
-    if (!isNumeric(typeOf(key))) continue;
+    if (!isNumeric(typeOfKey(key, params, locals, globals))) continue;
     if (uses[key] === 0) used.push(key);
     uses[key] += loopWeight(loops);
   }
@@ -119,7 +134,7 @@ export function promoteGlobals(
   let ints = 0, floats = 0;
   const promoted: number[] = [];
   for (const key of rankPinCandidates(used, (key) => uses[key], importCallWeight)) {
-    const float = isFloatType(typeOf(key));
+    const float = isFloatType(typeOfKey(key, params, locals, globals));
     if (float ? floats++ >= XPIN_POOL.length : ints++ >= PIN_POOL.length) continue;
     if (key >= nLocals) promoted.push(key - nLocals);
   }
@@ -133,14 +148,8 @@ export function promoteGlobals(
     newLocals.push(globals[g].type);
   }
   const mutable = promoted.filter((g) => globals[g].mutable);
-  const reload = (list: number[], offset: number, out: Instr[]) => {
-    for (const g of list) {
-      out.push({ op: OP_GLOBAL_GET, name: "global.get", offset, index: g });
-      out.push({ op: OP_LOCAL_SET, name: "local.set", offset, index: localOf.get(g)! });
-    }
-  };
   const out: Instr[] = [];
-  reload(promoted, body[0]?.offset ?? 0, out);
+  reload(promoted, localOf, body[0]?.offset ?? 0, out);
   for (let k = 0; k < body.length; k++) {
     const ins = body[k];
     const l = ins.op === OP_GLOBAL_GET ? localOf.get(ins.index!) : undefined;
@@ -149,7 +158,7 @@ export function promoteGlobals(
       continue;
     }
     out.push(ins);
-    if ((ins.op === OP_CALL || ins.op === OP_CALL_INDIRECT) && body[k + 1]?.op !== OP_UNREACHABLE) reload(mutable, ins.offset, out);
+    if ((ins.op === OP_CALL || ins.op === OP_CALL_INDIRECT) && body[k + 1]?.op !== OP_UNREACHABLE) reload(mutable, localOf, ins.offset, out);
   }
   return { locals: newLocals, body: out };
 }
