@@ -732,6 +732,19 @@ export function shapesModule(): string {
             (br_if $out (i64.const 11) (i32.le_s (local.get $i) (i32.const 0)))
             (br $m))
           (i64.const 99)))))
+  ;; if (a && b) / if (a || b) of two comparisons: two conditional jumps (function.ts condition),
+  ;; with and without else, with a result, a value pending below.
+  (func $junction (param $a i32) (param $b i32) (result i32) (local $r i32)
+    (i32.add (i32.mul (local.get $a) (i32.const 100))
+      (block (result i32)
+        (if (i32.and (i32.lt_s (local.get $a) (i32.const 3)) (i32.gt_u (local.get $b) (i32.const 5)))
+          (then (local.set $r (i32.const 1))) (else (local.set $r (i32.const 2))))
+        (if (i32.or (i32.eqz (local.get $a)) (i32.eq (local.get $b) (local.get $a)))
+          (then (local.set $r (i32.add (local.get $r) (i32.const 10)))))
+        (if (i32.and (i32.ne (local.get $a) (i32.const 4)) (i64.ge_u (i64.extend_i32_u (local.get $b)) (i64.const 2)))
+          (then (local.set $r (i32.add (local.get $r) (i32.const 1000)))))
+        (if (result i32) (i32.or (i64.lt_s (i64.extend_i32_s (local.get $a)) (i64.const -2)) (i32.ge_s (local.get $b) (i32.const 7)))
+          (then (i32.add (local.get $r) (i32.const 100))) (else (local.get $r))))))
   ;; A pinned local set to another pinned local or a register plus a constant: one lea into it.
   (func $addr2 (param $b i32) (result i64) (local $i i32) (local $a i32) (local $w i64) (local $t i64) (local $n i32)
     (local.set $w (i64.extend_i32_s (local.get $b)))
@@ -750,6 +763,8 @@ export function shapesModule(): string {
     (loop $each
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p64 (call $loop_value (local.get $k)))
+      (call $p32 (call $junction (local.get $k) (i32.sub (i32.const 9) (local.get $k))))
+      (call $p32 (call $junction (i32.sub (i32.const 5) (local.get $k)) (i32.and (local.get $k) (i32.const 6))))
       (call $p32 (call $xorshift (i32.add (local.get $k) (i32.const 0x7ffffffa))))
       (call $p32 (call $globals (i32.sub (local.get $k) (i32.const 3))))
       (call $p64 (call $below_multi (i32.mul (local.get $k) (i32.const 1000003))))

@@ -87,7 +87,11 @@ const WAT = `(module
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
         (i32.mul (local.get $i) (i32.const 3)))))
-  (func (export "main") (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $both (param $a i32) (param $b i32) (result i32) (local $r i32)
+    (if (i32.and (i32.lt_s (local.get $a) (i32.const 3)) (i32.gt_u (local.get $b) (i32.const 5))) (then (local.set $r (i32.const 1))))
+    (if (i32.or (i32.eqz (local.get $a)) (i32.eq (local.get $b) (local.get $a))) (then (local.set $r (i32.const 2))))
+    (local.get $r))
+  (func (export "main") (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -254,6 +258,14 @@ describe("translator code shape", () => {
     const after = code.slice(backEdge + 1, ret);
     expect(after.some((l) => /^mov qword ptr \[rbp/.test(l))).toBe(false);
     expect(after.some((l) => /^imul e\w+, 3$/.test(l))).toBe(true);
+  });
+
+  it("if (a && b) and if (a || b) of comparisons: the second comparison branches, no 0/1 made for it, no and/or", async () => {
+    const code = await listingOf("both");
+    expect(code.filter((l) => /^set/.test(l))).toHaveLength(2); // one 0/1 for each first comparison
+    expect(code.some((l) => /^(and|or) e/.test(l))).toBe(false);
+    // a && b: a false -> else (je), b false -> else (jbe); a || b: a true -> then (jne), b false -> else (jne)
+    expect(code.filter((l) => /^(je|jbe|jne) /.test(l)).map((l) => l.split(" ")[0])).toEqual(["je", "jbe", "jne", "jne"]);
   });
 
   it("select of a comparison is cmp + cmov", async () => {

@@ -149,7 +149,7 @@ type Val =
   | { k: "slot" }
   | { k: "const"; v: bigint | number }
   | { k: "local"; i: number }
-  | { k: "reg"; r: number }
+  | { k: "reg"; r: number; bool?: true } // bool: 0 or 1, made by a comparison (`condition`)
   | { k: "xmm"; x: number };
 /** A popped value: where it is, its type, and its depth (whose slot a "slot" value still occupies). */
 interface Opnd { v: Val; t: ValType; d: number }
@@ -1943,12 +1943,27 @@ export class FunctionTranslator implements FloatHost {
     if (op === 0x0d) { this.brIf(next!.depth!, c); return 1; } // br_if
     if (op === 0x04) return 1 + this.ifAt(this.pos + 1, next!, c); // if
     if ((op === 0x1b || op === 0x1c) && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; } // select
+    if ((op === 0x71 || op === 0x72) && this.body[this.pos + 2]?.op === 0x04 && this.plainIf(this.pos + 2)) { // i32.and, i32.or; if
+      const top = this.depth > 0 ? this.vs[this.depth - 1] : undefined;
+      if (top?.k === "reg" && top.bool) {
+        // `a && b` / `a || b` of two comparisons as the condition of an if (a already a 0/1 value):
+        // two conditional jumps, no 0/1 for b and no and/or.
+        this.ifOp(this.body[this.pos + 2], c, { value: this.popV(), or: op === 0x72 });
+        return 2;
+      }
+    }
     const cc = this.emitCondition(c);
     const r = this.allocGpr(); // may spill: only movs, flags survive
     a.setcc(cc, reg(r));
     a.movzx(4, reg(r), 1, reg(r));
-    this.pushV("i32", { k: "reg", r });
+    this.pushV("i32", { k: "reg", r, bool: true });
     return 0;
+  }
+  /** The `if` at `pos` takes the ordinary path of `ifAt` (`ifOp`): no rotated loop test, no
+   *  deferred or cold arm. */
+  private plainIf(pos: number): boolean {
+    if (this.rotateTo || this.loopHeaders?.has(pos)) return false;
+    return this.targetedBlocks.has(pos) || (!this.trapArms.has(pos) && !this.coldIfs.has(pos));
   }
 
   /** Emit the compare; returns the condition code that is true when the condition holds. Scratch: rax, rcx, xmm0, xmm1. */
@@ -2010,7 +2025,9 @@ export class FunctionTranslator implements FloatHost {
     a.bind(skip);
   }
 
-  private ifOp(ins: Instr, cond: Condition): void {
+  /** `if` with condition `cond`; with `first`, the condition is `first.value && cond` (or `||`),
+   *  first.value a 0/1 value tested before cond is compared. */
+  private ifOp(ins: Instr, cond: Condition, first?: { value: Opnd; or: boolean }): void {
     const a = this.asm;
     const sig = this.blockSig(ins.blockType);
     this.flush();
@@ -2024,9 +2041,18 @@ export class FunctionTranslator implements FloatHost {
         a.mov(8, this.scratchSlot(paramSave + i), R.rax);
       }
     }
-    const cc = this.emitCondition(cond);
     const elseLabel = a.label();
+    const thenLabel = first?.or ? a.label() : undefined;
+    if (first) {
+      const r = (first.value.v as { r: number }).r;
+      a.test(4, reg(r), reg(r));
+      if (thenLabel) a.jcc("ne", thenLabel); // a || b: a true, the then arm
+      else a.jcc("e", elseLabel); // a && b: a false, the else arm
+      this.release(first.value);
+    }
+    const cc = this.emitCondition(cond);
     a.jcc(NEGATE[cc], elseLabel);
+    if (thenLabel) a.bind(thenLabel);
     this.ctrls.push({
       kind: "if", label: a.label(), elseLabel, hasElse: false, height, params: sig.params, results: sig.results,
       unreachable: false, paramSave, inReg: resultInReg(sig),
