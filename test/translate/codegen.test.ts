@@ -91,7 +91,10 @@ const WAT = `(module
     (if (i32.and (i32.lt_s (local.get $a) (i32.const 3)) (i32.gt_u (local.get $b) (i32.const 5))) (then (local.set $r (i32.const 1))))
     (if (i32.or (i32.eqz (local.get $a)) (i32.eq (local.get $b) (local.get $a))) (then (local.set $r (i32.const 2))))
     (local.get $r))
-  (func (export "main") (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $switch (param $a i32) (result i32)
+    (block $c (block $b (block $a (br_table $a $b $c (i32.and (local.get $a) (i32.const 3))))
+      (return (i32.const 10))) (return (i32.const 20))) (i32.const 30))
+  (func (export "main") (drop (call $switch (i32.const 1))) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -266,6 +269,13 @@ describe("translator code shape", () => {
     expect(code.some((l) => /^(and|or) e/.test(l))).toBe(false);
     // a && b: a false -> else (je), b false -> else (jbe); a || b: a true -> then (jne), b false -> else (jne)
     expect(code.filter((l) => /^(je|jbe|jne) /.test(l)).map((l) => l.split(" ")[0])).toEqual(["je", "jbe", "jne", "jne"]);
+  });
+
+  it("br_table takes its index from the register it was computed in, not through a frame slot", async () => {
+    const code = await listingOf("switch");
+    const jump = code.findIndex((l) => /^jmp qword ptr \[rcx\+rax\*8\]$/.test(l));
+    expect(jump).toBeGreaterThan(0);
+    expect(code.slice(0, jump).some((l) => /\[rbp-/.test(l))).toBe(false); // no slot written or read before the jump
   });
 
   it("select of a comparison is cmp + cmov", async () => {

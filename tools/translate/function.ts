@@ -1636,6 +1636,15 @@ export class FunctionTranslator implements FloatHost {
         this.pushV(size === 4 ? "i32" : "i64", { k: "reg", r });
         return 0;
       }
+      case 0x0e: { // br_table: the index from wherever it is (not through its slot)
+        const idx = this.popV();
+        this.flush(); // the targets expect the rest of the stack in its slots (only movs: idx survives)
+        this.forgetLocalsInRegs();
+        this.moveGpr(R.rax, idx);
+        this.release(idx);
+        this.brTableOnRax(ins);
+        return 0;
+      }
       case 0x9f: case 0x91: { // f64.sqrt, f32.sqrt
         const x = this.popV();
         const r = this.toXmm(x);
@@ -2648,11 +2657,14 @@ export class FunctionTranslator implements FloatHost {
   }
 
   private brTable(ins: Instr): void {
+    this.asm.mov(4, R.rax, this.pop());
+    this.brTableOnRax(ins);
+  }
+  /** br_table with the index in eax (every other value in its slot). */
+  private brTableOnRax(ins: Instr): void {
     const a = this.asm;
     const targets = [...ins.targets!, ins.defaultTarget!];
-    const idx = this.pop();
     // Clamp the index to the default entry, then jump through a table of per-target landing pads.
-    a.mov(4, R.rax, idx);
     a.mov(4, R.rcx, targets.length - 1);
     a.alu("cmp", 4, R.rax, R.rcx);
     a.cmovcc("a", 4, R.rax, R.rcx);
