@@ -10,6 +10,11 @@
  * imported shared table, or statically out of bounds: the bounds check then traps at run time,
  * after the earlier segments were applied, as the spec orders it). Imports of globals, tables and
  * memories are bound by `ModuleOptions.resolveImport` (shapes: context.ts, tools/link/ABI.md).
+ *
+ * Each function body goes through three pre-passes, in this order, before the one-pass translator
+ * (function.ts) emits it: small callees inlined (inline.ts), hot globals given pinned locals
+ * (promote.ts, which needs the inlined bodies to see every global.set), trap checks already made
+ * dropped (checks.ts, which sees the promoted locals, so a promoted array's checks compare equal).
  */
 import { Assembler, Label } from "../x86/assembler.ts";
 import type { FuncType, Import, Instr, Limits, ValType, WasmModule } from "../wasm/types.ts";
