@@ -4,7 +4,7 @@
  * Built by `module.ts`; addresses are assembler labels resolved by the linker.
  */
 import { Label, type Assembler } from "../x86/assembler.ts";
-import type { FuncType, ValType, WasmModule } from "../wasm/types.ts";
+import type { FuncType, GlobalType, ValType, WasmModule } from "../wasm/types.ts";
 import type { TrapKind } from "./traps.ts";
 import type { BulkMemory } from "./bulk.ts";
 
@@ -73,6 +73,8 @@ export interface ModuleContext {
   funcTypes: FuncType[];
   /** 8-byte cell of every global (global index space: imports first). */
   globals: Label[];
+  /** Type and mutability of every global (the same index space). */
+  globalTypes: GlobalType[];
   /** Every table (table index space: imports first). */
   tables: TableConfig[];
   /** Per element segment: its items (8-byte references) and a u64 cell with its current length. */

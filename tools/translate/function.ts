@@ -221,13 +221,6 @@ const PURE_HEADER = new Set(["local.get", "i32.const", "i64.const", "global.get"
 function clearIfUsed(c: Map<number, unknown> | Set<number>): void {
   if (c.size !== 0) c.clear();
 }
-/** The type of each global of the module, imported ones first (the global index space). */
-function globalTypes(ctx: ModuleContext): ValType[] {
-  const types: ValType[] = [];
-  for (const imp of ctx.mod.imports) if (imp.desc.kind === "global") types.push(imp.desc.global.type);
-  for (const g of ctx.mod.globals) types.push(g.type.type);
-  return types;
-}
 /** Whether operand `o` is an unread local `i`. */
 function isLocal(o: Opnd, i: number): boolean {
   return o.v.k === "local" && o.v.i === i;
@@ -330,8 +323,6 @@ export class FunctionTranslator implements FloatHost {
   /** slot(d) and localSlot(l) by d and l (filled on first use; slot() only once localArea is final). */
   private readonly slotMems: Mem[] = [];
   private readonly localMems: Mem[] = [];
-  /** The type of every global (imports first), made on first use. */
-  private globalTypes: ValType[] | undefined;
   /** The Val of an unread local, by index (Vals are never modified: one per local suffices). */
   private readonly localVals: Val[] = [];
 
@@ -445,7 +436,6 @@ export class FunctionTranslator implements FloatHost {
     clearIfUsed(this.rotatedLoops);
     clearIfUsed(this.innermostLoops);
     this.rotateTo = undefined;
-    this.addendTaken = false;
     this.slotMems.length = 0;
     this.localMems.length = 0;
     // localVals: a local's Val depends on its index only (kept).
@@ -785,8 +775,9 @@ export class FunctionTranslator implements FloatHost {
       results: sig.results, unreachable: false, paramSave: -1, transparent: true,
     });
   }
-  /** Its `end`: the results are on top of the stack, wherever they are. If the body cannot fall
-   *  through, nothing reaches what follows (no branch targets the block): it is dead too. */
+  /** Its `end`, and a loop's (branches go to a loop's start): the results are on top of the stack,
+   *  wherever they are. If the body cannot fall through, nothing reaches what follows (no branch
+   *  targets the end): it is dead too. */
   private endTransparent(c: Ctrl): void {
     this.ctrls.pop();
     if (!c.unreachable) return;
@@ -982,12 +973,11 @@ export class FunctionTranslator implements FloatHost {
             a.mov(8, this.slot(c.height + i), R.rax);
           }
         }
-        if (c.kind !== "loop") a.bind(c.label);
+        a.bind(c.label); // (a loop's end never comes here: endTransparent)
         this.depth = c.height;
         for (const t of c.results) this.push(t);
         return;
       }
-      case 0x0e: return this.brTable(ins); // br_table
       case 0x10: return this.call(ins.index!); // call
       case 0x11: return this.callIndirect(ins.typeIndex!, ins.table ?? 0); // call_indirect
 
@@ -1292,20 +1282,23 @@ export class FunctionTranslator implements FloatHost {
     this.gprs.giveLast(keep);
     return r;
   }
-  /** Reading local `key` (or a global: `readsAgainSoon`) from `held`, the register holding it: a
-   *  copy for the stack when it is read again soon (the local stays held), else the register itself. */
-  private readHeld(key: number, held: number): number {
+  /** Pushes local `key` (or a global: `readsAgainSoon`) of type `t` from `held`, the register
+   *  holding it: a copy when it is read again soon (the local stays held), else the register itself.
+   *  Returns the operators after this one it took: 2 when they add a constant (`addendAfter`) and
+   *  the copy is made as the sum, else 0. */
+  private pushHeld(t: ValType, key: number, held: number): number {
     const copy = this.readsAgainSoon(key) ? this.gprBeside(held) : undefined;
-    if (copy !== undefined) {
-      // Followed by `i32.const c; i32.add|sub`: the copy is the sum (one lea; `consumeAddend`).
-      const c = this.addendAfter(key);
-      if (c !== undefined) { this.asm.lea(4, reg(copy), mem(reg(held), c)); this.addendTaken = true; }
-      else this.asm.mov(8, reg(copy), reg(held));
-      return copy;
+    if (copy === undefined) {
+      this.forgetReg(held);
+      this.gprs.claim(held);
+      this.pushV(t, { k: "reg", r: held });
+      return 0;
     }
-    this.forgetReg(held);
-    this.gprs.claim(held);
-    return held;
+    const c = this.addendAfter(key);
+    if (c === undefined) this.asm.mov(8, reg(copy), reg(held));
+    else this.asm.lea(4, reg(copy), mem(reg(held), c));
+    this.pushV(t, { k: "reg", r: copy });
+    return c === undefined ? 0 : 2;
   }
   /** `key` was just given the value in `r`, which the stack owns: when it is read again soon, a
    *  register copy holds it for that read (if a register is free). */
@@ -1320,7 +1313,7 @@ export class FunctionTranslator implements FloatHost {
   /** The i32 read at `pos` (local or global `key`, in a register) is followed by `i32.const c;
    *  i32.add` or `i32.sub`: c (negated for sub) as a 32-bit displacement, so a register copy kept
    *  for a later read can be made by `lea copy, [held + c]` (32-bit: wraps like i32.add) and the
-   *  two operators skipped (`addendTaken`). */
+   *  two operators skipped. */
   private addendAfter(key: number): number | undefined {
     const t = key < this.locals.length ? this.locals[key] : this.globalType(key - this.locals.length);
     if (t !== "i32") return undefined;
@@ -1328,14 +1321,6 @@ export class FunctionTranslator implements FloatHost {
     if (c?.op !== 0x41 || (op?.op !== 0x6a && op?.op !== 0x6b)) return undefined; // i32.const; i32.add, i32.sub
     const v = Number(c.value) | 0;
     return op.op === 0x6a ? v : -v | 0;
-  }
-  /** Set when `addendAfter`'s two operators were folded into the read (the visitor skips them). */
-  private addendTaken = false;
-  /** Operators after the current one it took (2 when `addendAfter`'s were folded, else 0). */
-  private consumeAddend(): number {
-    if (!this.addendTaken) return 0;
-    this.addendTaken = false;
-    return 2;
   }
 
   /** A free pool register (undefined if none); whatever local it still held is forgotten. */
@@ -1484,8 +1469,7 @@ export class FunctionTranslator implements FloatHost {
         const held = px === undefined ? this.localInReg.get(ins.index!) : undefined;
         if (held !== undefined) {
           // Still in the register it was set from: read that instead of the slot.
-          this.pushV(this.locals[ins.index!], { k: "reg", r: this.readHeld(ins.index!, held) });
-          return this.consumeAddend();
+          return this.pushHeld(this.locals[ins.index!], ins.index!, held);
         } else if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
         else if (next && this.floatFromPin(px, this.locals[ins.index!], next)) return 1;
         else {
@@ -1509,26 +1493,24 @@ export class FunctionTranslator implements FloatHost {
           // is kept for the next read instead of loading the cell again.
           const key = this.locals.length + ins.index!;
           const held = this.localInReg.get(key);
-          let r: number;
-          if (held === undefined) {
-            r = this.allocGpr();
-            a.mov(8, reg(r), cell);
-            const c = this.readsAgainSoon(key) ? this.addendAfter(key) : undefined;
-            const sum = c === undefined ? undefined : this.takeGpr();
-            if (sum !== undefined) {
-              // Read again soon and plus a constant now: r is kept for the later read, the stack
-              // gets the sum.
-              a.lea(4, reg(sum), mem(reg(r), c!));
-              this.gprs.giveLast(r);
-              this.holdLocal(key, r);
-              this.pushV(t, { k: "reg", r: sum });
-              return 2;
-            }
-            this.holdCopySoon(key, r);
-          } else r = this.readHeld(key, held);
+          if (held !== undefined) return this.pushHeld(t, key, held);
+          const r = this.allocGpr();
+          a.mov(8, reg(r), cell);
+          const c = this.readsAgainSoon(key) ? this.addendAfter(key) : undefined;
+          const sum = c === undefined ? undefined : this.takeGpr();
+          if (sum !== undefined) {
+            // Read again soon and plus a constant now: r is kept for the later read, the stack
+            // gets the sum.
+            a.lea(4, reg(sum), mem(reg(r), c!));
+            this.gprs.giveLast(r);
+            this.holdLocal(key, r);
+            this.pushV(t, { k: "reg", r: sum });
+            return 2;
+          }
+          this.holdCopySoon(key, r);
           this.pushV(t, { k: "reg", r });
         }
-        return this.consumeAddend();
+        return 0;
       }
       case 0x24: { // global.set
         this.forgetLocal(this.locals.length + ins.index!);
@@ -2203,7 +2185,7 @@ export class FunctionTranslator implements FloatHost {
   }
 
   private globalType(index: number): ValType {
-    return (this.globalTypes ??= globalTypes(this.ctx))[index];
+    return this.ctx.globalTypes[index].type;
   }
 
   private setBool(cc: Cond, dst: Mem): void {
@@ -2656,10 +2638,6 @@ export class FunctionTranslator implements FloatHost {
     a.repMovs(8);
   }
 
-  private brTable(ins: Instr): void {
-    this.asm.mov(4, R.rax, this.pop());
-    this.brTableOnRax(ins);
-  }
   /** br_table with the index in eax (every other value in its slot). */
   private brTableOnRax(ins: Instr): void {
     const a = this.asm;

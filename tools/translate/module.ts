@@ -24,7 +24,7 @@ import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
 import { BulkMemory } from "./bulk.ts";
 import { Inliner } from "./inline.ts";
-import { globalTypes, promoteGlobals } from "./promote.ts";
+import { promoteGlobals } from "./promote.ts";
 import { dropRepeatedChecks } from "./checks.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
 import { Trap, type TrapKind } from "./traps.ts";
@@ -180,6 +180,7 @@ export class TranslatedModule {
       importBindings,
       funcTypes: funcLabels.map((_, i) => funcType(mod, i)),
       globals,
+      globalTypes: [...mod.imports.flatMap((imp) => (imp.desc.kind === "global" ? [imp.desc.global] : [])), ...mod.globals.map((g) => g.type)],
       tables,
       elemSegments: mod.elems.map((_, i) => ({ items: new Label(`${opts.name}.elem${i}`), length: new Label(`${opts.name}.elem${i}.len`) })),
       dataSegments: mod.datas.map((_, i) => ({ bytes: new Label(`${opts.name}.data${i}`), length: new Label(`${opts.name}.data${i}.len`) })),
@@ -239,7 +240,6 @@ export class TranslatedModule {
   emitCode(asm: Assembler, progress?: (done: number, total: number) => void): void {
     const mod = this.mod;
     const inliner = this.opts.inline === false ? null : new Inliner(mod);
-    const globals = globalTypes(mod);
     const ft = new FunctionTranslator(asm, this.ctx);
     mod.funcs.forEach((f, i) => {
       const index = this.importCount + i;
@@ -250,7 +250,7 @@ export class TranslatedModule {
       asm.dd(0);
       asm.bind(start);
       const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
-      const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, globals, this.ctx.importBindings);
+      const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, this.ctx.globalTypes, this.ctx.importBindings);
       const locals = promoted.locals, body = dropRepeatedChecks(promoted.body);
       ft.translate(index, locals, body, start.name, f.locals.length);
       asm.bind(end);

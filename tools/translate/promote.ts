@@ -21,7 +21,7 @@
  * local only gains uses (its reloads), so the translator pins it; the others are left alone (a
  * local in a frame slot would cost a store per reload and save nothing).
  */
-import type { Instr, ValType, WasmModule } from "../wasm/types.ts";
+import type { Instr, ValType } from "../wasm/types.ts";
 import type { ImportBinding } from "./context.ts";
 import { PIN_POOL, XPIN_POOL, rankPinCandidates } from "./regalloc.ts";
 
@@ -32,14 +32,6 @@ const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_G
 /** Weight of a use at loop depth d: 8^min(d, 4) (as function.ts choosePinned). */
 function loopWeight(depth: number): number {
   return 8 ** Math.min(depth, 4);
-}
-
-/** The value type and mutability of every global in the index space (imports first). */
-export function globalTypes(mod: WasmModule): { type: ValType; mutable: boolean }[] {
-  const out: { type: ValType; mutable: boolean }[] = [];
-  for (const imp of mod.imports) if (imp.desc.kind === "global") out.push(imp.desc.global);
-  for (const g of mod.globals) out.push(g.type);
-  return out;
 }
 
 function isNumeric(t: ValType): boolean {
@@ -69,7 +61,7 @@ function isCandidate(g: number, globals: readonly { type: ValType }[], written: 
 /**
  * `body` with its hot unwritten globals read from new locals (appended to `locals`), or the same
  * arrays when none qualifies. `params` are the function's parameter types (local indices start
- * after them), `globals` from `globalTypes`, `importBindings` as in the module context.
+ * after them), `globals` and `importBindings` as in the module context (context.ts).
  */
 export function promoteGlobals(
   params: readonly ValType[],
