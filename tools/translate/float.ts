@@ -70,7 +70,6 @@ function ucomi(a: Assembler, k: Kind, x: number, y: number | Mem): void {
   a.sse(k === "f32" ? "ucomiss" : "ucomisd", x, y);
 }
 
-/** Emits `name` if it is a float operator; returns false otherwise. */
 /** cvtsi2sd / cvtsi2ss of a 64-bit integer into X0. */
 function cvtsi2s(a: Assembler, k: Kind, src: number | Mem): void {
   if (k === "f64") a.cvtsi2sd(8, X0, src);
@@ -88,6 +87,7 @@ function setResult(a: Assembler, bits: number, v: bigint, done: Label): void {
   a.jmp(done);
 }
 
+/** Emits `name` if it is a float operator; returns false otherwise. */
 export function translateFloat(h: FloatHost, name: string): boolean {
   const a = h.asm;
   const k = name.slice(0, 3) as Kind;
