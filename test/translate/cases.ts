@@ -601,6 +601,11 @@ export function promotionModule(): string {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 6))))
     (local.get $t))
+  ;; the same for a local that is not pinned (no loop) but still in the register it was set from
+  (func $fused_held (param $p i32) (result i64) (local $q i32)
+    (local.set $q (i32.mul (local.get $p) (i32.const 3)))
+    (i64.add (i64.extend_i32_u (i32.sub (local.get $q) (i32.const 9)))
+      (i64.mul (i64.extend_i32_u (local.get $q)) (i64.const 0x100000000))))
   ;; pinned float locals as the right operand of every arithmetic operator and of sqrt
   (func $floats (param $a f64) (param $b f32) (result f64) (local $i i32) (local $x f64) (local $y f32) (local $s f64)
     (local.set $x (local.get $a)) (local.set $y (local.get $b))
@@ -621,6 +626,7 @@ export function promotionModule(): string {
       (call $p32 (call $reads_indirect (local.get $k)))
       (call $p32 (call $written (local.get $k)))
       (call $p64 (call $fused (i32.mul (local.get $k) (i32.const 3))))
+      (call $p64 (call $fused_held (local.get $k)))
       (call $pf (call $floats (f64.convert_i32_s (local.get $k)) (f32.convert_i32_s (i32.sub (local.get $k) (i32.const 4)))))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $each (i32.lt_s (local.get $k) (i32.const 10))))
