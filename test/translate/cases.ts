@@ -254,6 +254,10 @@ export const TRAP_CASES: { kind: string; body: string; extra?: string }[] = [
   // A check repeated after a store that shrinks the length it reads (tools/translate/checks.ts
   // keeps it): the second one traps.
   { kind: "unreachable", body: "(local $i i32) (local.set $i (i32.const 5)) (i32.store (i32.const 64) (i32.const 10)) (if (i32.ge_u (local.get $i) (i32.load (i32.const 64))) (then (unreachable))) (i32.store (i32.const 64) (i32.const 3)) (if (i32.ge_u (local.get $i) (i32.load (i32.const 64))) (then (unreachable)))" },
+  // A trap arm (translated after the body) inside a pin region (function.ts PinRegion) prints
+  // locals the region keeps in registers before it traps ($show is not inlined: a call of this
+  // module's, which keeps pin registers, unlike an import, whose weight would leave the loops unpinned).
+  { kind: "unreachable", body: "(local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $h i32) (local $i i32) (loop $l (local.set $a (i32.add (local.get $a) (i32.mul (local.get $i) (i32.const 3)))) (local.set $b (i32.add (local.get $b) (i32.mul (local.get $i) (i32.const 4)))) (local.set $c (i32.add (local.get $c) (i32.mul (local.get $i) (i32.const 5)))) (local.set $d (i32.add (local.get $d) (i32.mul (local.get $i) (i32.const 6)))) (local.set $e (i32.add (local.get $e) (i32.mul (local.get $i) (i32.const 7)))) (local.set $f (i32.add (local.get $f) (i32.mul (local.get $i) (i32.const 8)))) (local.set $g (i32.add (local.get $g) (i32.mul (local.get $i) (i32.const 9)))) (local.set $h (i32.add (local.get $h) (i32.mul (local.get $i) (i32.const 10)))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 10)))) (loop $m (local.set $a (i32.xor (local.get $a) (i32.rotl (local.get $b) (local.get $i)))) (local.set $b (i32.add (local.get $b) (local.get $c))) (local.set $c (i32.sub (local.get $c) (local.get $d))) (if (i32.eq (local.get $i) (i32.const 5)) (then (call $show (local.get $a)) (call $show (local.get $c)) (unreachable))) (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $m (local.get $i)))", extra: `(func $show (param i32) ${Array.from({ length: 40 }, () => "(drop (i32.const 0))").join(" ")} (call $p32 (local.get 0)))` },
   { kind: "undefined element", body: "(drop (call_indirect (type $t) (i32.const 7)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "uninitialized element", body: "(drop (call_indirect (type $t) (i32.const 1)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "indirect call type mismatch", body: "(drop (call_indirect (type $t) (i32.const 0)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i64) (i64.const 1))" },
@@ -631,6 +635,102 @@ export function promotionModule(): string {
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $each (i32.lt_s (local.get $k) (i32.const 10))))
     (call $p32 (global.get $g)) (call $p32 (global.get $h)) (call $p64 (global.get $w)) (call $pf (global.get $f)))`)})`;
+}
+
+/**
+ * Pin regions (function.ts PinRegion): functions with more hot locals than pin registers and several
+ * top-level constructs with loops, each construct pinning its own locals. Left by `br` to a block's
+ * end, by falling through a loop and an if/else, with a block result in a register, by `return`
+ * from inside; a value pushed before a region (an unread local the region then sets) consumed after
+ * it; locals set in one region read between regions and in the next; import calls inside a region
+ * (pins saved and reloaded); a region entered with pins of its own already set by parameters.
+ */
+export function regionsModule(): string {
+  const tr = (v: string) => `(call $trace (i32.const 16) (i32.const 1) (f64.convert_i32_u ${v}) (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0))`;
+  return `(module ${prelude(`
+  (func $pf (param $v f64) (call $trace (i32.const 16) (i32.const 1) (local.get $v) (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0)))
+  (func $ints (param $n i32) (param $seed i32) (result i64)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $h i32)
+    (local $i i32) (local $t i32) (local $s i64)
+    (local.set $a (local.get $seed)) (local.set $b (i32.mul (local.get $seed) (i32.const 3)))
+    (local.set $c (i32.xor (local.get $seed) (i32.const 0x5bd1e995))) (local.set $d (i32.const 17))
+    (local.set $e (i32.rotl (local.get $seed) (i32.const 9))) (local.set $f (i32.const -1))
+    (local.set $g (i32.add (local.get $seed) (i32.const 0x1234))) (local.set $h (i32.const 99))
+    ;; region 1: a block around a loop, left by br_if to the block's end or by falling through
+    (block $out
+      (loop $l
+        (local.set $t (i32.add (local.get $h) (i32.xor (i32.rotr (local.get $e) (i32.const 6)) (i32.and (local.get $e) (local.get $f)))))
+        (local.set $h (local.get $g)) (local.set $g (local.get $f)) (local.set $f (local.get $e))
+        (local.set $e (i32.add (local.get $d) (local.get $t)))
+        (local.set $d (local.get $c)) (local.set $c (local.get $b)) (local.set $b (local.get $a))
+        (local.set $a (i32.add (local.get $t) (i32.rotl (local.get $b) (i32.const 3))))
+        (br_if $out (i32.eq (i32.and (local.get $a) (i32.const 0x3f)) (i32.const 0x2a)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+    ;; between regions: what region 1 left, from the slots
+    (call $p32 (local.get $i)) (call $p32 (i32.xor (local.get $a) (local.get $h))) (call $p32 (i32.add (local.get $c) (local.get $f)))
+    (local.set $s (i64.extend_i32_u (local.get $c)))
+    ;; an unread local on the operand stack across region 2, which sets it
+    (local.get $s)
+    ;; region 2: a top-level if/else; import calls inside; a return from inside
+    (if (i32.and (local.get $seed) (i32.const 1))
+      (then
+        (local.set $i (i32.const 0))
+        (loop $m
+          (local.set $s (i64.add (local.get $s) (i64.extend_i32_u (i32.mul (local.get $a) (local.get $i)))))
+          (local.set $a (i32.add (local.get $a) (i32.xor (local.get $b) (local.get $g))))
+          (local.set $b (i32.rotl (local.get $b) (local.get $d)))
+          (local.set $g (i32.sub (local.get $g) (local.get $h)))
+          (if (i32.eqz (i32.and (local.get $i) (i32.const 7))) (then ${tr("(local.get $a)")}))
+          (if (i32.eq (local.get $i) (local.get $e)) (then (return (i64.add (local.get $s) (i64.const 1000000)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $m (i32.lt_u (local.get $i) (local.get $n)))))
+      (else
+        (loop $k
+          (local.set $s (i64.sub (local.get $s) (i64.extend_i32_u (i32.and (local.get $d) (local.get $n)))))
+          (local.set $d (i32.add (local.get $d) (i32.mul (local.get $c) (local.get $n))))
+          (local.set $c (i32.xor (local.get $c) (local.get $h)))
+          (if (i32.eqz (i32.and (local.get $n) (i32.const 3))) (then ${tr("(local.get $d)")}))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $k (i32.gt_s (local.get $n) (i32.const 0))))))
+    ;; region 3: a block with its result in a register (br_if with a value, or the fall-through value)
+    (call $p32 (block $r (result i32)
+      (loop $q
+        (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31)) (local.get $a)))
+        (local.set $a (i32.add (local.get $a) (local.get $c)))
+        (drop (br_if $r (i32.xor (local.get $h) (local.get $d)) (i32.eq (i32.and (local.get $h) (i32.const 15)) (i32.const 7))))
+        (local.set $e (i32.add (local.get $e) (i32.const 1)))
+        (br_if $q (i32.lt_u (i32.and (local.get $e) (i32.const 31)) (i32.const 20))))
+      (i32.add (local.get $g) (local.get $b))))
+    (i64.xor (i64.add (local.get $s) (i64.extend_i32_u (i32.xor (local.get $e) (local.get $h))))))
+  ;; seven hot float locals in two loops (more than XPIN_POOL), and hot parameters
+  (func $floats (param $n i32) (param $x f64) (param $y f64) (result f64)
+    (local $i i32) (local $a f64) (local $b f64) (local $c f64) (local $d f64) (local $e f64) (local $s f64)
+    (local.set $a (f64.const 1)) (local.set $b (f64.const 0.5))
+    (loop $l
+      (local.set $c (f64.add (local.get $a) (f64.mul (local.get $b) (local.get $x))))
+      (local.set $d (f64.sub (local.get $c) (f64.mul (local.get $a) (local.get $y))))
+      (local.set $e (f64.div (local.get $d) (f64.add (f64.abs (local.get $c)) (f64.const 1))))
+      (local.set $a (local.get $b)) (local.set $b (f64.add (local.get $e) (local.get $x)))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $e) (local.get $y))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (call $pf (local.get $s)) (call $pf (local.get $b))
+    (loop $m
+      (local.set $x (f64.sub (local.get $x) (f64.mul (local.get $a) (f64.const 0.125))))
+      (local.set $y (f64.add (local.get $y) (f64.sqrt (f64.abs (local.get $c)))))
+      (local.set $c (f64.mul (local.get $c) (f64.const -0.75)))
+      (local.set $s (f64.add (local.get $s) (f64.add (local.get $x) (local.get $y))))
+      (if (i32.eqz (i32.and (local.get $i) (i32.const 3))) (then (call $pf (local.get $s))))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br_if $m (i32.gt_s (local.get $i) (i32.const 0))))
+    (f64.add (local.get $s) (f64.mul (local.get $d) (local.get $e))))
+  (func (export "main") (local $k i32)
+    (loop $each
+      (call $p64 (call $ints (i32.mul (local.get $k) (i32.const 7)) (i32.add (local.get $k) (i32.const 0x9e3779b9))))
+      (call $pf (call $floats (i32.add (local.get $k) (i32.const 3)) (f64.convert_i32_s (local.get $k)) (f64.const 0.375)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $each (i32.lt_s (local.get $k) (i32.const 12)))))`)})`;
 }
 
 /**

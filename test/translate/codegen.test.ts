@@ -94,7 +94,24 @@ const WAT = `(module
   (func $switch (param $a i32) (result i32)
     (block $c (block $b (block $a (br_table $a $b $c (i32.and (local.get $a) (i32.const 3))))
       (return (i32.const 10))) (return (i32.const 20))) (i32.const 30))
-  (func (export "main") (drop (call $switch (i32.const 1))) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $two_loops (param $n i32) (result i32)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $h i32)
+    (local $i i32) (local $j i32) (local $s i32) (local $t i32) (local $u i32)
+    (loop $l
+      (local.set $a (i32.add (local.get $a) (local.get $b))) (local.set $b (i32.xor (local.get $b) (local.get $c)))
+      (local.set $c (i32.add (local.get $c) (local.get $d))) (local.set $d (i32.xor (local.get $d) (local.get $e)))
+      (local.set $e (i32.add (local.get $e) (local.get $f))) (local.set $f (i32.xor (local.get $f) (local.get $g)))
+      (local.set $g (i32.add (local.get $g) (local.get $h))) (local.set $h (i32.xor (local.get $h) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (loop $m
+      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $t) (local.get $j))))
+      (local.set $t (i32.xor (local.get $t) (local.get $u)))
+      (local.set $u (i32.add (local.get $u) (local.get $j)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $m (i32.lt_u (local.get $j) (local.get $n))))
+    (i32.add (local.get $s) (i32.add (local.get $a) (local.get $h))))
+  (func (export "main") (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -276,6 +293,17 @@ describe("translator code shape", () => {
     const jump = code.findIndex((l) => /^jmp qword ptr \[rcx\+rax\*8\]$/.test(l));
     expect(jump).toBeGreaterThan(0);
     expect(code.slice(0, jump).some((l) => /\[rbp-/.test(l))).toBe(false); // no slot written or read before the jump
+  });
+
+  it("two loops with more hot locals than pin registers: each loop's locals are pinned for it (a pin region), none read from a frame slot in the second", async () => {
+    const code = await linesOf("two_loops");
+    const ret = code.findIndex((l) => l.text === "ret");
+    const backEdges = code.slice(0, ret).filter((l) => /^jb 0x/.test(l.text) && parseInt(l.text.slice(3), 16) < l.address);
+    expect(backEdges).toHaveLength(2);
+    const second = backEdges[1], top = parseInt(second.text.slice(3), 16);
+    const body = code.filter((l) => l.address >= top && l.address <= second.address).map((l) => l.text);
+    expect(body.length).toBeGreaterThan(5);
+    expect(body.filter((l) => l.includes("[rbp"))).toEqual([]);
   });
 
   it("select of a comparison is cmp + cmov", async () => {

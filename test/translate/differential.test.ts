@@ -52,6 +52,10 @@ describe("translator vs V8: registers and inlining", () => {
     const r = await differential(cases.promotionModule());
     expect(r.output.length).toBe(74);
   });
+  it("pin regions: hot locals pinned per top-level loop construct when the function has more than the pin registers", async () => {
+    const r = await differential(cases.regionsModule());
+    expect(r.output.length).toBe(206);
+  });
   it("blocks no branch targets, ifs whose arm cannot fall through, rotated loops, locals read after set, address arithmetic as lea, values below several call results", async () => {
     const r = await differential(cases.shapesModule());
     expect(r.output.length).toBe(144);

@@ -18,8 +18,9 @@
  * Innermost loops start at a 32-byte boundary (multi-byte NOP padding on the way in).
  *
  * Locals stay in frame slots, except the hottest locals of loops, pinned to one register each
- * (integers: PIN_POOL, floats: XPIN_POOL) for the whole function; a function restores the pin
- * registers it used before returning, and pins are saved/reloaded around calls that may leave
+ * (integers: PIN_POOL, floats: XPIN_POOL) for the whole function, or, when the function has more
+ * hot locals than registers, for each top-level construct with a loop (`PinRegion`: loaded on the
+ * way in, written back on the way out); a function restores the pin registers it used before returning, and pins are saved/reloaded around calls that may leave
  * translated code. A local just set from a register is read back from it while that register is
  * free and untouched (`localInReg`); when it is read twice in a row (or teed, then read), the first
  * read takes a register copy so the second finds it too.
@@ -91,6 +92,23 @@ interface DeferredArm {
   trapLabels: Map<TrapKind, Label>;
   /** The inlined function the `if` belongs to, if any (the arm's code range is named after it). */
   inlinedFunc?: number;
+  /** The pin region the `if` is in, if any (its pinned locals are the arm's). */
+  region: PinRegion | undefined;
+}
+
+/**
+ * A top-level block, loop or if of the function with a loop inside, when the function has more
+ * hot locals than pin registers (see `choosePinned`): its hot locals get the pin registers while
+ * its code runs. They are loaded from their slots on the way in and the ones the function writes
+ * are stored back on the way out (after its `end`: every way out of a top-level construct but
+ * `return` passes there). Outside regions no local is pinned.
+ */
+interface PinRegion {
+  /** Index in the body of its first operator and of its `end`. */
+  start: number;
+  end: number;
+  pinned: Map<number, number>;
+  pinnedX: Map<number, number>;
 }
 
 const INT_BINARY: Record<string, { size: Size; op: "add" | "sub" | "and" | "or" | "xor" | "imul" }> = {
@@ -260,8 +278,10 @@ export class FunctionTranslator implements FloatHost {
   private readonly vs: Val[] = [];
   private readonly gprs = new RegPool(GPR_POOL);
   private readonly xmms = new RegPool(XMM_POOL);
-  /** Integer locals that live in a register of PIN_POOL for the whole function (local index -> register). */
-  private readonly pinned = new Map<number, number>();
+  /** Integer locals that live in a register of PIN_POOL (local index -> register): for the whole
+   *  function (`functionPinned`), or while a pin region is translated (its own map). */
+  private pinned: Map<number, number>;
+  private readonly functionPinned = new Map<number, number>();
   /**
    * Locals whose value a free pool register still holds since their last `local.set` (local -> register,
    * register -> local or -1): the next `local.get` takes the register instead of reloading the slot.
@@ -270,8 +290,17 @@ export class FunctionTranslator implements FloatHost {
    */
   private readonly localInReg = new Map<number, number>();
   private readonly regHolds = new Int32Array(16).fill(-1);
-  /** Float locals that live in an xmm register of XPIN_POOL for the whole function (local index -> xmm). */
-  private readonly pinnedX = new Map<number, number>();
+  /** Float locals that live in an xmm register of XPIN_POOL (local index -> xmm), as `pinned`. */
+  private pinnedX: Map<number, number>;
+  private readonly functionPinnedX = new Map<number, number>();
+  /** The pin registers this function uses (saved at entry, restored at return), in PIN_POOL /
+   *  XPIN_POOL order: the function's pins, or the most any pin region uses. */
+  private savedPins = 0;
+  private savedPinsX = 0;
+  /** Pin regions by the index of their first operator (empty: the function pins for itself). */
+  private readonly regions = new Map<number, PinRegion>();
+  /** The pin region being translated. */
+  private region: PinRegion | undefined;
   /** By local index: 1 if some operator writes it (of the pinned locals, only these are saved to
    *  their slots around calls). Refilled by `choosePinned`. */
   private written = new Uint8Array(64);
@@ -326,7 +355,10 @@ export class FunctionTranslator implements FloatHost {
   /** The Val of an unread local, by index (Vals are never modified: one per local suffices). */
   private readonly localVals: Val[] = [];
 
-  constructor(readonly asm: Assembler, private readonly ctx: ModuleContext) {}
+  constructor(readonly asm: Assembler, private readonly ctx: ModuleContext) {
+    this.pinned = this.functionPinned;
+    this.pinnedX = this.functionPinnedX;
+  }
 
   /**
    * Emit function `funcIndex` (locals `localsDecl` besides its parameters, operators `body`) at
@@ -340,7 +372,7 @@ export class FunctionTranslator implements FloatHost {
     const scratch = this.choosePinned();
     // Slots below the scratch ones: the caller's values of the registers this function pins.
     this.pinSaveBase = this.localsDecl.length + scratch;
-    this.localArea = this.localsDecl.length + scratch + this.pinned.size + this.pinnedX.size;
+    this.localArea = this.localsDecl.length + scratch + this.savedPins + this.savedPinsX;
 
     // Prologue: frame pointer chain (backtraces), frame, stack-exhaustion check, zeroed locals.
     a.push(R.rbp);
@@ -351,12 +383,12 @@ export class FunctionTranslator implements FloatHost {
     a.jcc("b", this.trap(Trap.callStackExhausted));
     this.zeroLocals();
     let k = 0;
-    for (const r of this.pinned.values()) a.mov(8, this.scratchSlot(this.pinSaveBase + k++), reg(r));
+    for (let p = 0; p < this.savedPins; p++) a.mov(8, this.scratchSlot(this.pinSaveBase + k++), reg(PIN_POOL[p]));
     for (const [i, r] of this.pinned) {
       if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
       else a.alu("xor", 4, reg(r), reg(r));
     }
-    for (const x of this.pinnedX.values()) a.movsd(this.scratchSlot(this.pinSaveBase + k++), x);
+    for (let p = 0; p < this.savedPinsX; p++) a.movsd(this.scratchSlot(this.pinSaveBase + k++), XPIN_POOL[p]);
     for (const [i, x] of this.pinnedX) {
       if (i < this.nParams) a.movsd(x, this.localSlot(i));
       else a.sse("xorps", x, x);
@@ -371,6 +403,7 @@ export class FunctionTranslator implements FloatHost {
     this.findTargetedBlocks();
     this.translateRange(0, this.body.length);
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
+    if (this.region) throw new Error(`${this.displayName}: pin region at ${this.region.start} not left`);
     this.emitDeferredArms();
 
     // Trap landing pads: `call` so the return address lies inside this function (or, for an
@@ -415,10 +448,16 @@ export class FunctionTranslator implements FloatHost {
     this.vs.length = 0;
     this.gprs.reset();
     this.xmms.reset();
+    this.pinned = this.functionPinned;
+    this.pinnedX = this.functionPinnedX;
     clearIfUsed(this.pinned);
     clearIfUsed(this.localInReg);
     this.regHolds.fill(-1);
     clearIfUsed(this.pinnedX);
+    this.savedPins = 0;
+    this.savedPinsX = 0;
+    clearIfUsed(this.regions);
+    this.region = undefined;
     this.pinSaveBase = 0;
     this.ctrls.length = 0;
     this.deadNesting = 0;
@@ -444,11 +483,46 @@ export class FunctionTranslator implements FloatHost {
   /** Translate body[start, end) (an operator may consume the ones after it: `visit`'s result). */
   private translateRange(start: number, end: number): void {
     const body = this.body;
+    const regions = this.regions.size !== 0 ? this.regions : undefined;
     for (let i = start; i < end; i++) {
+      if (regions) this.regionBoundary(i, regions);
       this.current = body[i];
       this.pos = i;
       i += this.visit(body[i], body[i + 1]);
     }
+    if (regions) this.regionBoundary(end, regions);
+  }
+
+  /**
+   * Before operator `i`: leave the pin region whose `end` is behind (stores the written pinned
+   * locals to their slots), enter the one starting at `i` when it is reached (loads its pinned
+   * locals). Values and register copies of locals go to their slots first: a local's home changes.
+   */
+  private regionBoundary(i: number, regions: Map<number, PinRegion>): void {
+    const a = this.asm;
+    const r = this.region;
+    if (r !== undefined && i > r.end) {
+      this.flush();
+      this.forgetLocalsInRegs();
+      for (const [l, p] of r.pinned) if (this.written[l] === 1) a.mov(8, this.localSlot(l), reg(p));
+      for (const [l, x] of r.pinnedX) if (this.written[l] === 1) a.movsd(this.localSlot(l), x);
+      this.region = undefined;
+      this.pinned = this.functionPinned;
+      this.pinnedX = this.functionPinnedX;
+      this.gprs.reset();
+      this.xmms.reset();
+    }
+    const next = regions.get(i);
+    if (next === undefined || this.ctrls.length !== 1 || this.ctrls[0].unreachable || this.coldIfs.has(i)) return;
+    this.flush();
+    this.forgetLocalsInRegs();
+    this.gprs.reset();
+    this.xmms.reset();
+    this.region = next;
+    this.pinned = next.pinned;
+    this.pinnedX = next.pinnedX;
+    for (const [l, p] of next.pinned) a.mov(8, reg(p), this.localSlot(l));
+    for (const [l, x] of next.pinnedX) a.movsd(x, this.localSlot(l));
   }
 
   /** Which `block`s are branch targets (the others need no label and no flush: `transparent`). */
@@ -550,19 +624,44 @@ export class FunctionTranslator implements FloatHost {
   /**
    * Pick the locals to keep in registers (integers in PIN_POOL, floats in XPIN_POOL): the most used
    * ones, weighting uses inside loops (8x per nesting level), when that outweighs saving/restoring
-   * them around the calls. The same scan counts the scratch slots the body needs (the parameters
-   * of every `if` that has some): the result.
+   * them around the calls. When the function has more such locals than registers and two or more
+   * top-level constructs with loops, each of those gets its own choice (`PinRegion`). The same scan
+   * counts the scratch slots the body needs (the parameters of every `if` that has some): the result.
    */
   private choosePinned(): number {
-    // Weighted uses by local index, and the locals used in order of their first use (which breaks ties).
     const n = this.locals.length;
     if (this.uses.length < n) {
       this.uses = new Float64Array(2 * n);
       this.written = new Uint8Array(2 * n);
     }
+    this.written.fill(0, 0, n);
+    const all = this.countUses(0, this.body.length);
+    const ranked = rankPinCandidates(all.used, (k) => this.uses[k], all.callWeight);
+    let ints = 0;
+    for (const i of ranked) if (this.locals[i] === "i32" || this.locals[i] === "i64") ints++;
+    const regions = ints > PIN_POOL.length || ranked.length - ints > XPIN_POOL.length ? this.findRegions() : [];
+    if (regions.length < 2) {
+      [this.savedPins, this.savedPinsX] = this.assignPins(ranked, this.functionPinned, this.functionPinnedX);
+      return all.scratch;
+    }
+    for (const r of regions) {
+      const u = this.countUses(r.start, r.end + 1);
+      const [i, f] = this.assignPins(rankPinCandidates(u.used, (k) => this.uses[k], u.callWeight), r.pinned, r.pinnedX);
+      this.savedPins = Math.max(this.savedPins, i);
+      this.savedPinsX = Math.max(this.savedPinsX, f);
+      if (i + f > 0) this.regions.set(r.start, r);
+    }
+    return all.scratch;
+  }
+
+  /**
+   * Weighted uses of the locals in body[from, to) into `uses` (a use weighs 8^loop depth, counted
+   * from `from`), the locals used in order of first use, the calls that make pins reload weighted
+   * the same way, and the scratch slots of `if`s with parameters. Marks the locals written in `written`.
+   */
+  private countUses(from: number, to: number): { used: number[]; callWeight: number; scratch: number } {
     const uses = this.uses, written = this.written;
-    uses.fill(0, 0, n);
-    written.fill(0, 0, n);
+    uses.fill(0, 0, this.locals.length);
     const used: number[] = [];
     let scratch = 0;
     let callWeight = 0;
@@ -570,7 +669,7 @@ export class FunctionTranslator implements FloatHost {
     let loops = 0;
     let w = 1; // 8 ** min(loops, 4)
     const body = this.body;
-    for (let k = 0; k < body.length; k++) {
+    for (let k = from; k < to; k++) {
       const ins = body[k];
       switch (ins.op) {
         case 0x02: nest.push(false); break; // block
@@ -598,21 +697,41 @@ export class FunctionTranslator implements FloatHost {
         case 0x11: callWeight += w; break; // call_indirect
       }
     }
-    // Only locals used inside loops: elsewhere a register saves little over the slot.
-    let ints = 0, floats = 0;
-    for (const i of rankPinCandidates(used, (k) => uses[k], callWeight)) {
-      const t = this.locals[i];
-      if ((t === "i32" || t === "i64") && ints < PIN_POOL.length) this.pinned.set(i, PIN_POOL[ints++]);
-      else if ((t === "f32" || t === "f64") && floats < XPIN_POOL.length) this.pinnedX.set(i, XPIN_POOL[floats++]);
+    return { used, callWeight, scratch };
+  }
+
+  /** The top-level blocks, loops and ifs with a loop inside (pin region candidates, `PinRegion`). */
+  private findRegions(): PinRegion[] {
+    const out: PinRegion[] = [];
+    const body = this.body;
+    let depth = 0, start = 0, hasLoop = false;
+    for (let k = 0; k < body.length; k++) {
+      const op = body[k].op;
+      if (op === 0x02 || op === 0x03 || op === 0x04) { // block, loop, if
+        if (depth++ === 0) { start = k; hasLoop = false; }
+        if (op === 0x03) hasLoop = true;
+      } else if (op === 0x0b && --depth === 0 && hasLoop) { // end
+        out.push({ start, end: k, pinned: new Map(), pinnedX: new Map() });
+      }
     }
-    return scratch;
+    return out;
+  }
+
+  /** Pin the locals of `ranked` (best first) while registers last; how many of each pool it took. */
+  private assignPins(ranked: number[], pinned: Map<number, number>, pinnedX: Map<number, number>): [number, number] {
+    let ints = 0, floats = 0;
+    for (const i of ranked) {
+      const t = this.locals[i];
+      if ((t === "i32" || t === "i64") && ints < PIN_POOL.length) pinned.set(i, PIN_POOL[ints++]);
+      else if ((t === "f32" || t === "f64") && floats < XPIN_POOL.length) pinnedX.set(i, XPIN_POOL[floats++]);
+    }
+    return [ints, floats];
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL, XPIN_POOL). */
   private restoreCallerPins(): void {
-    if (this.pinned.size === 0 && this.pinnedX.size === 0) return;
     let k = 0;
-    for (const r of this.pinned.values()) this.asm.mov(8, reg(r), this.scratchSlot(this.pinSaveBase + k++));
-    for (const x of this.pinnedX.values()) this.asm.movsd(x, this.scratchSlot(this.pinSaveBase + k++));
+    for (let p = 0; p < this.savedPins; p++) this.asm.mov(8, reg(PIN_POOL[p]), this.scratchSlot(this.pinSaveBase + k++));
+    for (let p = 0; p < this.savedPinsX; p++) this.asm.movsd(XPIN_POOL[p], this.scratchSlot(this.pinSaveBase + k++));
   }
   /** Before a call that may reach non-translated code: pinned locals to their slots. */
   private savePinned(): void {
@@ -846,7 +965,7 @@ export class FunctionTranslator implements FloatHost {
     this.asm.jcc(this.emitCondition(cond), label);
     const inl = this.inlineStack[this.inlineStack.length - 1];
     this.deferred.push({
-      label, start: pos + 1, end, state: this.snapshot(), ctrls: this.ctrls.slice(), inlinedFunc: inl?.func,
+      label, start: pos + 1, end, state: this.snapshot(), ctrls: this.ctrls.slice(), inlinedFunc: inl?.func, region: this.region,
       trapLabels: (this.trapLabels ??= new Map()), // made now: the inlined body's end lists it for its pads
     });
     return end - pos;
@@ -858,6 +977,9 @@ export class FunctionTranslator implements FloatHost {
     for (let k = 0; k < this.deferred.length; k++) { // arms inside arms are appended as they are met
       const arm = this.deferred[k];
       a.bind(arm.label);
+      this.region = arm.region;
+      this.pinned = arm.region?.pinned ?? this.functionPinned;
+      this.pinnedX = arm.region?.pinnedX ?? this.functionPinnedX;
       this.restore(arm.state);
       this.trapLabels = arm.trapLabels;
       this.ctrls.push(...arm.ctrls, {
@@ -875,6 +997,9 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     this.trapLabels = ownTraps;
+    this.region = undefined;
+    this.pinned = this.functionPinned;
+    this.pinnedX = this.functionPinnedX;
   }
 
   /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
