@@ -624,8 +624,25 @@ export function promotionModule(): string {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 9))))
     (local.get $s))
+  ;; pinned float locals stored straight from their registers (f64 and f32, with an offset), read back
+  (func $float_stores (param $a f64) (param $n i32) (result f64) (local $i i32) (local $x f64) (local $y f32) (local $s f64)
+    (local.set $x (local.get $a)) (local.set $y (f32.demote_f64 (local.get $a)))
+    (loop $l
+      (f64.store offset=1024 (i32.shl (local.get $i) (i32.const 3)) (local.get $x))
+      (f32.store offset=2048 (i32.shl (local.get $i) (i32.const 2)) (local.get $y))
+      (local.set $x (f64.mul (local.get $x) (f64.const -1.25)))
+      (local.set $y (f32.add (local.get $y) (f32.const 0.5)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (loop $r
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (local.set $s (f64.add (f64.mul (local.get $s) (f64.const 3))
+        (f64.add (f64.load offset=1024 (i32.shl (local.get $i) (i32.const 3))) (f64.promote_f32 (f32.load offset=2048 (i32.shl (local.get $i) (i32.const 2)))))))
+      (br_if $r (local.get $i)))
+    (local.get $s))
   (func (export "main") (local $k i32)
     (loop $each
+      (call $pf (call $float_stores (f64.convert_i32_s (i32.sub (local.get $k) (i32.const 3))) (i32.add (local.get $k) (i32.const 1))))
       (call $p64 (call $reads (local.get $k)))
       (call $p32 (call $reads_indirect (local.get $k)))
       (call $p32 (call $written (local.get $k)))

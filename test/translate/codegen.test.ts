@@ -111,7 +111,13 @@ const WAT = `(module
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br_if $m (i32.lt_u (local.get $j) (local.get $n))))
     (i32.add (local.get $s) (i32.add (local.get $a) (local.get $h))))
-  (func (export "main") (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $float_store (param $x f64) (param $n i32) (local $i i32)
+    (loop $l
+      (f64.store offset=64 (i32.shl (local.get $i) (i32.const 3)) (local.get $x))
+      (local.set $x (f64.add (local.get $x) (f64.const 0.5)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+  (func (export "main") (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -304,6 +310,11 @@ describe("translator code shape", () => {
     const body = code.filter((l) => l.address >= top && l.address <= second.address).map((l) => l.text);
     expect(body.length).toBeGreaterThan(5);
     expect(body.filter((l) => l.includes("[rbp"))).toEqual([]);
+  });
+
+  it("a pinned float local stored to memory is stored from its register (no copy to another xmm first)", async () => {
+    const code = (await listingOf("float_store")).join("\n");
+    expect(code).toMatch(/movsd qword ptr \[r\w+\+0x1000040\], xmm1[0-5]\n/);
   });
 
   it("select of a comparison is cmp + cmov", async () => {

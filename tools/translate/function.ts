@@ -2016,10 +2016,16 @@ export class FunctionTranslator implements FloatHost {
     this.pushV(x.t, { k: "reg", r });
   }
 
-  /** A pinned float local (in `px`) read by `next` right away: an arithmetic operator whose right
+  /** A pinned float local (in `px`) read by `next` right away: a store of it, an arithmetic operator whose right
    *  operand it is, or a square root, takes the register as its source (no copy first). */
   private floatFromPin(px: number, t: ValType, next: Instr): boolean {
     const sx = t === "f32" ? "ss" : "sd";
+    if (next.op === (t === "f32" ? 0x38 : 0x39) && this.depth > 0) { // f32.store, f64.store: from the register
+      const { m, r, owned } = this.addressOf(this.popV(), next.memOffset ?? 0, t === "f32" ? 4 : 8);
+      if (t === "f32") this.asm.movss(m, px); else this.asm.movsd(m, px);
+      if (owned) this.gprs.give(r);
+      return true;
+    }
     if (next.op === (t === "f32" ? 0x91 : 0x9f)) { // f32.sqrt, f64.sqrt
       const r = this.allocXmm();
       this.asm.sse(`sqrt${sx}`, r, px);
