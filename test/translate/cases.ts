@@ -689,8 +689,8 @@ export function regionsModule(): string {
     (local.set $s (i64.extend_i32_u (local.get $c)))
     ;; an unread local on the operand stack across region 2, which sets it
     (local.get $s)
-    ;; region 2: a top-level if/else; import calls inside; a return from inside
-    (if (i32.and (local.get $seed) (i32.const 1))
+    ;; region 2: a top-level if/else of a comparison; import calls inside; a return from inside
+    (if (i32.ne (i32.and (local.get $seed) (i32.const 1)) (i32.const 0))
       (then
         (local.set $i (i32.const 0))
         (loop $m

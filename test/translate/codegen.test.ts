@@ -104,12 +104,13 @@ const WAT = `(module
       (local.set $g (i32.add (local.get $g) (local.get $h))) (local.set $h (i32.xor (local.get $h) (local.get $i)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
-    (loop $m
-      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $t) (local.get $j))))
-      (local.set $t (i32.xor (local.get $t) (local.get $u)))
-      (local.set $u (i32.add (local.get $u) (local.get $j)))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br_if $m (i32.lt_u (local.get $j) (local.get $n))))
+    (if (i32.gt_u (local.get $n) (i32.const 1)) (then
+      (loop $m
+        (local.set $s (i32.add (local.get $s) (i32.mul (local.get $t) (local.get $j))))
+        (local.set $t (i32.xor (local.get $t) (local.get $u)))
+        (local.set $u (i32.add (local.get $u) (local.get $j)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $m (i32.lt_u (local.get $j) (local.get $n))))))
     (i32.add (local.get $s) (i32.add (local.get $a) (local.get $h))))
   (func $float_store (param $x f64) (param $n i32) (local $i i32)
     (loop $l
@@ -301,7 +302,7 @@ describe("translator code shape", () => {
     expect(code.slice(0, jump).some((l) => /\[rbp-/.test(l))).toBe(false); // no slot written or read before the jump
   });
 
-  it("two loops with more hot locals than pin registers: each loop's locals are pinned for it (a pin region), none read from a frame slot in the second", async () => {
+  it("two loops with more hot locals than pin registers (the second in an if of a comparison): each loop's locals are pinned for it (a pin region), none read from a frame slot in the second", async () => {
     const code = await linesOf("two_loops");
     const ret = code.findIndex((l) => l.text === "ret");
     const backEdges = code.slice(0, ret).filter((l) => /^jb 0x/.test(l.text) && parseInt(l.text.slice(3), 16) < l.address);

@@ -493,6 +493,11 @@ export class FunctionTranslator implements FloatHost {
     if (regions) this.regionBoundary(end, regions);
   }
 
+  /** Whether a pin region starts at operator `k` (its first operator must not be fused into the one before). */
+  private regionStartsAt(k: number): boolean {
+    return this.regions.size !== 0 && this.regions.has(k);
+  }
+
   /**
    * Before operator `i`: leave the pin region whose `end` is behind (stores the written pinned
    * locals to their slots), enter the one starting at `i` when it is reached (loads its pinned
@@ -2063,9 +2068,10 @@ export class FunctionTranslator implements FloatHost {
     const a = this.asm;
     const op = next?.op;
     if (op === 0x0d) { this.brIf(next!.depth!, c); return 1; } // br_if
-    if (op === 0x04) return 1 + this.ifAt(this.pos + 1, next!, c); // if
+    // Not into the `if` that starts a pin region: it is entered at the `if` (regionBoundary).
+    if (op === 0x04 && !this.regionStartsAt(this.pos + 1)) return 1 + this.ifAt(this.pos + 1, next!, c); // if
     if ((op === 0x1b || op === 0x1c) && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; } // select
-    if ((op === 0x71 || op === 0x72) && this.body[this.pos + 2]?.op === 0x04 && this.plainIf(this.pos + 2)) { // i32.and, i32.or; if
+    if ((op === 0x71 || op === 0x72) && this.body[this.pos + 2]?.op === 0x04 && !this.regionStartsAt(this.pos + 2) && this.plainIf(this.pos + 2)) { // i32.and, i32.or; if
       const top = this.depth > 0 ? this.vs[this.depth - 1] : undefined;
       if (top?.k === "reg" && top.bool) {
         // `a && b` / `a || b` of two comparisons as the condition of an if (a already a 0/1 value):
