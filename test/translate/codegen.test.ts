@@ -313,9 +313,11 @@ describe("translator code shape", () => {
     expect(body.filter((l) => l.includes("[rbp"))).toEqual([]);
   });
 
-  it("a pinned float local stored to memory is stored from its register (no copy to another xmm first)", async () => {
+  it("a pinned float local is stored from its register and updated in place (x += c: one addsd, no copies)", async () => {
     const code = (await listingOf("float_store")).join("\n");
     expect(code).toMatch(/movsd qword ptr \[r\w+\+0x1000040\], xmm1[0-5]\n/);
+    expect(code).toMatch(/addsd xmm1[0-5], qword ptr \[0x[0-9a-f]+\]\n/);
+    expect(code).not.toMatch(/movaps/);
   });
 
   it("select of a comparison is cmp + cmov", async () => {

@@ -48,9 +48,9 @@ describe("translator vs V8: registers and inlining", () => {
     const r = await differential(cases.registerModule());
     expect(r.output.length).toBe(45);
   });
-  it("globals promoted to pinned locals (reloaded after calls, not when set), reads fused with an add into lea, pinned floats as operands and stored from their registers", async () => {
+  it("globals promoted to pinned locals (reloaded after calls, not when set), reads fused with an add into lea, pinned floats as operands, stored from their registers and updated in place", async () => {
     const r = await differential(cases.promotionModule());
-    expect(r.output.length).toBe(84);
+    expect(r.output.length).toBe(94);
   });
   it("pin regions: hot locals pinned per top-level loop construct when the function has more than the pin registers", async () => {
     const r = await differential(cases.regionsModule());

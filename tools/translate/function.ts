@@ -1602,6 +1602,7 @@ export class FunctionTranslator implements FloatHost {
           return this.pushHeld(this.locals[ins.index!], ins.index!, held);
         } else if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
         else if (next && this.floatFromPin(px, this.locals[ins.index!], next)) return 1;
+        else if (next && this.floatUpdate(ins.index!, px)) return 3;
         else {
           // A copy: the value must not change when the local is set later.
           const x = this.allocXmm();
@@ -2043,6 +2044,26 @@ export class FunctionTranslator implements FloatHost {
     const r = this.toXmm(x);
     this.asm.sse(`${fb}${sx}`, r, px);
     this.pushV(t, { k: "xmm", x: r });
+    return true;
+  }
+
+  /**
+   * `local.set $p (op (local.get $p) y)`, $p a pinned float local, op add/sub/mul/div and y a constant
+   * or a local of $p's type: one `op px, y` on $p's register (no copy to compute in and move back).
+   * Called at the local.get; true when it took the next three operators.
+   */
+  private floatUpdate(l: number, px: number): boolean {
+    const body = this.body, k = this.pos, t = this.locals[l];
+    const y = body[k + 1], op = body[k + 2], set = body[k + 3];
+    if (set === undefined || set.op !== OP_LOCAL_SET || set.index !== l) return false;
+    const fb = FLOAT_BINARY_OPS[op.op];
+    if (!fb || op.name[1] !== t[1]) return false; // f32.* for f32, f64.* for f64
+    let src: number | Mem;
+    if (y.op === (t === "f32" ? 0x43 : 0x44)) src = this.floatConstant(y.value!); // f32.const, f64.const
+    else if (y.op === OP_LOCAL_GET && this.locals[y.index!] === t) src = this.pinnedX.get(y.index!) ?? this.localSlot(y.index!);
+    else return false;
+    this.forgetLocal(l);
+    this.asm.sse(`${fb}${t === "f32" ? "ss" : "sd"}`, px, src);
     return true;
   }
 
