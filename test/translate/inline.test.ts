@@ -81,9 +81,11 @@ describe("inlining pre-pass", () => {
 
   it("leaves recursive, large and out-of-loop non-tiny callees as calls", async () => {
     const big = Array.from({ length: 40 }, () => "(drop (i32.const 1))").join(" ");
+    // 27 operators: more than INLINE_MAX_OPERATORS_OUTSIDE_LOOPS (24), within INLINE_MAX_OPERATORS (32)
+    const medium = Array.from({ length: 13 }, () => "(local.get 0) (i32.add)").join(" ");
     const r = await expandMain(`
       (func $big ${big})
-      (func $medium (param i32) (result i32) (i32.add (i32.mul (local.get 0) (local.get 0)) (i32.add (local.get 0) (i32.shl (local.get 0) (i32.const 3)))))
+      (func $medium (param i32) (result i32) (local.get 0) ${medium})
       (func $self (param $n i32)
         (call $big) (drop (call $medium (local.get $n)))
         (loop (call $big) (call $self (local.get $n))))`);
