@@ -79,9 +79,24 @@ describe("inlining pre-pass", () => {
     expect(writesGlobal.ops.slice(0, 2)).toEqual(["loop", "global.get 0"]); // read before $bump's body runs
   });
 
+  it("outside loops, counts a callee's operators without its trap arms (asc's bounds-checked accessors are inlined)", async () => {
+    // 15 operators besides the arm (the if included) and 25 in all: inlined outside loops; with two
+    // more before the arm (17 + 10), not.
+    const arm = "(then (call $abort (i32.const 1) (i32.const 2) (i32.const 3) (i32.const 4) (i32.const 5) (i32.const 6) (i32.const 7)) (unreachable))";
+    const get = (extra: string) => `(func $get (param i32 i32) (result i32)
+        (if (i32.ge_u (local.get 1) (i32.shr_u (i32.load offset=16 (i32.sub (local.get 0) (i32.const 20))) (i32.const 2)${extra})) ${arm})
+        (i32.load (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))`;
+    const caller = "(func (param $a i32) (result i32) (call $get (local.get $a) (i32.const 3)))";
+    const abort = "(memory 1) (func $abort (param i32 i32 i32 i32 i32 i32 i32))";
+    const small = await expandMain(`${abort} ${get("")} ${caller}`);
+    expect(small.ops).toContain(INLINE_BEGIN);
+    const larger = await expandMain(`${abort} ${get(" (i32.const 0) (i32.or)")} ${caller}`);
+    expect(larger.ops).not.toContain(INLINE_BEGIN);
+  });
+
   it("leaves recursive, large and out-of-loop non-tiny callees as calls", async () => {
     const big = Array.from({ length: 40 }, () => "(drop (i32.const 1))").join(" ");
-    // 27 operators: more than INLINE_MAX_OPERATORS_OUTSIDE_LOOPS (24), within INLINE_MAX_OPERATORS (32)
+    // 27 operators: more than INLINE_MAX_OPERATORS_OUTSIDE_LOOPS (16), within INLINE_MAX_OPERATORS (32)
     const medium = Array.from({ length: 13 }, () => "(local.get 0) (i32.add)").join(" ");
     const r = await expandMain(`
       (func $big ${big})

@@ -30,7 +30,7 @@
  * call of an intrinsic that reads the caller's frame (`x86.readFramePointer`), and
  * at most INLINE_MAX_OPERATORS operators when called inside a loop (asc's `StaticArray#__get`/
  * `__set` with their bounds check, small getters and arithmetic helpers), at most
- * INLINE_MAX_OPERATORS_OUTSIDE_LOOPS elsewhere (straight-line code runs once per call of its
+ * INLINE_MAX_OPERATORS_OUTSIDE_LOOPS besides its trap arms elsewhere (straight-line code runs once per call of its
  * function: the call costs less there, the code size counts more). The cost: code grows where small functions are called
  * often, and an inlined function has no ELF symbol of its own (gdb and perf see its caller).
  */
@@ -47,11 +47,12 @@ export const OP_INLINE_BEGIN = -1, OP_INLINE_END = -2;
 
 /** Largest callee body inlined inside a loop, in operators (its final `end` not counted). */
 export const INLINE_MAX_OPERATORS = 32;
-/** Largest callee body inlined outside loops (where a call costs less and code size matters more):
- *  enough for asc's `StaticArray#__get`/`__set` with their bounds check (SHA-256's per-block reads and
- *  updates of its state array spent 8% of its time in such calls; 8 here left them as calls).
- *  hello.elf grew by 1.5 KB when this went from 8 to 24. */
-export const INLINE_MAX_OPERATORS_OUTSIDE_LOOPS = 24;
+/** Largest callee body inlined outside loops (where a call costs less and code size matters more),
+ *  not counting its trap arms (`hotSize`): enough for asc's `StaticArray#__get`/`__set` (15 and 16
+ *  besides their abort arm), which SHA-256 called 16 times per block (8% of its time). Counting the
+ *  arms, a limit that takes them (24) made the 552 KB generated module's code 46% larger; this, 8%
+ *  (hello.elf 46,680 -> 47,336 B). */
+export const INLINE_MAX_OPERATORS_OUTSIDE_LOOPS = 16;
 
 interface Callee {
   type: FuncType;
@@ -59,6 +60,9 @@ interface Callee {
   body: Instr[];
   /** Operators in the body, its final `end` not counted. */
   size: number;
+  /** `size` less its trap arms (`if` arms ending in `unreachable`: asc's bounds-check aborts), which
+   *  run only on the way to a trap. */
+  hotSize: number;
   /** Parameters the body writes (never substituted). */
   writtenParams: Set<number>;
   /** True when the body writes no global and makes no call except right before `unreachable`. */
@@ -71,7 +75,7 @@ export interface Expanded {
   body: Instr[];
 }
 
-const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_RETURN = 0x0f;
+const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b, OP_RETURN = 0x0f;
 const OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_SET = 0x24;
 const OP_V128_CONST = 0xfd0c;
 /** Tail calls (proposal opcodes): a callee making one is never inlined. */
@@ -120,7 +124,7 @@ export class Inliner {
       // Inside a loop: a 1 among the bits below the leading (sentinel) one.
       const inLoops = deep > 0 || (nest & ((1 << (31 - Math.clz32(nest))) - 1)) !== 0;
       let callee = ins.index !== funcIndex ? this.callee(ins.index!) : null;
-      if (callee && !inLoops && callee.size > INLINE_MAX_OPERATORS_OUTSIDE_LOOPS) callee = null;
+      if (callee && !inLoops && callee.hotSize > INLINE_MAX_OPERATORS_OUTSIDE_LOOPS) callee = null;
       if (!callee) {
         if (out) out.push(ins);
         continue;
@@ -248,12 +252,29 @@ export class Inliner {
           if ((op === OP_LOCAL_SET || op === OP_LOCAL_TEE) && ins.index! < type.params.length) writtenParams.add(ins.index!);
           if (mayWriteGlobals(f.body, k)) keepsGlobals = false;
         });
-        c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, writtenParams, keepsGlobals };
+        c = { type, locals: f.locals, body: f.body, size: f.body.length - 1, hotSize: f.body.length - 1 - trapArmOperators(f.body), writtenParams, keepsGlobals };
       }
     }
     this.callees[index] = c;
     return c;
   }
+}
+
+/** How many operators of `body` are in the arms of `if`s without `else` that end in `unreachable`
+ *  (their `end` included). */
+function trapArmOperators(body: Instr[]): number {
+  let n = 0;
+  const open: number[] = []; // body index of each open block, -1 for an if that has an else
+  for (let k = 0; k < body.length; k++) {
+    const op = body[k].op;
+    if (op === OP_BLOCK || op === OP_LOOP || op === OP_IF) open.push(k);
+    else if (op === OP_ELSE) open[open.length - 1] = -1;
+    else if (op === OP_END) {
+      const s = open.pop();
+      if (s !== undefined && s >= 0 && body[s].op === OP_IF && k > s + 1 && body[k - 1].op === OP_UNREACHABLE) n += k - s;
+    }
+  }
+  return n;
 }
 
 /** A type inlining supports (not v128). */
