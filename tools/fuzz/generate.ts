@@ -374,7 +374,14 @@ class FuncGen {
   /** The function body, inside a block so that it can be branched to by name. */
   funcBody(depth: number): Node[] {
     const bt = this.blockType([], this.sig.results);
-    return [`block $fn${bt} `, ...this.body({ name: "$fn", types: this.sig.results, branchable: true }, this.sig.results, depth), " end"];
+    // Now and then loops at the top level before it, and more locals: functions with more hot locals
+    // than pin registers and several top-level loops (the translator's pin regions, function.ts).
+    const before: Node[] = [];
+    if (this.r.bool(0.3)) {
+      for (let i = 0, n = 4 + this.r.int(5); i < n; i++) this.newLocal(this.r.bool(0.6) ? "i32" : this.r.pick(TYPES));
+      for (let i = 0, n = 2 + this.r.int(2); i < n; i++) before.push(this.span("stmt", [], this.loop([], depth - 1)), " ");
+    }
+    return [...before, `block $fn${bt} `, ...this.body({ name: "$fn", types: this.sig.results, branchable: true }, this.sig.results, depth), " end"];
   }
   body(label: Label, results: ValType[], depth: number): Node[] {
     this.labels.push(label);
