@@ -79,7 +79,7 @@ describe("inlining pre-pass", () => {
     expect(writesGlobal.ops.slice(0, 2)).toEqual(["loop", "global.get 0"]); // read before $bump's body runs
   });
 
-  it("outside loops, counts a callee's operators without its trap arms (asc's bounds-checked accessors are inlined)", async () => {
+  it("outside loops, a callee with a trap arm counts its operators without it (asc's bounds-checked accessors are inlined)", async () => {
     // 15 operators besides the arm (the if included) and 25 in all: inlined outside loops; with two
     // more before the arm (17 + 10), not.
     const arm = "(then (call $abort (i32.const 1) (i32.const 2) (i32.const 3) (i32.const 4) (i32.const 5) (i32.const 6) (i32.const 7)) (unreachable))";
@@ -96,8 +96,9 @@ describe("inlining pre-pass", () => {
 
   it("leaves recursive, large and out-of-loop non-tiny callees as calls", async () => {
     const big = Array.from({ length: 40 }, () => "(drop (i32.const 1))").join(" ");
-    // 27 operators: more than INLINE_MAX_OPERATORS_OUTSIDE_LOOPS (16), within INLINE_MAX_OPERATORS (32)
-    const medium = Array.from({ length: 13 }, () => "(local.get 0) (i32.add)").join(" ");
+    // 13 operators and no trap arm: more than INLINE_MAX_OPERATORS_OUTSIDE_LOOPS (8), within
+    // INLINE_MAX_CHECKED_OUTSIDE_LOOPS (16), which is for callees with a trap arm only
+    const medium = Array.from({ length: 6 }, () => "(local.get 0) (i32.add)").join(" ");
     const r = await expandMain(`
       (func $big ${big})
       (func $medium (param i32) (result i32) (local.get 0) ${medium})

@@ -30,8 +30,9 @@
  * call of an intrinsic that reads the caller's frame (`x86.readFramePointer`), and
  * at most INLINE_MAX_OPERATORS operators when called inside a loop (asc's `StaticArray#__get`/
  * `__set` with their bounds check, small getters and arithmetic helpers), at most
- * INLINE_MAX_OPERATORS_OUTSIDE_LOOPS besides its trap arms elsewhere (straight-line code runs once per call of its
- * function: the call costs less there, the code size counts more). The cost: code grows where small functions are called
+ * INLINE_MAX_OPERATORS_OUTSIDE_LOOPS elsewhere (straight-line code runs once per call of its
+ * function: the call costs less there, the code size counts more), or INLINE_MAX_CHECKED_OUTSIDE_LOOPS
+ * besides its trap arms for a callee with some (a bounds-checked accessor). The cost: code grows where small functions are called
  * often, and an inlined function has no ELF symbol of its own (gdb and perf see its caller).
  */
 import type { BlockType, FuncType, Instr, ValType, WasmModule } from "../wasm/types.ts";
@@ -47,12 +48,16 @@ export const OP_INLINE_BEGIN = -1, OP_INLINE_END = -2;
 
 /** Largest callee body inlined inside a loop, in operators (its final `end` not counted). */
 export const INLINE_MAX_OPERATORS = 32;
-/** Largest callee body inlined outside loops (where a call costs less and code size matters more),
- *  not counting its trap arms (`hotSize`): enough for asc's `StaticArray#__get`/`__set` (15 and 16
- *  besides their abort arm), which SHA-256 called 16 times per block (8% of its time). Counting the
- *  arms, a limit that takes them (24) made the 552 KB generated module's code 46% larger; this, 8%
- *  (hello.elf 46,680 -> 47,336 B). */
-export const INLINE_MAX_OPERATORS_OUTSIDE_LOOPS = 16;
+/** Largest callee body inlined outside loops (where a call costs less and code size matters more). */
+export const INLINE_MAX_OPERATORS_OUTSIDE_LOOPS = 8;
+/**
+ * The same for a callee with a trap arm, not counting its arms (`hotSize`): a bounds-checked
+ * accessor (asc's `StaticArray#__get`/`__set`: 15 and 16 besides their abort arm), whose check
+ * checks.ts may then drop as a repeat (`a[i] += x` after inlining checks once). SHA-256 made 16
+ * such calls per block, 8% of its time. Applied to every callee this limit made the generated
+ * module's code 6.4% larger and its translation 10-15% slower; to these, hello.elf grew 656 B.
+ */
+export const INLINE_MAX_CHECKED_OUTSIDE_LOOPS = 16;
 
 interface Callee {
   type: FuncType;
@@ -61,7 +66,7 @@ interface Callee {
   /** Operators in the body, its final `end` not counted. */
   size: number;
   /** `size` less its trap arms (`if` arms ending in `unreachable`: asc's bounds-check aborts), which
-   *  run only on the way to a trap. */
+   *  run only on the way to a trap; `size` when it has none. */
   hotSize: number;
   /** Parameters the body writes (never substituted). */
   writtenParams: Set<number>;
@@ -124,7 +129,8 @@ export class Inliner {
       // Inside a loop: a 1 among the bits below the leading (sentinel) one.
       const inLoops = deep > 0 || (nest & ((1 << (31 - Math.clz32(nest))) - 1)) !== 0;
       let callee = ins.index !== funcIndex ? this.callee(ins.index!) : null;
-      if (callee && !inLoops && callee.hotSize > INLINE_MAX_OPERATORS_OUTSIDE_LOOPS) callee = null;
+      if (callee && !inLoops && callee.size > INLINE_MAX_OPERATORS_OUTSIDE_LOOPS &&
+        (callee.hotSize === callee.size || callee.hotSize > INLINE_MAX_CHECKED_OUTSIDE_LOOPS)) callee = null;
       if (!callee) {
         if (out) out.push(ins);
         continue;
