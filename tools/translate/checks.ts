@@ -44,7 +44,7 @@ interface Known { locals: number[]; globals: number[]; loads: boolean }
 
 /** Where the arm of the `if` at `k` ends (its `end`), when it is a trap arm: no `else`, no
  *  branch inside, last operator `unreachable`. */
-function trapArmEnd(body: Instr[], k: number): number | undefined {
+export function trapArmEnd(body: Instr[], k: number): number | undefined {
   if ((body[k].blockType?.kind ?? "empty") !== "empty") return undefined;
   let depth = 0;
   for (let i = k + 1; i < body.length; i++) {

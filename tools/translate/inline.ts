@@ -38,6 +38,7 @@
 import type { BlockType, FuncType, Instr, ValType, WasmModule } from "../wasm/types.ts";
 import { funcType } from "../wasm/validate.ts";
 import { OPCODE_INFO } from "../wasm/opcodes.ts";
+import { trapArmEnd } from "./checks.ts";
 
 /** Pseudo-operators around an inlined body (index = the callee): function.ts records the code
  *  range so backtraces can name the inlined function. They have no stack effect. */
@@ -65,8 +66,8 @@ interface Callee {
   body: Instr[];
   /** Operators in the body, its final `end` not counted. */
   size: number;
-  /** `size` less its trap arms (`if` arms ending in `unreachable`: asc's bounds-check aborts), which
-   *  run only on the way to a trap; `size` when it has none. */
+  /** `size` less its trap arms (checks.ts trapArmEnd: asc's bounds-check aborts), which run only
+   *  on the way to a trap; `size` when it has none. */
   hotSize: number;
   /** Parameters the body writes (never substituted). */
   writtenParams: Set<number>;
@@ -80,7 +81,7 @@ export interface Expanded {
   body: Instr[];
 }
 
-const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b, OP_RETURN = 0x0f;
+const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b, OP_RETURN = 0x0f;
 const OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_SET = 0x24;
 const OP_V128_CONST = 0xfd0c;
 /** Tail calls (proposal opcodes): a callee making one is never inlined. */
@@ -266,19 +267,13 @@ export class Inliner {
   }
 }
 
-/** How many operators of `body` are in the arms of `if`s without `else` that end in `unreachable`
- *  (their `end` included). */
+/** How many operators of `body` are in trap arms (checks.ts trapArmEnd), their `end` included. */
 function trapArmOperators(body: Instr[]): number {
   let n = 0;
-  const open: number[] = []; // body index of each open block, -1 for an if that has an else
   for (let k = 0; k < body.length; k++) {
-    const op = body[k].op;
-    if (op === OP_BLOCK || op === OP_LOOP || op === OP_IF) open.push(k);
-    else if (op === OP_ELSE) open[open.length - 1] = -1;
-    else if (op === OP_END) {
-      const s = open.pop();
-      if (s !== undefined && s >= 0 && body[s].op === OP_IF && k > s + 1 && body[k - 1].op === OP_UNREACHABLE) n += k - s;
-    }
+    if (body[k].op !== OP_IF) continue;
+    const end = trapArmEnd(body, k);
+    if (end !== undefined) { n += end - k; k = end; }
   }
   return n;
 }
