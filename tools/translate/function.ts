@@ -360,6 +360,13 @@ export class FunctionTranslator implements FloatHost {
     this.pinnedX = this.functionPinnedX;
   }
 
+  /** The pinned locals of pin region `r` from now on, or the function's own (outside regions). */
+  private usePins(r: PinRegion | undefined): void {
+    this.region = r;
+    this.pinned = r?.pinned ?? this.functionPinned;
+    this.pinnedX = r?.pinnedX ?? this.functionPinnedX;
+  }
+
   /**
    * Emit function `funcIndex` (locals `localsDecl` besides its parameters, operators `body`) at
    * the current position (its label is bound by the caller); its inlined ranges are then `inlined`.
@@ -448,8 +455,7 @@ export class FunctionTranslator implements FloatHost {
     this.vs.length = 0;
     this.gprs.reset();
     this.xmms.reset();
-    this.pinned = this.functionPinned;
-    this.pinnedX = this.functionPinnedX;
+    this.usePins(undefined);
     clearIfUsed(this.pinned);
     clearIfUsed(this.localInReg);
     this.regHolds.fill(-1);
@@ -457,7 +463,6 @@ export class FunctionTranslator implements FloatHost {
     this.savedPins = 0;
     this.savedPinsX = 0;
     clearIfUsed(this.regions);
-    this.region = undefined;
     this.pinSaveBase = 0;
     this.ctrls.length = 0;
     this.deadNesting = 0;
@@ -511,9 +516,7 @@ export class FunctionTranslator implements FloatHost {
       this.forgetLocalsInRegs();
       for (const [l, p] of r.pinned) if (this.written[l] === 1) a.mov(8, this.localSlot(l), reg(p));
       for (const [l, x] of r.pinnedX) if (this.written[l] === 1) a.movsd(this.localSlot(l), x);
-      this.region = undefined;
-      this.pinned = this.functionPinned;
-      this.pinnedX = this.functionPinnedX;
+      this.usePins(undefined);
       this.gprs.reset();
       this.xmms.reset();
     }
@@ -523,9 +526,7 @@ export class FunctionTranslator implements FloatHost {
     this.forgetLocalsInRegs();
     this.gprs.reset();
     this.xmms.reset();
-    this.region = next;
-    this.pinned = next.pinned;
-    this.pinnedX = next.pinnedX;
+    this.usePins(next);
     for (const [l, p] of next.pinned) a.mov(8, reg(p), this.localSlot(l));
     for (const [l, x] of next.pinnedX) a.movsd(x, this.localSlot(l));
   }
@@ -982,9 +983,7 @@ export class FunctionTranslator implements FloatHost {
     for (let k = 0; k < this.deferred.length; k++) { // arms inside arms are appended as they are met
       const arm = this.deferred[k];
       a.bind(arm.label);
-      this.region = arm.region;
-      this.pinned = arm.region?.pinned ?? this.functionPinned;
-      this.pinnedX = arm.region?.pinnedX ?? this.functionPinnedX;
+      this.usePins(arm.region);
       this.restore(arm.state);
       this.trapLabels = arm.trapLabels;
       this.ctrls.push(...arm.ctrls, {
@@ -1002,9 +1001,7 @@ export class FunctionTranslator implements FloatHost {
       }
     }
     this.trapLabels = ownTraps;
-    this.region = undefined;
-    this.pinned = this.functionPinned;
-    this.pinnedX = this.functionPinnedX;
+    this.usePins(undefined);
   }
 
   /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
