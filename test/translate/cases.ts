@@ -771,6 +771,46 @@ export function regionsModule(): string {
 }
 
 /**
+ * Array lengths loaded once for several checks (tools/translate/loads.ts): an asc-style
+ * StaticArray<u32> (length in bytes at p - 4, checked as `i >= load(p - 20, 16) >>> 2`) read four
+ * times and written once per step of a SHA-256-like message schedule, the length stored (unchanged)
+ * between the second and third check of each step and read again after it; then the same with that
+ * store shrinking the length at one step (the next check must see it and trap, printing the step).
+ */
+export function loadsModule(): string {
+  const len = `(i32.shr_u (i32.load offset=16 (i32.sub (local.get $p) (i32.const 20))) (i32.const 2))`;
+  const get = (i: string) => `(if (i32.ge_u ${i} ${len}) (then (call $p32 (i32.sub (i32.const 0) (local.get $i))) (unreachable))) (i32.load (i32.add (local.get $p) (i32.shl ${i} (i32.const 2))))`;
+  return `(module ${prelude(`
+  (func $schedule (param $p i32) (param $n i32) (param $shrink i32) (result i32) (local $i i32) (local $w i32) (local $s i32)
+    (local.set $i (i32.const 16))
+    (loop $l
+      (local.set $w (i32.add ${get("(i32.sub (local.get $i) (i32.const 16))")} ${get("(i32.sub (local.get $i) (i32.const 7))")}))
+      (i32.store (i32.sub (local.get $p) (i32.const 4)) (select (i32.const 40) (i32.const 256) (i32.eq (local.get $i) (local.get $shrink))))
+      (local.set $w (i32.add (local.get $w) (i32.xor (i32.rotr ${get("(i32.sub (local.get $i) (i32.const 15))")} (i32.const 7)) ${get("(i32.sub (local.get $i) (i32.const 2))")})))
+      (if (i32.ge_u (local.get $i) ${len}) (then (call $p32 (i32.const -2)) (unreachable)))
+      (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (local.get $w))
+      (local.set $s (i32.xor (i32.rotl (local.get $s) (i32.const 5)) (local.get $w)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func $setup (param $p i32) (local $i i32)
+    (i32.store (i32.sub (local.get $p) (i32.const 4)) (i32.const 256)) ;; 64 elements
+    (loop $l
+      (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (i32.add (i32.mul (local.get $i) (i32.const 0x9e3779b9)) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 16)))))`)}
+  (func (export "main")
+    (call $setup (i32.const 1024))
+    (call $p32 (call $schedule (i32.const 1024) (i32.const 64) (i32.const 0)))
+    (call $setup (i32.const 1024))
+    (call $p32 (call $schedule (i32.const 1024) (i32.const 40) (i32.const 0)))
+    ;; the length becomes 10 elements at step 20, between the reads of W[i - 7] and W[i - 15]: W[i - 2] = W[18]
+    ;; traps there (prints -20; a length kept from before the store would trap a step later)
+    (call $setup (i32.const 1024))
+    (call $p32 (call $schedule (i32.const 1024) (i32.const 64) (i32.const 20)))))`;
+}
+
+/**
  * The control-flow shapes the translator treats specially (function.ts findTargetedBlocks), with
  * values live in registers across them: blocks no branch targets (entered with a pending sum below,
  * left by falling through, by `br` to an outer block, and never at all), `if`s whose arm cannot fall

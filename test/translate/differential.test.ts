@@ -52,6 +52,10 @@ describe("translator vs V8: registers and inlining", () => {
     const r = await differential(cases.promotionModule());
     expect(r.output.length).toBe(94);
   });
+  it("array lengths loaded once for several checks, and again after a store (one that shrinks the length makes the next check trap)", async () => {
+    const r = await differential(cases.loadsModule());
+    expect(r.output.slice(0, 3)).toEqual([expect.stringMatching(/^r -?\d+$/), expect.stringMatching(/^r -?\d+$/), "r -20"]);
+  });
   it("pin regions: hot locals pinned per top-level loop construct when the function has more than the pin registers", async () => {
     const r = await differential(cases.regionsModule());
     expect(r.output.length).toBe(206);

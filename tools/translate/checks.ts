@@ -81,7 +81,7 @@ function markTarget(open: number[], targeted: Set<number>, depth: number): void 
 }
 
 /** Blocks (by position) some branch targets: their ends are labels. */
-function targetedBlocks(body: Instr[]): Set<number> {
+export function targetedBlocks(body: Instr[]): Set<number> {
   const open: number[] = [];
   const targeted = new Set<number>();
   for (let i = 0; i < body.length; i++) {

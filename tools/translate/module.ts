@@ -26,6 +26,7 @@ import { BulkMemory } from "./bulk.ts";
 import { Inliner } from "./inline.ts";
 import { promoteGlobals } from "./promote.ts";
 import { dropRepeatedChecks } from "./checks.ts";
+import { reuseRepeatedLoads } from "./loads.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
@@ -251,7 +252,8 @@ export class TranslatedModule {
       asm.bind(start);
       const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
       const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, this.ctx.globalTypes, this.ctx.importBindings);
-      const locals = promoted.locals, body = dropRepeatedChecks(promoted.body);
+      const nParams = this.ctx.funcTypes[index].params.length;
+      const { locals, body } = reuseRepeatedLoads(nParams + promoted.locals.length, promoted.locals, dropRepeatedChecks(promoted.body));
       ft.translate(index, locals, body, start.name, f.locals.length);
       asm.bind(end);
       const inlined = ft.inlined.map((r) => ({ name: this.ctx.funcLabels[r.func]?.name ?? this.funcName(r.func), start: r.start, end: r.end }));

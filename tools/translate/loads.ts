@@ -1,0 +1,142 @@
+/**
+ * Repeated loads: a pre-pass over a function body (after checks.ts, before the one-pass translator,
+ * function.ts) that loads a value once when straight-line code loads it again with nothing changed
+ * in between: the first load is teed into a new local, the later ones read that local.
+ *
+ * The case it is for: AssemblyScript checks every `StaticArray` index against the length in the
+ * array's header, `i >= load<i32>(a - 20, 16) >>> alignof<T>` (asc std/assembly/staticarray.ts
+ * `__get`), and `Array` against `load<i32>(a, 12)`; SHA-256's message schedule reads four elements
+ * of W and writes one per step, each checked, so the length was loaded and shifted five times.
+ *
+ * A load site is `<base> [i32.const c; i32.sub | i32.add] i32.load offset=o [i32.const s; i32.shr_u]`
+ * with `<base>` a `local.get`, `global.get` or `i32.const`: one value, computed from nothing but the
+ * base and memory (WebAssembly core spec §4.4.7 memory instructions: a load that does not trap
+ * reads the same bytes again as long as nothing stores). Two sites are the same when their operators
+ * and immediates are. What keeps a loaded value (as checks.ts, whose rules these are): straight-line
+ * code, entering a `block` or the arm of an `if`, a `br_if` not taken, the end of a `loop` or of a
+ * block no branch targets, and a trap arm (an `if` whose arm ends in `unreachable`: past it, the
+ * arm was not taken). What forgets: `local.set`/`tee` of the base local, `global.set` of the base
+ * global, stores, bulk memory operators, `memory.grow`, calls, and every other label and
+ * unconditional branch. The first load traps where the original would have; the later ones read
+ * the same address, so they could not trap.
+ */
+import type { Instr, ValType } from "../wasm/types.ts";
+import { targetedBlocks, trapArmEnd } from "./checks.ts";
+
+const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b, OP_UNREACHABLE = 0x00;
+const OP_BR = 0x0c, OP_BR_TABLE = 0x0e, OP_RETURN = 0x0f, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
+const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_GET = 0x23, OP_GLOBAL_SET = 0x24;
+const OP_I32_LOAD = 0x28, OP_MEMORY_GROW = 0x40, OP_I32_CONST = 0x41, OP_I32_ADD = 0x6a, OP_I32_SUB = 0x6b, OP_I32_SHR_U = 0x76;
+const isStore = (op: number) => op >= 0x36 && op <= 0x3e;
+const isBulkMemory = (op: number) => op === 0xfc08 || op === 0xfc0a || op === 0xfc0b; // memory.init/copy/fill
+
+/** Reuse groups a function may have at most (each one a new local). */
+const MAX_GROUPS = 32;
+
+/** A load site: body[start, end) computes one value. */
+interface Site { start: number; end: number; key: string; base: Instr }
+/** Sites loading the same value while it is known: the first one's value serves the others. */
+interface Group { first: Site; reused: Site[]; local: number }
+
+/** The load site starting at `k`, if one does. */
+export function loadSiteAt(body: Instr[], k: number): Site | undefined {
+  const base = body[k];
+  if (base.op !== OP_LOCAL_GET && base.op !== OP_GLOBAL_GET && base.op !== OP_I32_CONST) return undefined;
+  let j = k + 1;
+  if (body[j]?.op === OP_I32_CONST && (body[j + 1]?.op === OP_I32_SUB || body[j + 1]?.op === OP_I32_ADD)) j += 2;
+  if (body[j]?.op !== OP_I32_LOAD) return undefined;
+  j++;
+  if (body[j]?.op === OP_I32_CONST && body[j + 1]?.op === OP_I32_SHR_U) j += 2;
+  let key = "";
+  for (let i = k; i < j; i++) key += `${body[i].op}:${body[i].index ?? ""}:${body[i].value ?? ""}:${body[i].memOffset ?? ""} `;
+  return { start: k, end: j, key, base };
+}
+
+/**
+ * `body` with repeated loads read from new locals (appended to `locals`; `nLocals` = parameters +
+ * `locals`), or the same arrays when no load repeats. The new locals are written before they are
+ * read, so they need no zeroing.
+ */
+export function reuseRepeatedLoads(nLocals: number, locals: ValType[], body: Instr[]): { locals: ValType[]; body: Instr[] } {
+  // Cheap test first: a repeat needs two loads.
+  let loads = 0;
+  for (let k = 0; k < body.length && loads < 2; k++) if (body[k].op === OP_I32_LOAD) loads++;
+  if (loads < 2) return { locals, body };
+
+  const targeted = targetedBlocks(body);
+  const known = new Map<string, Group>();
+  const groups: Group[] = [];
+  const open: { op: number; at: number; before?: Map<string, Group> }[] = [];
+  const forgetBase = (op: number, index: number) => {
+    for (const [key, g] of known) if (g.first.base.op === op && g.first.base.index === index) known.delete(key);
+  };
+  for (let i = 0; i < body.length; i++) {
+    const ins = body[i];
+    const op = ins.op;
+    const site = op === OP_LOCAL_GET || op === OP_GLOBAL_GET || op === OP_I32_CONST ? loadSiteAt(body, i) : undefined;
+    if (site) {
+      const g = known.get(site.key);
+      if (g) g.reused.push(site);
+      else if (groups.length < MAX_GROUPS) {
+        const fresh = { first: site, reused: [], local: -1 };
+        known.set(site.key, fresh);
+        groups.push(fresh);
+      }
+      i = site.end - 1; // its operators are pure: nothing to forget
+      continue;
+    }
+    if (op === OP_IF) {
+      const end = trapArmEnd(body, i);
+      if (end !== undefined) { i = end; continue; } // past a trap arm, it was not taken
+    }
+    switch (op) {
+      case OP_BLOCK: open.push({ op, at: i }); break;
+      case OP_LOOP: open.push({ op, at: i }); known.clear(); break;
+      case OP_IF: open.push({ op, at: i, before: new Map(known) }); break;
+      case OP_ELSE: {
+        const o = open[open.length - 1];
+        known.clear();
+        if (o?.before) for (const [key, g] of o.before) known.set(key, g);
+        break;
+      }
+      case OP_END: {
+        const o = open.pop();
+        if (o && (o.op === OP_IF || (o.op === OP_BLOCK && targeted.has(o.at)))) known.clear();
+        break;
+      }
+      case OP_BR: case OP_BR_TABLE: case OP_RETURN: case OP_UNREACHABLE: known.clear(); break;
+      case OP_LOCAL_SET: case OP_LOCAL_TEE: forgetBase(OP_LOCAL_GET, ins.index!); break;
+      case OP_GLOBAL_SET: forgetBase(OP_GLOBAL_GET, ins.index!); break;
+      case OP_CALL: case OP_CALL_INDIRECT: case OP_MEMORY_GROW: known.clear(); break;
+      default: if (isStore(op) || isBulkMemory(op)) known.clear();
+    }
+  }
+
+  // The rewrite: the first site of a group that is reused tees its value, the others read it.
+  const teeAfter = new Map<number, number>(); // site end -> local
+  const readAt = new Map<number, { end: number; local: number }>(); // site start -> replacement
+  const newLocals = locals.slice();
+  for (const g of groups) {
+    if (g.reused.length === 0) continue;
+    g.local = nLocals + newLocals.length - locals.length;
+    newLocals.push("i32");
+    teeAfter.set(g.first.end, g.local);
+    for (const s of g.reused) readAt.set(s.start, { end: s.end, local: g.local });
+  }
+  if (teeAfter.size === 0) return { locals, body };
+  const out: Instr[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const tee = teeAfter.get(i);
+    if (tee !== undefined) out.push({ op: OP_LOCAL_TEE, name: "local.tee", offset: body[i - 1].offset, index: tee });
+    const read = readAt.get(i);
+    if (read) {
+      out.push({ op: OP_LOCAL_GET, name: "local.get", offset: body[i].offset, index: read.local });
+      i = read.end - 1;
+      continue;
+    }
+    out.push(body[i]);
+  }
+  const last = teeAfter.get(body.length);
+  if (last !== undefined) out.push({ op: OP_LOCAL_TEE, name: "local.tee", offset: body[body.length - 1].offset, index: last });
+  return { locals: newLocals, body: out };
+}
