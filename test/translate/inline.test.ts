@@ -79,6 +79,26 @@ describe("inlining pre-pass", () => {
     expect(writesGlobal.ops.slice(0, 2)).toEqual(["loop", "global.get 0"]); // read before $bump's body runs
   });
 
+  it("an earlier argument before a later one that starts with an inlined call (W[i] = W[i - 16] + x): substituted, the inlined call's parameter set counted with the later argument", async () => {
+    const r = await expandMain(`
+      (memory 1)
+      (func $get (param i32) (result i32) (i32.load (local.get 0)))
+      (func $set (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+      (func (param $i i32) (param $x i32) (loop (call $set (local.get $i) (i32.add (call $get (i32.sub (local.get $i) (i32.const 16))) (local.get $x)))))`);
+    // $get's region: local 2 (set from i - 16 before its body); $set's: 3, 4. $set's first argument,
+    // $i, is read in $set's body: no copy to local 3; its second, computed, goes to local 4.
+    expect(r.ops.slice(0, 5)).toEqual(["loop", "local.get 0", "i32.const", "i32.sub", "local.set 2"]);
+    expect(r.ops).not.toContain("local.set 3");
+    expect(r.ops).toContain("local.set 4");
+    // the same with the later argument writing $i (the set before the inlined body): $i is kept in place
+    const writes = await expandMain(`
+      (memory 1)
+      (func $get (param i32) (result i32) (i32.load (local.get 0)))
+      (func $set (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+      (func (param $i i32) (param $x i32) (loop (call $set (local.get $i) (i32.add (call $get (local.tee $i (i32.sub (local.get $i) (i32.const 16)))) (local.get $x)))))`);
+    expect(writes.ops).toContain("local.set 3");
+  });
+
   it("outside loops, a callee with a trap arm counts its operators without it (asc's bounds-checked accessors are inlined)", async () => {
     // 15 operators besides the arm (the if included) and 25 in all: inlined outside loops; with two
     // more before the arm (17 + 10), not.

@@ -208,24 +208,35 @@ export class Inliner {
     let writesGlobals = false;
     let j = out.length; // out[j..] computes the arguments after the current one
     for (let p = last; p >= 0; p--) {
-      // The extent of argument p: the shortest run out[s..j) that pushes one value.
-      let need = 1, s = j;
-      while (need > 0) {
-        if (--s < 0) return;
-        const ins = out[s];
-        if (ins.op === OP_INLINE_END) {
-          let b = s;
-          while (out[b].op !== OP_INLINE_BEGIN) {
-            if (noteWrites(out, b, writtenLocals)) writesGlobals = true;
-            if (--b < 0) return;
+      // The extent of argument p: the shortest run out[s..j) that pushes one value; when it starts
+      // with an inlined body, also the `local.set`s right before it (its parameters and zeroed
+      // locals) with what they consume (`i - 16` of `W[i] = W[i - 16] + ...`). Any split that
+      // fits the stack effects will do: what counts is that everything after the producer is noted.
+      let need = 1, s = j, setup = false;
+      for (;;) {
+        while (need > 0) {
+          if (--s < 0) return;
+          const ins = out[s];
+          if (ins.op === OP_INLINE_END) {
+            let b = s;
+            while (out[b].op !== OP_INLINE_BEGIN) {
+              if (noteWrites(out, b, writtenLocals)) writesGlobals = true;
+              if (--b < 0) return;
+            }
+            need -= funcType(this.mod, out[b].index!).results.length;
+            s = b;
+            continue;
           }
-          need -= funcType(this.mod, out[b].index!).results.length;
-          s = b;
-          continue;
+          const effect = stackEffect(ins);
+          if (effect === undefined) return;
+          need -= effect;
+          if (noteWrites(out, s, writtenLocals)) writesGlobals = true;
         }
-        const effect = stackEffect(ins);
-        if (effect === undefined) return;
-        need -= effect;
+        const before = out[s - 1];
+        if (need !== 0 || before?.op !== OP_LOCAL_SET || !(setup || out[s].op === OP_INLINE_BEGIN)) break;
+        setup = true;
+        need = 1; // the set, as the walk would take it: one more value to find
+        s--;
         if (noteWrites(out, s, writtenLocals)) writesGlobals = true;
       }
       if (need < 0) return;
