@@ -776,6 +776,7 @@ export function regionsModule(): string {
  * times and written once per step of a SHA-256-like message schedule, the length stored (unchanged)
  * between the second and third check of each step and read again after it; then the same with that
  * store shrinking the length at one step (the next check must see it and trap, printing the step).
+ * First, float loads as right operands of arithmetic (`$floats`, 16 lines).
  */
 export function loadsModule(): string {
   const len = `(i32.shr_u (i32.load offset=16 (i32.sub (local.get $p) (i32.const 20))) (i32.const 2))`;
@@ -793,6 +794,26 @@ export function loadsModule(): string {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $s))
+  ;; float loads as the right operand of arithmetic (function.ts fastLoad: one addsd/subsd/mulsd/divsd
+  ;; with a memory operand), also through an inlined accessor's end, and with the left operand
+  ;; a constant, a parameter's slot and a pinned local
+  (func $fget (param $p i32) (param $i i32) (result f64) (f64.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3)))))
+  (func $floats (param $p i32) (param $k f64) (local $i i32) (local $acc f64) (local $x f32)
+    (local.set $acc (f64.const 1.5))
+    (loop $l
+      (f64.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))) (f64.convert_i32_s (i32.sub (i32.mul (local.get $i) (i32.const 7)) (i32.const 20))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 8))))
+    (local.set $i (i32.const 0))
+    (loop $m
+      (local.set $acc (f64.sub (local.get $acc) (f64.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))))))
+      (local.set $acc (f64.div (local.get $acc) (call $fget (local.get $p) (i32.and (i32.add (local.get $i) (i32.const 3)) (i32.const 7)))))
+      (local.set $acc (f64.add (f64.mul (local.get $k) (call $fget (local.get $p) (local.get $i))) (local.get $acc)))
+      (local.set $x (f32.sub (f32.const 2.5) (f32.load offset=4 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))))))
+      (call $p64 (i64.reinterpret_f64 (local.get $acc)))
+      (call $p32 (i32.reinterpret_f32 (local.get $x)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $m (i32.lt_u (local.get $i) (i32.const 8)))))
   (func $setup (param $p i32) (local $i i32)
     (i32.store (i32.sub (local.get $p) (i32.const 4)) (i32.const 256)) ;; 64 elements
     (loop $l
@@ -800,6 +821,7 @@ export function loadsModule(): string {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 16)))))`)}
   (func (export "main")
+    (call $floats (i32.const 2048) (f64.const -0.75))
     (call $setup (i32.const 1024))
     (call $p32 (call $schedule (i32.const 1024) (i32.const 64) (i32.const 0)))
     (call $setup (i32.const 1024))

@@ -123,7 +123,14 @@ const WAT = `(module
     (local.set $d (i32.add (local.get $c) (local.get $t)))
     (local.set $e (local.get $a)) (local.set $f (local.get $b)) (local.set $a (local.get $c))
     (i32.add (i32.add (local.get $t) (local.get $d)) (i32.add (local.get $e) (i32.add (local.get $f) (local.get $a)))))
-  (func (export "main") (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $fget (param $p i32) (param $i i32) (result f64) (f64.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3)))))
+  (func $fused_loads (param $p i32) (param $n i32) (result f64) (local $i i32) (local $acc f64)
+    (loop $l
+      (local.set $acc (f64.sub (local.get $acc) (f64.mul (f64.load offset=8 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3)))) (call $fget (local.get $p) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $acc))
+  (func (export "main") (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -250,6 +257,12 @@ describe("translator code shape", () => {
     const code = await listingOf("tee_reads");
     expect(code.filter((l) => /^mov qword ptr \[rbp-8\], r\w+$/.test(l))).toHaveLength(1); // local.tee $s: its slot is written ...
     expect(code.some((l) => /^mov r\w+, qword ptr \[rbp-8\]$/.test(l))).toBe(false); // ... and not read back
+  });
+
+  it("a float load that is the right operand of arithmetic is its memory operand, also through an inlined accessor's end (mulsd xmm, [m])", async () => {
+    const code = await listingOf("fused_loads");
+    expect(code.filter((l) => /^mulsd xmm\d+, qword ptr \[r\w+\+0x1000000\]$/.test(l))).toHaveLength(1);
+    expect(code.filter((l) => /^movsd xmm\d+, qword ptr \[r\w+\+0x1/.test(l))).toEqual([expect.stringMatching(/0x1000008\]$/)]); // the left operand's load only
   });
 
   it("a local read again nine operators after its first read (SHA-256's t1) is read from a register copy, not its slot", async () => {

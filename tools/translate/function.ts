@@ -46,7 +46,7 @@ import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL, XPIN_POOL, rankPinCandidates } from "./regalloc.ts";
-import { OP_INLINE_BEGIN } from "./inline.ts";
+import { OP_INLINE_BEGIN, OP_INLINE_END } from "./inline.ts";
 
 /** Machine code of function `func` inlined into the one being translated: [start, end). */
 export interface InlinedRange { func: number; start: Label; end: Label }
@@ -1789,7 +1789,7 @@ export class FunctionTranslator implements FloatHost {
     const op = ins.op;
     if (op > 0xff) return -1;
     const ld = LOAD_OPS[op];
-    if (ld) { this.fastLoad(ins, ld); return 0; }
+    if (ld) return this.fastLoad(ins, ld);
     const st = STORE_OPS[op];
     if (st) { this.fastStore(ins, st); return 0; }
 
@@ -2255,17 +2255,36 @@ export class FunctionTranslator implements FloatHost {
     return { m: mem(reg(r), 0, R.rcx, 1), r, owned };
   }
 
-  private fastLoad(ins: Instr, l: { bytes: 1 | 2 | 4 | 8; signed: boolean; to: 4 | 8 }): void {
+  /** A load; returns the operators after it that it took: when it is the right operand of a float
+   *  arithmetic operator (`floatOperatorAfter`), that operator reads it from memory (`mulsd x, [m]`:
+   *  no register and no move for the loaded value). */
+  private fastLoad(ins: Instr, l: { bytes: 1 | 2 | 4 | 8; signed: boolean; to: 4 | 8 }): number {
     const a = this.asm;
     const t = ins.name.slice(0, 3) as ValType;
     const addr = this.popV();
     if (isFloat(t)) {
+      const k = this.floatOperatorAfter(t);
+      if (k > 0) {
+        // The left operand into a register the stack owns first (as floatBinary), then the address.
+        const x = this.toXmm(this.popV());
+        const { m, r, owned } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
+        a.sse(`${FLOAT_BINARY_OPS[this.body[k].op]!}${t === "f32" ? "ss" : "sd"}`, x, m);
+        if (owned) this.gprs.give(r);
+        // What lay between: ends of inlined bodies (the load is their result), after the access
+        // (a fault there names the inlined function, as the load alone did).
+        for (let j = this.pos + 1; j < k; j++) {
+          if (this.body[j].op === OP_INLINE_END) this.inlineMarker(this.body[j]);
+          else this.ctrls.pop();
+        }
+        this.pushV(t, { k: "xmm", x });
+        return k - this.pos;
+      }
       const x = this.allocXmm();
       const { m, r, owned } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
       if (t === "f64") a.movsd(x, m); else a.movss(x, m);
       if (owned) this.gprs.give(r);
       this.pushV(t, { k: "xmm", x });
-      return;
+      return 0;
     }
     const { m, r: base, owned } = this.addressOf(addr, ins.memOffset ?? 0, l.bytes);
     const r = owned ? base : this.allocGpr(); // may spill: only movs, the address register is not in the stack
@@ -2277,6 +2296,27 @@ export class FunctionTranslator implements FloatHost {
     } else if (l.signed) a.movsx(l.to, d, l.bytes, m);
     else a.movzx(4, d, l.bytes, m);
     this.pushV(t, { k: "reg", r });
+    return 0;
+  }
+
+  /** Where the float arithmetic operator of type `t` is that takes the value the load at `pos`
+   *  pushes as its right operand, past ends of inlined bodies (a transparent block whose result it
+   *  is, then INLINE_END: asc's `StaticArray<f64>#__get`); -1 if there is none. */
+  private floatOperatorAfter(t: ValType): number {
+    const body = this.body;
+    let k = this.pos + 1, open = this.ctrls.length;
+    for (;;) {
+      const o = body[k];
+      if (o === undefined) return -1;
+      if (o.op === OP_INLINE_END) { k++; continue; }
+      if (o.op === 0x0b) { // end
+        const c = this.ctrls[--open];
+        if (c === undefined || !c.transparent || c.unreachable || c.results.length !== 1 || this.deadNesting !== 0) return -1;
+        k++;
+        continue;
+      }
+      return FLOAT_BINARY_OPS[o.op] !== undefined && o.name.startsWith(t) ? k : -1;
+    }
   }
 
   private fastStore(ins: Instr, bytes: 1 | 2 | 4 | 8): void {
