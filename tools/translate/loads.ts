@@ -52,16 +52,33 @@ export function loadSiteAt(body: Instr[], k: number): Site | undefined {
   return { start: k, end: j, key, base };
 }
 
+/** Cheap test first: whether two load sites look alike (the same base operator and index or
+ *  value, and the same offset), so that the full scan may find a repeat. */
+function mayRepeat(body: Instr[]): boolean {
+  let seen: Set<number> | undefined;
+  for (let j = 1; j < body.length; j++) {
+    const load = body[j];
+    if (load.op !== OP_I32_LOAD) continue;
+    let k = j - 1;
+    const sub = body[k].op;
+    if ((sub === OP_I32_SUB || sub === OP_I32_ADD) && j >= 3 && body[j - 2].op === OP_I32_CONST) k = j - 3;
+    const base = body[k], op = base.op;
+    if (op !== OP_LOCAL_GET && op !== OP_GLOBAL_GET && op !== OP_I32_CONST) continue;
+    const h = (op * 0x9e3779b1 + Number(base.index ?? base.value) * 0x85ebca6b + (load.memOffset ?? 0) * 0xc2b2ae35) | 0;
+    seen ??= new Set();
+    if (seen.has(h)) return true;
+    seen.add(h);
+  }
+  return false;
+}
+
 /**
  * `body` with repeated loads read from new locals (appended to `locals`; `nLocals` = parameters +
  * `locals`), or the same arrays when no load repeats. The new locals are written before they are
  * read, so they need no zeroing.
  */
 export function reuseRepeatedLoads(nLocals: number, locals: ValType[], body: Instr[]): { locals: ValType[]; body: Instr[] } {
-  // Cheap test first: a repeat needs two loads.
-  let loads = 0;
-  for (let k = 0; k < body.length && loads < 2; k++) if (body[k].op === OP_I32_LOAD) loads++;
-  if (loads < 2) return { locals, body };
+  if (!mayRepeat(body)) return { locals, body };
 
   const targeted = targetedBlocks(body);
   const known = new Map<string, Group>();
