@@ -36,8 +36,9 @@ for (const op of [0x28, 0x29, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, 0x
 const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b, OP_UNREACHABLE = 0x00;
 const OP_BR = 0x0c, OP_BR_IF = 0x0d, OP_BR_TABLE = 0x0e, OP_RETURN = 0x0f, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
 const OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_SET = 0x24, OP_MEMORY_GROW = 0x40;
-const isStore = (op: number) => op >= 0x36 && op <= 0x3e;
-const isBulkMemory = (op: number) => op === 0xfc08 || op === 0xfc0a || op === 0xfc0b; // memory.init/copy/fill
+/** Stores (i32.store .. i64.store32) and the bulk memory operators that write (memory.init/copy/fill). */
+export const isStore = (op: number) => op >= 0x36 && op <= 0x3e;
+export const isBulkMemory = (op: number) => op === 0xfc08 || op === 0xfc0a || op === 0xfc0b;
 
 /** A condition known to be 0, and what it reads. */
 interface Known { locals: number[]; globals: number[]; loads: boolean }
@@ -99,6 +100,38 @@ export function targetedBlocks(body: Instr[]): Set<number> {
   return targeted;
 }
 
+/** A construct open at the current operator: its opcode, position, and for an `if` what was known
+ *  at its start (its `else` arm starts from that). */
+export interface OpenConstruct<T> { op: number; at: number; before?: Map<string, T> }
+
+/**
+ * What straight-line knowledge (`known`) keeps across control flow (WebAssembly core spec
+ * §3.3.8): entering a `block` or the arm of an `if` keeps it, an `else` arm starts from what was
+ * known at its `if`, the end of a `loop` (reached only by falling through) or of a block no branch
+ * targets keeps it; the start of a `loop`, the end of an `if` or of a branch target (`targeted`)
+ * and an unconditional branch forget it. Returns whether `op` was one of these operators.
+ */
+export function followControl<T>(op: number, at: number, known: Map<string, T>, open: OpenConstruct<T>[], targeted: Set<number>): boolean {
+  switch (op) {
+    case OP_BLOCK: open.push({ op, at }); return true;
+    case OP_LOOP: open.push({ op, at }); known.clear(); return true;
+    case OP_IF: open.push({ op, at, before: new Map(known) }); return true;
+    case OP_ELSE: {
+      const o = open[open.length - 1];
+      known.clear();
+      if (o?.before) for (const [key, k] of o.before) known.set(key, k);
+      return true;
+    }
+    case OP_END: {
+      const o = open.pop();
+      if (o && (o.op === OP_IF || (o.op === OP_BLOCK && targeted.has(o.at)))) known.clear();
+      return true;
+    }
+    case OP_BR: case OP_BR_TABLE: case OP_RETURN: case OP_UNREACHABLE: known.clear(); return true;
+  }
+  return false;
+}
+
 /** Forget the known conditions that `test` picks. */
 function forgetIf(known: Map<string, Known>, test: (k: Known) => boolean): void {
   for (const [key, k] of known) if (test(k)) known.delete(key);
@@ -113,8 +146,7 @@ export function dropRepeatedChecks(body: Instr[]): Instr[] {
 
   const targeted = targetedBlocks(body);
   const known = new Map<string, Known>();
-  // Per open construct: its kind, and for an `if` the conditions known at its start (for `else`).
-  const open: { op: number; at: number; before?: Map<string, Known> }[] = [];
+  const open: OpenConstruct<Known>[] = [];
   const out: Instr[] = [];
   let dropped = false;
   for (let i = 0; i < body.length; i++) {
@@ -143,22 +175,8 @@ export function dropRepeatedChecks(body: Instr[]): Instr[] {
       }
     }
     out.push(ins);
+    if (followControl(op, i, known, open, targeted)) continue;
     switch (op) {
-      case OP_BLOCK: open.push({ op, at: i }); break;
-      case OP_LOOP: open.push({ op, at: i }); known.clear(); break;
-      case OP_IF: open.push({ op, at: i, before: new Map(known) }); break;
-      case OP_ELSE: {
-        const o = open[open.length - 1];
-        known.clear();
-        if (o?.before) for (const [key, k] of o.before) known.set(key, k);
-        break;
-      }
-      case OP_END: {
-        const o = open.pop();
-        if (o && (o.op === OP_IF || (o.op === OP_BLOCK && targeted.has(o.at)))) known.clear();
-        break;
-      }
-      case OP_BR: case OP_BR_TABLE: case OP_RETURN: case OP_UNREACHABLE: known.clear(); break;
       case OP_LOCAL_SET: case OP_LOCAL_TEE: forgetIf(known, (k) => k.locals.includes(ins.index!)); break;
       case OP_GLOBAL_SET: forgetIf(known, (k) => k.globals.includes(ins.index!)); break;
       case OP_CALL: case OP_CALL_INDIRECT: forgetIf(known, (k) => k.loads || k.globals.length > 0); break;

@@ -21,14 +21,11 @@
  * the same address, so they could not trap.
  */
 import type { Instr, ValType } from "../wasm/types.ts";
-import { targetedBlocks, trapArmEnd } from "./checks.ts";
+import { followControl, isBulkMemory, isStore, targetedBlocks, trapArmEnd, type OpenConstruct } from "./checks.ts";
 
-const OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b, OP_UNREACHABLE = 0x00;
-const OP_BR = 0x0c, OP_BR_TABLE = 0x0e, OP_RETURN = 0x0f, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
+const OP_IF = 0x04, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
 const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_GET = 0x23, OP_GLOBAL_SET = 0x24;
 const OP_I32_LOAD = 0x28, OP_MEMORY_GROW = 0x40, OP_I32_CONST = 0x41, OP_I32_ADD = 0x6a, OP_I32_SUB = 0x6b, OP_I32_SHR_U = 0x76;
-const isStore = (op: number) => op >= 0x36 && op <= 0x3e;
-const isBulkMemory = (op: number) => op === 0xfc08 || op === 0xfc0a || op === 0xfc0b; // memory.init/copy/fill
 
 /** Reuse groups a function may have at most (each one a new local). */
 const MAX_GROUPS = 32;
@@ -83,7 +80,7 @@ export function reuseRepeatedLoads(nLocals: number, locals: ValType[], body: Ins
   const targeted = targetedBlocks(body);
   const known = new Map<string, Group>();
   const groups: Group[] = [];
-  const open: { op: number; at: number; before?: Map<string, Group> }[] = [];
+  const open: OpenConstruct<Group>[] = [];
   const forgetBase = (op: number, index: number) => {
     for (const [key, g] of known) if (g.first.base.op === op && g.first.base.index === index) known.delete(key);
   };
@@ -106,22 +103,8 @@ export function reuseRepeatedLoads(nLocals: number, locals: ValType[], body: Ins
       const end = trapArmEnd(body, i);
       if (end !== undefined) { i = end; continue; } // past a trap arm, it was not taken
     }
+    if (followControl(op, i, known, open, targeted)) continue;
     switch (op) {
-      case OP_BLOCK: open.push({ op, at: i }); break;
-      case OP_LOOP: open.push({ op, at: i }); known.clear(); break;
-      case OP_IF: open.push({ op, at: i, before: new Map(known) }); break;
-      case OP_ELSE: {
-        const o = open[open.length - 1];
-        known.clear();
-        if (o?.before) for (const [key, g] of o.before) known.set(key, g);
-        break;
-      }
-      case OP_END: {
-        const o = open.pop();
-        if (o && (o.op === OP_IF || (o.op === OP_BLOCK && targeted.has(o.at)))) known.clear();
-        break;
-      }
-      case OP_BR: case OP_BR_TABLE: case OP_RETURN: case OP_UNREACHABLE: known.clear(); break;
       case OP_LOCAL_SET: case OP_LOCAL_TEE: forgetBase(OP_LOCAL_GET, ins.index!); break;
       case OP_GLOBAL_SET: forgetBase(OP_GLOBAL_GET, ins.index!); break;
       case OP_CALL: case OP_CALL_INDIRECT: case OP_MEMORY_GROW: known.clear(); break;
