@@ -19,6 +19,12 @@
  * global, stores, bulk memory operators, `memory.grow`, calls, and every other label and
  * unconditional branch. The first load traps where the original would have; the later ones read
  * the same address, so they could not trap.
+ *
+ * Memory that changes behind the module's back (a device's DMA, the kernel's interrupt stubs) is
+ * read as C reads non-volatile memory: the kernel reads device registers through the `x86.mmio*`
+ * intrinsics and waits for DMA or interrupts in loops or after a barrier intrinsic, all of which
+ * (calls, loop starts) forget; virtio's 16-bit ring indices are `i32.load16_u`, which this pass
+ * leaves alone.
  */
 import type { Instr, ValType } from "../wasm/types.ts";
 import { followControl, isBulkMemory, isStore, targetedBlocks, trapArmEnd, type OpenConstruct } from "./checks.ts";
