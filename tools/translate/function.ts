@@ -12,7 +12,8 @@
  * flush the stack and use the slot-based one (`legacy`), whose instructions read straight off it.
  * i32 values are zero-extended everywhere (slots and registers, tools/link/ABI.md).
  *
- * Float constants are read from the module's read-only pool (context.ts FloatConstants). Address
+ * Float constants are read from the module's read-only pool (context.ts FloatConstants), and a
+ * float load that is the right operand of arithmetic is that instruction's memory operand. Address
  * arithmetic becomes one 32-bit `lea` (it wraps modulo 2^32 like i32.add): an array element's
  * `base + (index << 1..3)`, and a pinned local plus a constant or another pinned local.
  * Innermost loops start at a 32-byte boundary (multi-byte NOP padding on the way in).
