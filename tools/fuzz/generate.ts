@@ -336,6 +336,12 @@ class FuncGen {
   }
   load(t: ValType, d: number): Node[] {
     const [, ins, w] = this.r.pick(LOADS.filter((x) => x[0] === t));
+    // A few fixed addresses, so the same i32.load comes back with stores (to random addresses)
+    // and calls in between or not (tools/translate/loads.ts loads a repeat once).
+    if (t === "i32" && this.r.bool(0.3)) {
+      const at = `i32.const ${4 * this.r.int(2)} i32.load`;
+      return this.r.bool(0.5) ? [at] : [at, " ", this.stmt(d), " ", at, " i32.xor"];
+    }
     return [...this.address(d), ` ${ins}${this.memarg(w)}`];
   }
 
