@@ -130,7 +130,11 @@ const WAT = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $acc))
-  (func (export "main") (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $set_first (param $a i32) (result i32) (local $t i32) (local $u i32)
+    (local.set $t (i32.mul (local.get $a) (local.get $a)))
+    (if (local.get $a) (then (local.set $u (i32.const 7))))
+    (i32.add (local.get $t) (local.get $u)))
+  (func (export "main") (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -257,6 +261,12 @@ describe("translator code shape", () => {
     const code = await listingOf("tee_reads");
     expect(code.filter((l) => /^mov qword ptr \[rbp-8\], r\w+$/.test(l))).toHaveLength(1); // local.tee $s: its slot is written ...
     expect(code.some((l) => /^mov r\w+, qword ptr \[rbp-8\]$/.test(l))).toBe(false); // ... and not read back
+  });
+
+  it("a local set before anything reads it is not zeroed first; one set on one path only is", async () => {
+    const code = await listingOf("set_first");
+    expect(code).not.toContain("mov qword ptr [rbp-8], 0"); // $t: set in the first straight-line stretch
+    expect(code).toContain("mov qword ptr [rbp-0x10], 0"); // $u: set only when $a is not 0
   });
 
   it("a float load that is the right operand of arithmetic is its memory operand, also through an inlined accessor's end (mulsd xmm, [m])", async () => {

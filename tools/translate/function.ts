@@ -307,6 +307,8 @@ export class FunctionTranslator implements FloatHost {
   /** By local index: 1 if some operator writes it (of the pinned locals, only these are saved to
    *  their slots around calls). Refilled by `choosePinned`. */
   private written = new Uint8Array(64);
+  /** Locals set before any read in the body's first straight-line stretch (`findSetFirst`): 1. */
+  private setFirst = new Uint8Array(64);
   /** By local index: weighted uses (`choosePinned`'s scratch, kept to be reused). */
   private uses = new Float64Array(64);
   private pinSaveBase = 0;
@@ -391,17 +393,18 @@ export class FunctionTranslator implements FloatHost {
     const frameSizeAt = a.offset - 4;
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
+    this.findSetFirst();
     this.zeroLocals();
     let k = 0;
     for (let p = 0; p < this.savedPins; p++) a.mov(8, this.scratchSlot(this.pinSaveBase + k++), reg(PIN_POOL[p]));
     for (const [i, r] of this.pinned) {
       if (i < this.nParams) a.mov(8, reg(r), this.localSlot(i));
-      else a.alu("xor", 4, reg(r), reg(r));
+      else if (this.setFirst[i] !== 1) a.alu("xor", 4, reg(r), reg(r));
     }
     for (let p = 0; p < this.savedPinsX; p++) a.movsd(this.scratchSlot(this.pinSaveBase + k++), XPIN_POOL[p]);
     for (const [i, x] of this.pinnedX) {
       if (i < this.nParams) a.movsd(x, this.localSlot(i));
-      else a.sse("xorps", x, x);
+      else if (this.setFirst[i] !== 1) a.sse("xorps", x, x);
     }
 
     const funcEnd = a.label();
@@ -754,15 +757,37 @@ export class FunctionTranslator implements FloatHost {
     for (const [i, x] of this.pinnedX) this.asm.movsd(x, this.localSlot(i));
   }
 
+  /**
+   * `setFirst[l]` = 1 for the locals the body's first straight-line stretch (up to its first
+   * block, loop, if or branch) sets before anything reads them: every later read, whatever the
+   * path, sees that value, so neither their slot nor their pin register needs the zero of
+   * WebAssembly's local initialisation (core spec §4.4.10: non-parameter locals start at zero).
+   */
+  private findSetFirst(): void {
+    const n = this.locals.length;
+    if (this.setFirst.length < n) this.setFirst = new Uint8Array(2 * n);
+    const setFirst = this.setFirst;
+    setFirst.fill(0, 0, n);
+    const body = this.body;
+    for (let k = 0; k < body.length; k++) {
+      const ins = body[k];
+      const op = ins.op;
+      if (op === 0x20) { if (setFirst[ins.index!] === 0) setFirst[ins.index!] = 2; } // local.get: read first
+      else if (op === 0x21 || op === 0x22) { if (setFirst[ins.index!] === 0) setFirst[ins.index!] = 1; } // local.set, local.tee
+      else if (op < 0 || (op >= 0x00 && op <= 0x0f && op !== 0x01)) break; // inline markers, control (but nop)
+    }
+  }
+
   private zeroLocals(): void {
     const a = this.asm;
     const n = this.zeroed;
     if (n === 0) return;
     if (n <= 8) {
       // A pinned local that is written starts in its register (zeroed below); its slot is written
-      // before every call that reloads it (savePinned).
+      // before every call that reloads it (savePinned). A local set before it is read needs no zero.
       for (let i = 0; i < n; i++) {
         const l = this.nParams + i;
+        if (this.setFirst[l] === 1) continue;
         if (!((this.pinned.has(l) || this.pinnedX.has(l)) && this.written[l] === 1)) a.mov(8, this.localSlot(l), 0);
       }
       return;
