@@ -39,10 +39,10 @@ const MAX_GROUPS = 32;
 /** A load site: body[start, end) computes one value. */
 interface Site { start: number; end: number; key: string; base: Instr }
 /** Sites loading the same value while it is known: the first one's value serves the others. */
-interface Group { first: Site; reused: Site[]; local: number }
+interface Group { first: Site; reused: Site[] }
 
 /** The load site starting at `k`, if one does. */
-export function loadSiteAt(body: Instr[], k: number): Site | undefined {
+function loadSiteAt(body: Instr[], k: number): Site | undefined {
   const base = body[k];
   if (base.op !== OP_LOCAL_GET && base.op !== OP_GLOBAL_GET && base.op !== OP_I32_CONST) return undefined;
   let j = k + 1;
@@ -98,7 +98,7 @@ export function reuseRepeatedLoads(nLocals: number, locals: ValType[], body: Ins
       const g = known.get(site.key);
       if (g) g.reused.push(site);
       else if (groups.length < MAX_GROUPS) {
-        const fresh = { first: site, reused: [], local: -1 };
+        const fresh: Group = { first: site, reused: [] };
         known.set(site.key, fresh);
         groups.push(fresh);
       }
@@ -124,10 +124,10 @@ export function reuseRepeatedLoads(nLocals: number, locals: ValType[], body: Ins
   const newLocals = locals.slice();
   for (const g of groups) {
     if (g.reused.length === 0) continue;
-    g.local = nLocals + newLocals.length - locals.length;
+    const local = nLocals + newLocals.length - locals.length;
     newLocals.push("i32");
-    teeAfter.set(g.first.end, g.local);
-    for (const s of g.reused) readAt.set(s.start, { end: s.end, local: g.local });
+    teeAfter.set(g.first.end, local);
+    for (const s of g.reused) readAt.set(s.start, { end: s.end, local });
   }
   if (teeAfter.size === 0) return { locals, body };
   const out: Instr[] = [];
