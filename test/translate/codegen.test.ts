@@ -134,7 +134,12 @@ const WAT = `(module
     (local.set $t (i32.mul (local.get $a) (local.get $a)))
     (if (local.get $a) (then (local.set $u (i32.const 7))))
     (i32.add (local.get $t) (local.get $u)))
-  (func (export "main") (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $warm (param $p i32) (result i32) (local $t i32)
+    (local.set $t (i32.load (local.get $p)))
+    (if (local.get $t) (then (i32.store offset=4 (local.get $p) (local.get $t))))
+    (i32.store offset=12 (local.get $p) (local.get $t))
+    (i32.add (i32.add (local.get $t) (local.get $t)) (i32.load offset=8 (local.get $p))))
+  (func (export "main") (drop (call $warm (i32.const 0))) (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -261,6 +266,12 @@ describe("translator code shape", () => {
     const code = await listingOf("tee_reads");
     expect(code.filter((l) => /^mov qword ptr \[rbp-8\], r\w+$/.test(l))).toHaveLength(1); // local.tee $s: its slot is written ...
     expect(code.some((l) => /^mov r\w+, qword ptr \[rbp-8\]$/.test(l))).toBe(false); // ... and not read back
+  });
+
+  it("a loop-free function's locals used four times get pin registers (parameters: one read of the argument)", async () => {
+    const code = await listingOf("warm");
+    expect(code.filter((l) => l.includes("[rbp+0x10]"))).toEqual([expect.stringMatching(/^mov r(12|13), qword ptr \[rbp\+0x10\]$/)]); // $p
+    expect(code.some((l) => l.includes("[rbp-8]"))).toBe(false); // $t: no slot access
   });
 
   it("a local set before anything reads it is not zeroed first; one set on one path only is", async () => {

@@ -29,12 +29,13 @@ export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9];
 export const XPIN_POOL: readonly number[] = [10, 11, 12, 13, 14, 15];
 
 /**
- * Locals worth a pin register (PIN_POOL, XPIN_POOL), best first: used inside loops (weighted uses
- * of at least 8, a use weighing 8^loop depth), and more than twice as often as calls that make the
- * pins reload (`callWeight`, weighted the same way). Ties keep the order of `keys` (first use).
+ * Locals worth a pin register (PIN_POOL, XPIN_POOL), best first: weighted uses (a use weighing
+ * 8^loop depth) of at least `least` (8 by default: used inside loops), and more than twice as often
+ * as calls that make the pins reload (`callWeight`, weighted the same way). Ties keep the order of
+ * `keys` (first use).
  */
-export function rankPinCandidates(keys: number[], uses: (key: number) => number, callWeight: number): number[] {
-  const ranked = keys.filter((k) => uses(k) >= 8 && uses(k) > 2 * callWeight);
+export function rankPinCandidates(keys: number[], uses: (key: number) => number, callWeight: number, least = 8): number[] {
+  const ranked = keys.filter((k) => uses(k) >= least && uses(k) > 2 * callWeight);
   if (ranked.length > 1) ranked.sort((x, y) => uses(y) - uses(x));
   return ranked;
 }
