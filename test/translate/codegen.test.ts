@@ -139,7 +139,10 @@ const WAT = `(module
     (if (local.get $t) (then (i32.store offset=4 (local.get $p) (local.get $t))))
     (i32.store offset=12 (local.get $p) (local.get $t))
     (i32.add (i32.add (local.get $t) (local.get $t)) (i32.load offset=8 (local.get $p))))
-  (func (export "main") (drop (call $warm (i32.const 0))) (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $ten_zeros (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+    (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add
+      (local.get 0) (local.get 1)) (local.get 2)) (local.get 3)) (local.get 4)) (local.get 5)) (local.get 6)) (local.get 7)) (local.get 8)) (local.get 9)))
+  (func (export "main") (drop (call $ten_zeros)) (drop (call $warm (i32.const 0))) (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -272,6 +275,15 @@ describe("translator code shape", () => {
     const code = await listingOf("warm");
     expect(code.filter((l) => l.includes("[rbp+0x10]"))).toEqual([expect.stringMatching(/^mov r(12|13), qword ptr \[rbp\+0x10\]$/)]); // $p
     expect(code.some((l) => l.includes("[rbp-8]"))).toBe(false); // $t: no slot access
+  });
+
+  it("ten locals are zeroed at entry by five 16-byte stores of a zeroed xmm0, not rep stos", async () => {
+    const code = await listingOf("ten_zeros");
+    expect(code.some((l) => l.startsWith("rep stos"))).toBe(false);
+    expect(code).toContain("xorps xmm0, xmm0");
+    expect(code.filter((l) => /^movups xmmword ptr \[rbp-0x[0-9a-f]+\], xmm0$/.test(l)).map((l) => l.slice(l.indexOf("[")))).toEqual(
+      ["[rbp-0x50], xmm0", "[rbp-0x40], xmm0", "[rbp-0x30], xmm0", "[rbp-0x20], xmm0", "[rbp-0x10], xmm0"],
+    );
   });
 
   it("a local set before anything reads it is not zeroed first; one set on one path only is", async () => {

@@ -232,6 +232,8 @@ const LOOP_ALIGN = 32;
  *  save and a restore, a frame-resident local a memory access per use. 4, not 2 or 3: the GC of
  *  the strings kernel (tlsf removeBlock/insertBlock) ran 4% faster with 3 or 4, 1% with 2. */
 const WARM_USES = 4;
+/** Most local slots zeroed at entry with SSE stores (`zeroLocals`); more take `rep stos`. */
+const ZERO_BY_SSE_SLOTS = 32;
 const INT_BINARY_OPS = byOpcode(INT_BINARY), INT_SHIFT_OPS = byOpcode(INT_SHIFT), INT_COMPARE_OPS = byOpcode(INT_COMPARE);
 const INT_DIV_OPS = byOpcode(INT_DIV), LOAD_OPS = byOpcode(LOADS), STORE_OPS = byOpcode(STORES);
 const FLOAT_BINARY_OPS = byOpcode(FLOAT_BINARY), FLOAT_COMPARE_OPS = byOpcode(FLOAT_COMPARE);
@@ -797,6 +799,14 @@ export class FunctionTranslator implements FloatHost {
         if (this.setFirst[l] === 1) continue;
         if (!((this.pinned.has(l) || this.pinnedX.has(l)) && this.written[l] === 1)) a.mov(8, this.localSlot(l), 0);
       }
+      return;
+    }
+    if (n <= ZERO_BY_SSE_SLOTS) {
+      // 16 bytes a store from a zeroed xmm0 (free at entry: the arguments are on the stack), the
+      // last store overlapping the one before when n is odd. `rep stos` costs some 30 cycles to
+      // start: SHA-256's block zeroed 10 slots with it on each call, 2% of the kernel's time.
+      a.sse("xorps", 0, 0);
+      for (let off = -8 * n; off < 0; off += 16) a.movups(mem(R.rbp, Math.min(off, -16)), 0);
       return;
     }
     // rep stosq over [rbp - 8n, rbp)
