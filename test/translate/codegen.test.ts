@@ -142,7 +142,11 @@ const WAT = `(module
   (func $ten_zeros (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
     (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add
       (local.get 0) (local.get 1)) (local.get 2)) (local.get 3)) (local.get 4)) (local.get 5)) (local.get 6)) (local.get 7)) (local.get 8)) (local.get 9)))
-  (func (export "main") (drop (call $ten_zeros)) (drop (call $warm (i32.const 0))) (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  (func $slot_twice (param $a i32) (result i32) (local $s i32)
+    (local.set $s (i32.mul (local.get $a) (i32.const 3)))
+    (block (br_if 0 (local.get $a)))
+    (i32.xor (i32.shl (local.get $s) (i32.const 13)) (local.get $s)))
+  (func (export "main") (drop (call $slot_twice (i32.const 5))) (drop (call $ten_zeros)) (drop (call $warm (i32.const 0))) (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -275,6 +279,11 @@ describe("translator code shape", () => {
     const code = await listingOf("warm");
     expect(code.filter((l) => l.includes("[rbp+0x10]"))).toEqual([expect.stringMatching(/^mov r(12|13), qword ptr \[rbp\+0x10\]$/)]); // $p
     expect(code.some((l) => l.includes("[rbp-8]"))).toBe(false); // $t: no slot access
+  });
+
+  it("a local in its frame slot read twice within a few operators is loaded once (xorshift's s ^= s << 13)", async () => {
+    const code = await listingOf("slot_twice");
+    expect(code.filter((l) => /ptr \[rbp-8\]/.test(l) && !/^mov qword ptr \[rbp-8\], /.test(l))).toHaveLength(1);
   });
 
   it("ten locals are zeroed at entry by five 16-byte stores of a zeroed xmm0, not rep stos", async () => {

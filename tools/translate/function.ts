@@ -1472,6 +1472,24 @@ export class FunctionTranslator implements FloatHost {
     this.pushV(t, { k: "reg", r: copy });
     return c === undefined ? 0 : 2;
   }
+  /** Pushes local or global `key` of type `t`, just loaded into `r` (taken from the pool). Read
+   *  again soon (`again`): a register keeps it for that read; when the operators after this one
+   *  add a constant, `r` is that register and the stack gets the sum (`lea`), and 2 is returned
+   *  (the operators taken), else 0. */
+  private pushLoaded(t: ValType, key: number, r: number, again: boolean): number {
+    const c = again ? this.addendAfter(key) : undefined;
+    const sum = c === undefined ? undefined : this.takeGpr();
+    if (sum !== undefined) {
+      this.asm.lea(4, reg(sum), mem(reg(r), c!));
+      this.gprs.giveLast(r);
+      this.holdLocal(key, r);
+      this.pushV(t, { k: "reg", r: sum });
+      return 2;
+    }
+    if (again) this.holdCopySoon(key, r);
+    this.pushV(t, { k: "reg", r });
+    return 0;
+  }
   /** `key` was just given the value in `r`, which the stack owns: when it is read again soon, a
    *  register copy holds it for that read (if a register is free). */
   private holdCopySoon(key: number, r: number): void {
@@ -1642,7 +1660,16 @@ export class FunctionTranslator implements FloatHost {
         if (held !== undefined) {
           // Still in the register it was set from: read that instead of the slot.
           return this.pushHeld(this.locals[ins.index!], ins.index!, held);
-        } else if (px === undefined) this.pushV(this.locals[ins.index!], (this.localVals[ins.index!] ??= { k: "local", i: ins.index! }));
+        } else if (px === undefined) {
+          const l = ins.index!, t = this.locals[l];
+          if ((t === "i32" || t === "i64") && !this.pinned.has(l) && this.readsAgainSoon(l)) {
+            // In its slot and read again soon: loaded once, the register kept for the next read.
+            const r = this.allocGpr();
+            a.mov(8, reg(r), this.localSlot(l));
+            return this.pushLoaded(t, l, r, true);
+          }
+          this.pushV(t, (this.localVals[l] ??= { k: "local", i: l }));
+        }
         else if (next && this.floatFromPin(px, this.locals[ins.index!], next)) return 1;
         else if (next && this.floatUpdate(ins.index!, px)) return 3;
         else {
@@ -1669,19 +1696,7 @@ export class FunctionTranslator implements FloatHost {
           if (held !== undefined) return this.pushHeld(t, key, held);
           const r = this.allocGpr();
           a.mov(8, reg(r), cell);
-          const c = this.readsAgainSoon(key) ? this.addendAfter(key) : undefined;
-          const sum = c === undefined ? undefined : this.takeGpr();
-          if (sum !== undefined) {
-            // Read again soon and plus a constant now: r is kept for the later read, the stack
-            // gets the sum.
-            a.lea(4, reg(sum), mem(reg(r), c!));
-            this.gprs.giveLast(r);
-            this.holdLocal(key, r);
-            this.pushV(t, { k: "reg", r: sum });
-            return 2;
-          }
-          this.holdCopySoon(key, r);
-          this.pushV(t, { k: "reg", r });
+          return this.pushLoaded(t, key, r, this.readsAgainSoon(key));
         }
         return 0;
       }
