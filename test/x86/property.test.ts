@@ -41,7 +41,7 @@ const NAMES: Record<number, string[]> = {
   4: ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"],
   8: ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"],
 };
-const SIZE_WORD: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tbyte", 6: "fword", 16: "xmmword" };
+const SIZE_WORD: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tbyte", 6: "fword", 16: "xmmword", 32: "ymmword" };
 const gp = (n: number, size: number): string => NAMES[size][n];
 const xmm = (n: number): string => `xmm${n}`;
 const immOp = (v: number | bigint, bits: number): string => `imm:${BigInt.asUintN(bits, BigInt(v)).toString(16)}`;
@@ -413,6 +413,22 @@ const GENERATORS: [string, Gen][] = [
       return { what: `${mn} ${xmm(x0)}, ${other.desc}`, emit: (x) => call(x, x0, other.rm), expect: { mnemonic: mn, ops: [xmm(x0), other.desc] } };
     }
     return { what: `${mn} ${other.desc}, ${xmm(x0)}`, emit: (x) => call(x, other.rm, x0), expect: { mnemonic: mn, ops: [other.desc, xmm(x0)] } };
+  }],
+  ["avx moves", (r, bits, a) => {
+    if (bits !== 64) return null; // VEX forms: 64-bit mode only
+    const y = randXmm(r, bits), ymm = (n: number) => `ymm${n}`;
+    const k = r.int(0, 3);
+    if (k === 3) {
+      const { m, labelAddr } = randMem(r, bits, a);
+      const desc = memDesc(m, bits, 32, labelAddr);
+      return { what: `vmovdqa ${desc}, ${ymm(y)}`, emit: (x) => x.vmovdqaStore(m, y), expect: { mnemonic: "vmovdqa", ops: [desc, ymm(y)] } };
+    }
+    const other = randXmmRM(r, bits, a, 32);
+    const desc = typeof other.rm === "number" ? ymm(other.rm) : other.desc;
+    if (k <= 1 || typeof other.rm === "number") {
+      return { what: `vmovdqu ${ymm(y)}, ${desc}`, emit: (x) => x.vmovdqu(y, other.rm), expect: { mnemonic: "vmovdqu", ops: [ymm(y), desc] } };
+    }
+    return { what: `vmovdqu ${desc}, ${ymm(y)}`, emit: (x) => x.vmovdqu(other.rm, y), expect: { mnemonic: "vmovdqu", ops: [desc, ymm(y)] } };
   }],
   ["sse arithmetic", (r, bits, a) => {
     if (bits === 16) return null;

@@ -751,6 +751,19 @@ export class Assembler {
   movups(dst: XmmRM, src: XmmRM): void {
     this.xmmMove(XMM_MOVE.movups, "movups", dst, src);
   }
+  /** vmovdqu ymm, ymm/m256 | m256, ymm (AVX, any alignment; registers numbered as xmm). */
+  vmovdqu(dst: XmmRM, src: XmmRM): void {
+    this.xmmMove(XMM_MOVE.vmovdqu, "vmovdqu", dst, src);
+  }
+  /** vmovdqa m256, ymm (AVX; the memory must be 32-byte aligned). */
+  vmovdqaStore(dst: Mem, src: Xmm): void {
+    this.enc(VMOVDQA_STORE, 0, src, dst, undefined, -1, 0);
+  }
+  /** vzeroupper (AVX): the upper halves of the ymm registers zeroed, so later SSE code runs
+   *  without the AVX-to-SSE transition penalty. */
+  vzeroupper(): void { this.emit("vzeroupper", ""); }
+  /** xgetbv: edx:eax = XCR[ecx] (the OS-enabled state components, ecx = 0). */
+  xgetbv(): void { this.emit("xgetbv", ""); }
   /** Two-operand scalar/packed SSE op: `op xmm, xmm/mem`. */
   sse(op: SseOp, dst: Xmm, src: XmmRM): void {
     const operands = SSE_SOURCE[op];
@@ -899,6 +912,7 @@ export class Assembler {
       this.fail(c, "form has no ModRM");
     }
     if ((rex !== 0 || forceRex) && bits !== 64) this.fail(c, "needs a REX prefix, which exists only in 64-bit mode");
+    if (c.vexLpp >= 0 && (bits !== 64 || size !== 0)) this.fail(c, "VEX forms are encoded in 64-bit mode, with their own operand size");
 
     // Immediate, branch target and far pointer checks.
     const nImms = imm === undefined ? 0 : 1;
@@ -931,9 +945,22 @@ export class Assembler {
     let p = this.len;
     if ((size === 2 && bits !== 16) || (size === 4 && bits === 16)) b[p++] = 0x66;
     if (bits === 16 && (m !== null || (flags & F_IMPLICIT_MEM) !== 0)) b[p++] = 0x67;
-    const prefixes = c.prefixes;
-    for (let i = 0; i < prefixes.length; i++) b[p++] = prefixes[i];
-    if (rex !== 0 || forceRex) b[p++] = rex | 0x40;
+    if (c.vexLpp >= 0) {
+      // SDM Vol. 2 §2.3.5: R, X, B inverted; the 2-byte form (C5) when X, B, W are 0 and the map is 0F.
+      const R_ = (rex & 4) === 0 ? 0x80 : 0, X_ = (rex & 2) === 0 ? 0x40 : 0, B_ = (rex & 1) === 0 ? 0x20 : 0;
+      if (X_ !== 0 && B_ !== 0 && c.vexMap === 1 && c.vexW === 0) {
+        b[p++] = 0xc5;
+        b[p++] = R_ | c.vexLpp;
+      } else {
+        b[p++] = 0xc4;
+        b[p++] = R_ | X_ | B_ | c.vexMap;
+        b[p++] = (c.vexW << 7) | c.vexLpp;
+      }
+    } else {
+      const prefixes = c.prefixes;
+      for (let i = 0; i < prefixes.length; i++) b[p++] = prefixes[i];
+      if (rex !== 0 || forceRex) b[p++] = rex | 0x40;
+    }
     const head = c.head;
     for (let i = 0; i < head.length; i++) b[p++] = head[i];
     b[p++] = last;
@@ -977,6 +1004,7 @@ export class Assembler {
     c: Compiled, size: number, reg: Reg | undefined, rm: RM | undefined, opreg: Reg | undefined, cc: number,
     imm: number | undefined, rel: Label | undefined,
   ): boolean {
+    if (c.vexLpp >= 0) return false;
     let rex = c.rexW || size === 8 ? 0x48 : 0;
     let last = c.last;
     if (c.plus === PLUS_R) {
@@ -1207,6 +1235,11 @@ interface Compiled {
   readonly rexW: boolean;
   readonly rel: boolean;
   readonly far: boolean;
+  /** A VEX form's second prefix byte without R/X/B (2-byte form: vvvv=1111, L, pp), its map and
+   *  W; -1 for a legacy form. */
+  readonly vexLpp: number;
+  readonly vexMap: number;
+  readonly vexW: number;
 }
 
 function compile(e: Encoding): Compiled {
@@ -1219,6 +1252,7 @@ function compile(e: Encoding): Compiled {
     modrm: e.modrm === null ? NO_MODRM : e.modrm === "r" ? MODRM_R : e.modrm,
     immCount: e.imms.length, imm: t === undefined ? 0 : t === "ib" ? 1 : t === "iw" ? 2 : t === "id" ? 4 : t === "io" ? 8 : IMM_Z,
     rexW: e.rexW, rel: e.rel, far: e.farPointer,
+    vexLpp: e.vex === null ? -1 : 0x78 | (e.vex.L << 2) | e.vex.pp, vexMap: e.vex?.map ?? 0, vexW: e.vex?.W ?? 0,
   };
 }
 
@@ -1301,7 +1335,9 @@ const XMM_MOVE = {
   movaps: { load: compiledForm("movaps", "xmm, xmm/m128"), store: compiledForm("movaps", "xmm/m128, xmm") },
   movapd: { load: compiledForm("movapd", "xmm, xmm/m128"), store: compiledForm("movapd", "xmm/m128, xmm") },
   movups: { load: compiledForm("movups", "xmm, xmm/m128"), store: compiledForm("movups", "xmm/m128, xmm") },
+  vmovdqu: { load: compiledForm("vmovdqu", "ymm, ymm/m256"), store: compiledForm("vmovdqu", "ymm/m256, ymm") },
 };
+const VMOVDQA_STORE = compiledForm("vmovdqa", "ymm/m256, ymm");
 
 /** SIB byte (SDM Vol. 2 §2.1.5 table 2-3). */
 function sib(scale: number, idx: number, b: number): number {

@@ -20,10 +20,15 @@
  *                  to 64) - the opcode map's "Iz"; Intel's per-page tables split it into iw / id
  *   cz             relative branch offset, rel16 in 16-bit mode else rel32 ("Jz"; Intel: cw / cd)
  *   cp             far pointer: offset (2 bytes in 16-bit mode, 4 otherwise) then 16-bit selector
+ *   VEX.L.pp.mm.W  a VEX prefix (SDM Vol. 2 §2.3 "Intel AVX and VEX encoding"; Intel writes e.g.
+ *                  "VEX.256.F3.0F.WIG"): L 128 or 256 (vector length), pp the implied 66/F3/F2 or
+ *                  none, mm the implied opcode map 0F, 0F38 or 0F3A (not written as opcode bytes),
+ *                  W W0, W1 or WIG (ignored: 0). VEX.vvvv is unused (1111b): the forms here have no
+ *                  third register operand. Encoded in 64-bit mode only.
  *
  * Operand notation (the `operands` column, used only as the lookup key together with the
  * mnemonic): r/m8 r8 imm8 are byte operands; "r/m", "r", "imm" are 16/32/64-bit by the operand size
- * the caller passes; xmm, xmm/m32, xmm/m64, xmm/m128 as in the SDM.
+ * the caller passes; xmm, xmm/m32, xmm/m64, xmm/m128, ymm, ymm/m256 as in the SDM.
  */
 
 /** One row of an Intel instruction summary table: [mnemonic, operands, opcode form]. */
@@ -155,7 +160,24 @@ export const FORMS: readonly FormRow[] = [
   ["cvtsi2ss", "xmm, r/m", "F3 0F 2A /r"], ["cvtsi2sd", "xmm, r/m", "F2 0F 2A /r"],
   ["cvttss2si", "r, xmm/m32", "F3 0F 2C /r"], ["cvttsd2si", "r, xmm/m64", "F2 0F 2C /r"],
   ["roundss", "xmm, xmm/m32, imm8", "66 0F 3A 0A /r ib"], ["roundsd", "xmm, xmm/m64, imm8", "66 0F 3A 0B /r ib"],
+
+  // ---- AVX moves for the bulk-memory routines (Vol. 2B "MOVDQA", "MOVDQU", Vol. 2C "VZEROUPPER",
+  // "XGETBV" for the probe that enables them) ----
+  ["vmovdqu", "ymm, ymm/m256", "VEX.256.F3.0F.WIG 6F /r"], ["vmovdqu", "ymm/m256, ymm", "VEX.256.F3.0F.WIG 7F /r"],
+  ["vmovdqa", "ymm/m256, ymm", "VEX.256.66.0F.WIG 7F /r"], ["vzeroupper", "", "VEX.128.0F.WIG 77"],
+  ["xgetbv", "", "NP 0F 01 D0"],
 ];
+
+/** A VEX prefix's fields (SDM Vol. 2 §2.3.5): vector length, implied prefix, opcode map, W. */
+export interface Vex {
+  /** 0: 128-bit, 1: 256-bit. */
+  readonly L: 0 | 1;
+  /** 0: none, 1: 66, 2: F3, 3: F2. */
+  readonly pp: 0 | 1 | 2 | 3;
+  /** 1: 0F, 2: 0F38, 3: 0F3A. */
+  readonly map: 1 | 2 | 3;
+  readonly W: 0 | 1;
+}
 
 export type ImmToken = "ib" | "iw" | "id" | "io" | "iz";
 
@@ -176,6 +198,8 @@ export interface Encoding {
   readonly imms: readonly ImmToken[];
   readonly rel: boolean;
   readonly farPointer: boolean;
+  /** A VEX-encoded form: its prefix fields (it then has no legacy prefixes and no REX). */
+  readonly vex: Vex | null;
 }
 
 const PREFIX_BYTES = new Set([0x66, 0xf2, 0xf3]);
@@ -191,19 +215,26 @@ export function parseForm(mnemonic: string, operands: string, form: string): Enc
   let modrm: "r" | number | null = null;
   let rel = false;
   let farPointer = false;
+  let vex: Vex | null = null;
   const fail = (why: string): never => {
     throw new Error(`forms: bad form "${form}" for ${mnemonic} ${operands}: ${why}`);
   };
   tokens.forEach((t, i) => {
     let m: RegExpMatchArray | null;
-    if (t === "REX.W") {
+    if ((m = /^VEX\.(128|256)\.(?:(66|F3|F2)\.)?(0F|0F38|0F3A)\.(W0|W1|WIG)$/.exec(t))) {
+      if (i !== 0) fail("VEX must come first");
+      vex = {
+        L: m[1] === "256" ? 1 : 0, pp: m[2] === "66" ? 1 : m[2] === "F3" ? 2 : m[2] === "F2" ? 3 : 0,
+        map: m[3] === "0F" ? 1 : m[3] === "0F38" ? 2 : 3, W: m[4] === "W1" ? 1 : 0,
+      };
+    } else if (t === "REX.W") {
       if (opcode.length > 0) fail("REX.W after opcode");
       rexW = true;
     } else if ((m = /^([0-9A-F]{2})(?:\+(r[bwdo]?|cc))?$/.exec(t))) {
       const byte = parseInt(m[1], 16);
       if (plus !== null || modrm !== null || imms.length > 0) fail("opcode byte after operand token");
       const hasMoreOpcode = tokens.slice(i + 1).some((u) => /^[0-9A-F]{2}/.test(u));
-      if (opcode.length === 0 && !rexW && m[2] === undefined && PREFIX_BYTES.has(byte) && hasMoreOpcode) {
+      if (opcode.length === 0 && !rexW && vex === null && m[2] === undefined && PREFIX_BYTES.has(byte) && hasMoreOpcode) {
         prefixes.push(byte);
       } else {
         opcode.push(byte);
@@ -224,7 +255,8 @@ export function parseForm(mnemonic: string, operands: string, form: string): Enc
     }
   });
   if (opcode.length === 0) fail("no opcode byte");
-  return { mnemonic, operands, form, prefixes, rexW, opcode, plus, modrm, imms, rel, farPointer };
+  if (vex !== null && (opcode.length !== 1 || rexW || plus !== null)) fail("a VEX form has one opcode byte, no REX.W and no +r/+cc");
+  return { mnemonic, operands, form, prefixes, rexW, opcode, plus, modrm, imms, rel, farPointer, vex };
 }
 
 const TABLE = new Map<string, Encoding>();
