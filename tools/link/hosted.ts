@@ -80,7 +80,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   const L = (n: string) => asm.label(n);
 
   const bootInfo = L("boot_info"), stackGuard = L("stack_guard"), stackTop = L("stack_top");
-  const stackLimit = L("stack_limit"), multiReturn = L("multi_return"), sse41 = L("cpu_sse41");
+  const stackLimit = L("stack_limit"), multiReturn = L("multi_return"), sse41 = L("cpu_sse41"), avx = L("cpu_avx");
   const symtab = L("symbol_table"), entry = L("_entry"), wasmMain = L("wasm_main"), guestRun = L("guest_run");
   const traps = new Map<TrapKind, Label>(ALL_TRAPS.map((k) => [k, L(`trap_${k}`)]));
   const signatures = new SignatureTable();
@@ -95,7 +95,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
     kernelMaxPages: GUEST_MEMORY_BASE / PAGE, guestMode: "guarded", guestTotalPages: HOSTED_GUEST_PAGES, guestRun, guestBytes,
     what: "a hosted module",
-    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures, inline: input.inline },
+    module: { traps, multiReturn, stackLimit, sse41, avx, imageSymbols, signatures, inline: input.inline },
   });
   const exit = kernel.exportedFunc("_exit");
   if (!exit) throw new Error("kernel module does not export _exit(status: i32)");
@@ -142,7 +142,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
     asm.jcc("ne", memoryFailed);
     asm.call(copyGuestData); // the guests' static active data segments (instantiation, spec §4.5.4)
   }
-  emitCpuFeatureProbe(asm, sse41);
+  emitCpuFeatureProbe(asm, sse41, avx);
   asm.call(wasmMain);
   asm.push(0); // _exit(0): flushes the console, exit_group(0)
   asm.call(exit.label);
@@ -254,7 +254,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   // ---- data (emitData also collects the modules' active data segments)
   asm.align(4096, 0);
   const dataStart = asm.here;
-  const stackLimitCell = emitRuntimeCells(asm, { stackLimit, sse41, multiReturn, recovery }); // stack limit patched below
+  const stackLimitCell = emitRuntimeCells(asm, { stackLimit, sse41, avx, multiReturn, recovery }); // stack limit patched below
   kernel.emitData(asm);
   guests.emitData(asm);
 

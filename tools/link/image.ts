@@ -132,14 +132,16 @@ export function emitTrapStubs(
 
 /**
  * The cells every image's translated code reads (ABI.md): the u64 stack limit (0 here: its offset
- * is returned, to be patched once the stack's address is known), the SSE4.1 flag, the multi-return
+ * is returned, to be patched once the stack's address is known), the SSE4.1 and AVX flags, the multi-return
  * area and, in driver mode, the recovery cell (u64 pc, rsp, rbp).
  */
-export function emitRuntimeCells(asm: Assembler, c: { stackLimit: Label; sse41: Label; multiReturn: Label; recovery?: Label }): number {
+export function emitRuntimeCells(asm: Assembler, c: { stackLimit: Label; sse41: Label; avx: Label; multiReturn: Label; recovery?: Label }): number {
   asm.bind(c.stackLimit);
   asm.dq(0);
   const stackLimitCell = asm.offset - 8;
   asm.bind(c.sse41);
+  asm.dq(0);
+  asm.bind(c.avx);
   asm.dq(0);
   asm.bind(c.multiReturn);
   for (let i = 0; i < MULTI_RETURN_SLOTS; i++) asm.dq(0);
@@ -189,7 +191,7 @@ export function linkImage(input: LinkInput): LinkedImage {
 
   const bootInfo = L("boot_info"), pageTables = L("page_tables"), idt = L("idt");
   const stackGuard = L("stack_guard"), stackTop = L("stack_top"), stackLimit = L("stack_limit");
-  const multiReturn = L("multi_return"), sse41 = L("cpu_sse41"), symtab = L("symbol_table");
+  const multiReturn = L("multi_return"), sse41 = L("cpu_sse41"), avx = L("cpu_avx"), symtab = L("symbol_table");
   const wasmMain = L("wasm_main"), guestRun = L("guest_run");
   const interruptPending = L("interrupt_pending"); // 32 bytes: boot/interrupts.ts
   const traps = new Map<TrapKind, Label>(ALL_TRAPS.map((k) => [k, L(`trap_${k}`)]));
@@ -207,7 +209,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
     kernelMaxPages: hasGuests ? KERNEL_MAX_PAGES : KERNEL_MAX_PAGES_ALONE,
     guestMode: "sandbox", guestTotalPages: GUEST_MAX_PAGES, guestRun, guestBytes, what: "a module run on bare metal",
-    module: { traps, multiReturn, stackLimit, sse41, imageSymbols, signatures, inline: input.inline },
+    module: { traps, multiReturn, stackLimit, sse41, avx, imageSymbols, signatures, inline: input.inline },
   });
 
   // ---- text: boot entry (32-bit, then 64-bit), wasm entry sequence, trap stubs, code.
@@ -222,7 +224,7 @@ export function linkImage(input: LinkInput): LinkedImage {
 
   const stubs: FunctionSymbolRange[] = [];
   emitFramedStub(asm, stubs, "wasm_main", wasmMain, () => {
-    emitCpuFeatureProbe(asm, sse41);
+    emitCpuFeatureProbe(asm, sse41, avx);
     callEntrySequence(asm, kernel, KERNEL_ENTRY_EXPORTS);
   });
   const recovery = input.driver ? L("driver_recovery") : undefined;
@@ -268,7 +270,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.align(4096, 0);
   const dataStart = asm.here;
   asm.bind(dataStartL);
-  const stackLimitCell = emitRuntimeCells(asm, { stackLimit, sse41, multiReturn, recovery }); // stack limit set below
+  const stackLimitCell = emitRuntimeCells(asm, { stackLimit, sse41, avx, multiReturn, recovery }); // stack limit set below
   asm.bind(interruptPending); // 8-byte aligned here; zero at load (in the file, not bss)
   for (let i = 0; i < 4; i++) asm.dq(0);
   kernel.emitData(asm);
@@ -407,14 +409,31 @@ export function emitFramedStub(asm: Assembler, stubs: FunctionSymbolRange[], nam
   stubs.push({ name, start, end });
 }
 
-/** Fills the CPU-feature cells the translated code dispatches on: SSE4.1 = CPUID.1:ECX bit 19. */
-export function emitCpuFeatureProbe(asm: Assembler, sse41: Label): void {
+/**
+ * Fills the CPU-feature cells the translated code dispatches on: SSE4.1 = CPUID.1:ECX bit 19; AVX
+ * usable = CPUID.1:ECX bits 27 (OSXSAVE: the OS set CR4.OSXSAVE) and 28 (AVX) and XCR0 bits 1-2
+ * (the OS saves SSE and AVX state), SDM Vol. 1 §14.3 "Detection of Intel AVX instructions". On bare
+ * metal the boot code does not set CR4.OSXSAVE, so AVX stays off there. Clobbers rax, rbx, rcx, rdx.
+ */
+export function emitCpuFeatureProbe(asm: Assembler, sse41: Label, avx: Label): void {
+  const noAvx = asm.label();
   asm.mov(4, R.rax, 1);
   asm.alu("xor", 4, R.rcx, R.rcx);
   asm.cpuid(); // clobbers rbx, which no translated code keeps live across this
-  asm.shift("shr", 4, R.rcx, 19);
-  asm.alu("and", 4, R.rcx, 1);
-  asm.mov(8, abs(sse41), R.rcx);
+  asm.mov(4, R.rax, R.rcx);
+  asm.shift("shr", 4, R.rax, 19);
+  asm.alu("and", 4, R.rax, 1);
+  asm.mov(8, abs(sse41), R.rax);
+  asm.alu("and", 4, R.rcx, (1 << 27) | (1 << 28));
+  asm.alu("cmp", 4, R.rcx, (1 << 27) | (1 << 28));
+  asm.jcc("ne", noAvx);
+  asm.alu("xor", 4, R.rcx, R.rcx);
+  asm.xgetbv(); // edx:eax = XCR0
+  asm.alu("and", 4, R.rax, 6);
+  asm.alu("cmp", 4, R.rax, 6);
+  asm.jcc("ne", noAvx);
+  asm.mov(8, abs(avx), 1);
+  asm.bind(noAvx);
 }
 
 /** Instantiation function (segments that run, and may trap, before the start function), start

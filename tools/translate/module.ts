@@ -60,6 +60,8 @@ export interface ModuleOptions {
   multiReturn: Label;
   stackLimit: Label;
   sse41: Label;
+  /** u64 cell: non-zero when AVX is usable (CPU and OS; `emitCpuFeatureProbe`): memory.copy's long copies use 32-byte moves. */
+  avx: Label;
   imageSymbols: Map<string, Label | number>;
   signatures: SignatureTable;
   /** Entries a table without a (smaller) maximum can grow by; default 4096. */
@@ -192,7 +194,7 @@ export class TranslatedModule {
       sse41: opts.sse41,
       imageSymbols: opts.imageSymbols,
       floatConstants: new FloatConstants(opts.name),
-      bulkMemory: new BulkMemory(opts.name),
+      bulkMemory: new BulkMemory(opts.name, opts.avx),
     };
     importBindings.forEach((b, i) => {
       if (b.kind === "intrinsic") checkIntrinsicType(this.ctx, b.module, b.name, funcType(mod, i));
