@@ -258,6 +258,13 @@ export const TRAP_CASES: { kind: string; body: string; extra?: string }[] = [
   // locals the region keeps in registers before it traps ($show is not inlined: a call of this
   // module's, which keeps pin registers, unlike an import, whose weight would leave the loops unpinned).
   { kind: "unreachable", body: "(local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $h i32) (local $i i32) (loop $l (local.set $a (i32.add (local.get $a) (i32.mul (local.get $i) (i32.const 3)))) (local.set $b (i32.add (local.get $b) (i32.mul (local.get $i) (i32.const 4)))) (local.set $c (i32.add (local.get $c) (i32.mul (local.get $i) (i32.const 5)))) (local.set $d (i32.add (local.get $d) (i32.mul (local.get $i) (i32.const 6)))) (local.set $e (i32.add (local.get $e) (i32.mul (local.get $i) (i32.const 7)))) (local.set $f (i32.add (local.get $f) (i32.mul (local.get $i) (i32.const 8)))) (local.set $g (i32.add (local.get $g) (i32.mul (local.get $i) (i32.const 9)))) (local.set $h (i32.add (local.get $h) (i32.mul (local.get $i) (i32.const 10)))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 10)))) (loop $m (local.set $a (i32.xor (local.get $a) (i32.rotl (local.get $b) (local.get $i)))) (local.set $b (i32.add (local.get $b) (local.get $c))) (local.set $c (i32.sub (local.get $c) (local.get $d))) (if (i32.eq (local.get $i) (i32.const 5)) (then (call $show (local.get $a)) (call $show (local.get $c)) (unreachable))) (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $m (local.get $i)))", extra: `(func $show (param i32) ${Array.from({ length: 40 }, () => "(drop (i32.const 0))").join(" ")} (call $p32 (local.get 0)))` },
+  // asc's assert(a && b) and kin (function.ts trapArmAfterAndOr): the first jump to the arm, then the second.
+  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.eqz (i32.and (i32.gt_u (local.get $x) (i32.const 8)) (i32.lt_s (local.get $x) (i32.const 10)))) (then (unreachable)))" },
+  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.eqz (i32.and (i32.lt_u (local.get $x) (i32.const 8)) (i32.gt_s (local.get $x) (i32.const 10)))) (then (unreachable)))" },
+  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.or (i32.lt_u (local.get $x) (i32.const 8)) (i32.gt_s (local.get $x) (i32.const 10))) (then (unreachable)))" },
+  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.or (i32.gt_u (local.get $x) (i32.const 8)) (i32.lt_s (local.get $x) (i32.const 10))) (then (unreachable)))" },
+  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.eqz (i32.or (i32.gt_u (local.get $x) (i32.const 8)) (i32.gt_s (local.get $x) (i32.const 10)))) (then (unreachable)))" },
+  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.and (i32.lt_u (local.get $x) (i32.const 8)) (i32.lt_s (local.get $x) (i32.const 10))) (then (unreachable)))" },
   { kind: "undefined element", body: "(drop (call_indirect (type $t) (i32.const 7)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "uninitialized element", body: "(drop (call_indirect (type $t) (i32.const 1)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "indirect call type mismatch", body: "(drop (call_indirect (type $t) (i32.const 0)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i64) (i64.const 1))" },
@@ -950,6 +957,15 @@ export function shapesModule(): string {
           (then (local.set $r (i32.add (local.get $r) (i32.const 1000)))))
         (if (result i32) (i32.or (i64.lt_s (i64.extend_i32_s (local.get $a)) (i64.const -2)) (i32.ge_s (local.get $b) (i32.const 7)))
           (then (i32.add (local.get $r) (i32.const 100))) (else (local.get $r))))))
+;; asc's assert(a && b) and its kin, the arm a trap: two conditional jumps to the deferred arm
+  ;; (function.ts trapArmAfterAndOr). Every (x, y) run here passes all four, each operand deciding
+  ;; for some; TRAP_CASES has the ones that trap, through either jump.
+  (func $asserts (param $x i32) (param $y i32) (result i32)
+    (if (i32.eqz (i32.and (i32.lt_u (local.get $x) (i32.const 40)) (i32.lt_s (local.get $y) (i32.const 40)))) (then (unreachable)))
+    (if (i32.or (i32.ge_u (local.get $x) (i32.const 40)) (f64.eq (f64.convert_i32_s (local.get $y)) (f64.const nan))) (then (unreachable)))
+    (if (i32.eqz (i32.or (i32.lt_u (local.get $x) (i32.const 20)) (i32.ge_s (i32.add (local.get $x) (local.get $y)) (i32.const 20)))) (then (unreachable)))
+    (if (i32.and (i32.lt_u (local.get $x) (i32.const 20)) (f64.ge (f64.convert_i32_s (i32.add (local.get $x) (local.get $y))) (f64.const 60))) (then (unreachable)))
+    (i32.add (i32.mul (local.get $x) (i32.const 41)) (local.get $y)))
   ;; A pinned local set to another pinned local or a register plus a constant: one lea into it.
   (func $addr2 (param $b i32) (result i64) (local $i i32) (local $a i32) (local $w i64) (local $t i64) (local $n i32)
     (local.set $w (i64.extend_i32_s (local.get $b)))
@@ -964,8 +980,12 @@ export function shapesModule(): string {
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $n) (i32.const 9))))
     (local.get $t))
-  (func (export "main") (local $k i32)
+  (func (export "main") (local $k i32) (local $y i32)
     (loop $each
+      (local.set $y (i32.const 0))
+      (loop $ys
+        (call $p32 (call $asserts (i32.mul (local.get $k) (i32.const 3)) (local.get $y)))
+        (br_if $ys (i32.lt_s (local.tee $y (i32.add (local.get $y) (i32.const 1))) (i32.const 40))))
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p64 (call $loop_value (local.get $k)))
       (call $p32 (call $junction (local.get $k) (i32.sub (i32.const 9) (local.get $k))))

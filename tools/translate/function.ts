@@ -1014,12 +1014,16 @@ export class FunctionTranslator implements FloatHost {
   private deferArm(cond: Condition, pos: number, end: number): number {
     const label = this.asm.label();
     this.asm.jcc(this.emitCondition(cond), label);
+    this.pushDeferredArm(label, pos, end);
+    return end - pos;
+  }
+  /** The arm of the `if` at `pos` (through its `end`), jumped to at `label`: translated after the body. */
+  private pushDeferredArm(label: Label, pos: number, end: number): void {
     const inl = this.inlineStack[this.inlineStack.length - 1];
     this.deferred.push({
       label, start: pos + 1, end, state: this.snapshot(), ctrls: this.ctrls.slice(), inlinedFunc: inl?.func, region: this.region,
       trapLabels: (this.trapLabels ??= new Map()), // made now: the inlined body's end lists it for its pads
     });
-    return end - pos;
   }
   /** The deferred arms, after the body: each with the value stack and blocks it had at its `if`. */
   private emitDeferredArms(): void {
@@ -2149,6 +2153,7 @@ export class FunctionTranslator implements FloatHost {
     // Not into the `if` that starts a pin region: it is entered at the `if` (regionBoundary).
     if (op === 0x04 && !this.regionStartsAt(this.pos + 1)) return 1 + this.ifAt(this.pos + 1, next!, c); // if
     if ((op === 0x1b || op === 0x1c) && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; } // select
+    if ((op === 0x71 || op === 0x72) && this.trapArmAfterAndOr(c, op === 0x72)) return this.trapArmAfterAndOr(c, op === 0x72, true); // i32.and, i32.or; [i32.eqz;] if (trap arm)
     if ((op === 0x71 || op === 0x72) && this.body[this.pos + 2]?.op === 0x04 && !this.regionStartsAt(this.pos + 2) && this.plainIf(this.pos + 2)) { // i32.and, i32.or; if
       const top = this.depth > 0 ? this.vs[this.depth - 1] : undefined;
       if (top?.k === "reg" && top.bool) {
@@ -2165,6 +2170,37 @@ export class FunctionTranslator implements FloatHost {
     this.pushV("i32", { k: "reg", r, bool: true });
     return 0;
   }
+  /**
+   * `a && c` / `a || c` (a a 0/1 value below the comparison c, `or` for ||), or its negation (an
+   * i32.eqz next), as the condition of an `if` whose arm ends in a trap (`trapArms`, asc's
+   * `assert(x < n && y < m)`): two conditional jumps to the deferred arm, no 0/1 for c and no and/or
+   * (De Morgan for the negation: !(a && c) = !a || !c). With `emit` false, only whether it applies;
+   * with `emit`, the code, and the operators taken (through the arm's `end`).
+   */
+  private trapArmAfterAndOr(c: Condition, or: boolean, emit = false): number {
+    const top = this.depth > 0 ? this.vs[this.depth - 1] : undefined;
+    if (top?.k !== "reg" || !top.bool || this.rotateTo) return 0;
+    const neg = this.body[this.pos + 2]?.op === 0x45; // i32.eqz
+    const at = this.pos + (neg ? 3 : 2);
+    const end = this.body[at]?.op === OP_IF && !this.targetedBlocks.has(at) && !this.regionStartsAt(at) ? this.trapArms.get(at) : undefined;
+    if (end === undefined) return 0;
+    if (!emit) return 1;
+    const a = this.asm;
+    const first = this.popV();
+    const r = (first.v as { r: number }).r;
+    const arm = a.label(), skip = a.label();
+    const anyOf = or !== neg; // the arm runs when either (negated) operand holds, else when both do
+    a.test(4, reg(r), reg(r));
+    this.release(first);
+    if (anyOf) a.jcc(neg ? "e" : "ne", arm);
+    else a.jcc(neg ? "ne" : "e", skip);
+    const cc = this.emitCondition(c);
+    a.jcc(neg ? NEGATE[cc] : cc, arm);
+    a.bind(skip);
+    this.pushDeferredArm(arm, at, end);
+    return end - this.pos;
+  }
+
   /** The `if` at `pos` takes the ordinary path of `ifAt` (`ifOp`): no rotated loop test, no
    *  deferred or cold arm. */
   private plainIf(pos: number): boolean {
