@@ -267,6 +267,9 @@ describe("translator code shape", () => {
     expect(calls).toContain(routine("memory_copy"));
     expect(calls).toContain(routine("memory_fill"));
     expect(code.join("\n")).not.toMatch(/\b(rep|movs|stos)/); // no string instruction inline
+    // Operands straight into the routine's registers, not through frame slots; a constant byte as an immediate.
+    expect(code.filter((l) => /^mov \w*word ptr \[rbp-/.test(l))).toEqual([]);
+    expect(code).toContain("mov eax, 0x80");
   });
 
   it("a local teed from a register and read right after is read from a register copy, not its slot", async () => {

@@ -1208,8 +1208,6 @@ export class FunctionTranslator implements FloatHost {
         return;
       }
       case 0x40: return this.memoryGrow(); // memory.grow
-      case 0xfc0b: return this.memoryFill(); // memory.fill
-      case 0xfc0a: return this.memoryCopy(); // memory.copy
       case 0xfc08: return this.memoryInit(ins.segment!); // memory.init
       case 0xfc09: { // data.drop
         a.mov(8, abs(this.ctx.dataSegments[ins.index ?? ins.segment!].length), 0);
@@ -1650,6 +1648,8 @@ export class FunctionTranslator implements FloatHost {
     const name = ins.name;
     switch (ins.op) {
       case 0x01: return 0; // nop
+      case 0xfc0b: this.fastMemoryFill(); return 0; // memory.fill
+      case 0xfc0a: this.fastMemoryCopy(); return 0; // memory.copy
       case 0x00: // unreachable (no flush: nothing runs after the trap)
         this.asm.jmp(this.trap(Trap.unreachable));
         this.markUnreachable();
@@ -2677,18 +2677,53 @@ export class FunctionTranslator implements FloatHost {
     a.mov(8, x, R.rax);
   }
 
-  /** memory.fill: range check (traps before any byte is written), then the module's memset (bulk.ts). */
-  private memoryFill(): void {
+  /**
+   * memory.fill and memory.copy (range checks, which trap before any byte is written, then the
+   * module's memset or memmove, bulk.ts) with their operands taken from wherever they are
+   * (registers, constants, locals) into the routine's registers, not through their slots. The
+   * values below them go to their slots first: the routine clobbers the pool registers rsi, rdi
+   * and r8 and xmm0..xmm8. rax, rcx and rdx never hold a stack value, so the length goes to rcx,
+   * a fill's byte to rdx and a copy's destination to rax before anything else.
+   */
+  private fastMemoryFill(): void {
     const a = this.asm;
-    const n = this.pop();
-    const v = this.pop();
-    const d = this.pop();
-    a.mov(4, R.rdi, d);
-    a.mov(4, R.rcx, n);
+    this.forgetLocalsInRegs(); // rsi, rdi, r8 are clobbered
+    this.spillRegisters(this.depth - 3);
+    const n = this.popV(), v = this.popV(), d = this.popV();
+    const byte = v.v.k === "const" ? Number(BigInt(v.v.v) & 0xffn) : -1;
+    this.moveU32(R.rcx, n);
+    if (byte < 0) this.moveU32(R.rdx, v);
+    this.moveU32(R.rdi, d);
+    this.release(n); this.release(v); this.release(d);
     this.checkRange(R.rdi);
     this.addBase(R.rdi);
-    a.movzx(4, R.rax, 1, v);
+    if (byte === 0) a.alu("xor", 4, R.rax, R.rax);
+    else if (byte > 0) a.mov(4, R.rax, byte);
+    else a.movzx(4, R.rax, 1, R.rdx);
     a.call(this.ctx.bulkMemory.fill);
+  }
+  private fastMemoryCopy(): void {
+    const a = this.asm;
+    this.forgetLocalsInRegs(); // rsi, rdi, r8 are clobbered
+    this.spillRegisters(this.depth - 3);
+    const n = this.popV(), s = this.popV(), d = this.popV();
+    this.moveU32(R.rcx, n);
+    this.moveU32(R.rax, d); // through rax: each address may be in the other's register
+    this.moveU32(R.rsi, s);
+    a.mov(4, R.rdi, R.rax);
+    this.release(n); this.release(s); this.release(d);
+    this.checkRange(R.rdi);
+    this.checkRange(R.rsi);
+    this.addBase(R.rdi, R.rsi);
+    a.call(this.ctx.bulkMemory.copy);
+  }
+
+  /** An i32 operand into `dst`, zero-extended (a bulk operator's unsigned address or length). */
+  private moveU32(dst: number, o: Opnd): void {
+    const v = o.v;
+    if (v.k === "const") this.asm.mov(4, dst, Number(BigInt.asUintN(32, BigInt(v.v))) | 0);
+    else if (v.k === "reg") this.asm.mov(4, dst, reg(v.r));
+    else this.asm.mov(4, dst, this.memOf(o));
   }
 
   /** Pops the (destination, source, length) operands of a bulk operator into rdi, rsi, rcx
@@ -2701,16 +2736,6 @@ export class FunctionTranslator implements FloatHost {
     a.mov(4, R.rdi, d);
     a.mov(4, R.rsi, s);
     a.mov(4, R.rcx, n);
-  }
-
-  /** memory.copy: both ranges checked, then the module's memmove (bulk.ts; overlap either way). */
-  private memoryCopy(): void {
-    const a = this.asm;
-    this.popDstSrcLen();
-    this.checkRange(R.rdi);
-    this.checkRange(R.rsi);
-    this.addBase(R.rdi, R.rsi);
-    a.call(this.ctx.bulkMemory.copy);
   }
 
   private memoryInit(segment: number): void {
