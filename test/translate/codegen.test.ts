@@ -146,7 +146,20 @@ const WAT = `(module
     (local.set $s (i32.mul (local.get $a) (i32.const 3)))
     (block (br_if 0 (local.get $a)))
     (i32.xor (i32.shl (local.get $s) (i32.const 13)) (local.get $s)))
-  (func (export "main") (drop (call $slot_twice (i32.const 5))) (drop (call $ten_zeros)) (drop (call $warm (i32.const 0))) (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
+  ;; A leaf (it calls nothing but an abort) with three hot locals, and the same with a call.
+  (func $leaf (param $p i32) (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (if (i32.gt_u (local.get $n) (i32.const 1000)) (then (call $opaque) (unreachable)))
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (local.get $s))
+  (func $not_leaf (param $p i32) (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (call $opaque)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (local.get $s))
+  (func (export "main") (drop (call $leaf (i32.const 0) (i32.const 4))) (drop (call $not_leaf (i32.const 0) (i32.const 4))) (drop (call $slot_twice (i32.const 5))) (drop (call $ten_zeros)) (drop (call $warm (i32.const 0))) (drop (call $set_first (i32.const 3))) (drop (call $fused_loads (i32.const 0) (i32.const 4))) (drop (call $late_read (i32.const 1) (i32.const 2) (i32.const 3))) (drop (call $switch (i32.const 1))) (drop (call $two_loops (i32.const 5))) (call $float_store (f64.const 1) (i32.const 2)) (drop (call $both (i32.const 1) (i32.const 2))) (drop (call $loop_result (i32.const 3))) (drop (call $promoted (i32.const 3))) (drop (call $length_of)) (drop (call $float_rhs (f64.const 1))) (drop (call $reuse (i32.const 5))) (drop (call $sum_words (i32.const 64))) (drop (call $for_loop (i32.const 64))) (drop (call $pick (i32.const 1) (i32.const 2)))
     (drop (call $poly (i32.const 9) (f64.const 0.5))) (drop (call $sum_checked (i32.const 0)))
     (drop (call $peek (i32.const 0))) (drop (call $const_addr)) (drop (call $tee_reads (i32.const 3))) (drop (call $scan_lt (i32.const 0))) (drop (call $if_value (i32.const 1) (i32.const 2))) (call $poke (i32.const 0) (i64.const 1)) (call $bulk (i32.const 0) (i32.const 8) (i32.const 8))))`;
 
@@ -280,8 +293,17 @@ describe("translator code shape", () => {
 
   it("a loop-free function's locals used four times get pin registers (parameters: one read of the argument)", async () => {
     const code = await listingOf("warm");
-    expect(code.filter((l) => l.includes("[rbp+0x10]"))).toEqual([expect.stringMatching(/^mov r(12|13), qword ptr \[rbp\+0x10\]$/)]); // $p
+    expect(code.filter((l) => l.includes("[rbp+0x10]"))).toEqual([expect.stringMatching(/^mov r(8|11|12|13), qword ptr \[rbp\+0x10\]$/)]); // $p
     expect(code.some((l) => l.includes("[rbp-8]"))).toBe(false); // $t: no slot access
+  });
+
+  it("a leaf function pins r8 and r11 first (caller-saved: not saved, not restored); one that calls does not", async () => {
+    const leaf = await listingOf("leaf");
+    const pinRegs = (code: string[]) => new Set(code.flatMap((l) => l.match(/\br(8|9|1[0-5])d?\b/g) ?? []).map((r) => r.replace(/d$/, "")));
+    expect(pinRegs(leaf)).toEqual(new Set(["r8", "r11", "r12", "r13"]));
+    expect(leaf.filter((l) => /^mov qword ptr \[rbp-0x[0-9a-f]+\], r\d+$/.test(l)).map((l) => l.split(", ")[1])).toEqual(["r12", "r13"]); // saved: r12, r13 only
+    const notLeaf = await listingOf("not_leaf");
+    expect([...pinRegs(notLeaf)].some((r) => r === "r8" || r === "r11")).toBe(false);
   });
 
   it("a local in its frame slot read twice within a few operators is loaded once (xorshift's s ^= s << 13)", async () => {

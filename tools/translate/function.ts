@@ -46,7 +46,8 @@ import { UnsupportedError } from "./errors.ts";
 import { emitIntrinsic } from "./intrinsics.ts";
 import { translateFloat, type FloatHost } from "./float.ts";
 import { Trap, type TrapKind } from "./traps.ts";
-import { GPR_POOL, PIN_POOL, RegPool, XMM_POOL, XPIN_POOL, rankPinCandidates } from "./regalloc.ts";
+import { GPR_POOL, LEAF_PIN_MAX_DEPTH, LEAF_PIN_POOL, PIN_POOL, RegPool, XMM_POOL, XPIN_POOL, rankPinCandidates } from "./regalloc.ts";
+import { OPCODE_INFO } from "../wasm/opcodes.ts";
 import { OP_INLINE_BEGIN, OP_INLINE_END } from "./inline.ts";
 
 /** Machine code of function `func` inlined into the one being translated: [start, end). */
@@ -212,6 +213,9 @@ function byOpcode<T>(table: Record<string, T>): readonly (T | undefined)[] {
 }
 /** Where a block or if/else with one integer result passes it (see Ctrl.inReg): the first pool register. */
 const RESULT_REG = GPR_POOL[0];
+function isIntType(t: ValType): boolean {
+  return t === "i32" || t === "i64";
+}
 /** Whether a block of this signature passes its result in RESULT_REG. */
 function resultInReg(sig: FuncType): boolean {
   return sig.params.length === 0 && sig.results.length === 1 && (sig.results[0] === "i32" || sig.results[0] === "i64");
@@ -465,6 +469,7 @@ export class FunctionTranslator implements FloatHost {
     this.maxDepth = 0;
     this.types.length = 0;
     this.vs.length = 0;
+    this.gprs.exclude([]); // the last function's leaf pins (LEAF_PIN_POOL) back in the pool
     this.gprs.reset();
     this.xmms.reset();
     this.usePins(undefined);
@@ -662,7 +667,9 @@ export class FunctionTranslator implements FloatHost {
       // Pins the hot locals leave free go to locals used at least WARM_USES times (outside loops:
       // a register instead of a frame access on each use, for one save and restore).
       const warm = rankPinCandidates(all.used, (k) => this.uses[k], all.callWeight, WARM_USES);
-      [this.savedPins, this.savedPinsX] = this.assignPins(warm, this.functionPinned, this.functionPinnedX);
+      const leaf = this.hasIntPin(warm) && this.leafPinsFit();
+      [this.savedPins, this.savedPinsX] = this.assignPins(warm, this.functionPinned, this.functionPinnedX, leaf);
+      if (leaf) this.gprs.exclude(LEAF_PIN_POOL); // begin() gave every register back: they are free
       return all.scratch;
     }
     for (const r of regions) {
@@ -738,15 +745,66 @@ export class FunctionTranslator implements FloatHost {
     return out;
   }
 
-  /** Pin the locals of `ranked` (best first) while registers last; how many of each pool it took. */
-  private assignPins(ranked: number[], pinned: Map<number, number>, pinnedX: Map<number, number>): [number, number] {
+  /** Pin the locals of `ranked` (best first) while registers last, LEAF_PIN_POOL before PIN_POOL
+   *  when `leaf`; how many of each callee-saved pool (PIN_POOL, XPIN_POOL) it took. */
+  private assignPins(ranked: number[], pinned: Map<number, number>, pinnedX: Map<number, number>, leaf = false): [number, number] {
     let ints = 0, floats = 0;
+    const first = leaf ? LEAF_PIN_POOL.length : 0;
     for (const i of ranked) {
       const t = this.locals[i];
-      if ((t === "i32" || t === "i64") && ints < PIN_POOL.length) pinned.set(i, PIN_POOL[ints++]);
-      else if ((t === "f32" || t === "f64") && floats < XPIN_POOL.length) pinnedX.set(i, XPIN_POOL[floats++]);
+      if ((t === "i32" || t === "i64") && ints < first + PIN_POOL.length) {
+        pinned.set(i, ints < first ? LEAF_PIN_POOL[ints] : PIN_POOL[ints - first]);
+        ints++;
+      } else if ((t === "f32" || t === "f64") && floats < XPIN_POOL.length) pinnedX.set(i, XPIN_POOL[floats++]);
     }
-    return [ints, floats];
+    return [Math.max(0, ints - first), floats];
+  }
+  private hasIntPin(ranked: number[]): boolean {
+    for (const i of ranked) if (this.locals[i] === "i32" || this.locals[i] === "i64") return true;
+    return false;
+  }
+  /**
+   * Whether the function may pin LEAF_PIN_POOL: it calls nothing but aborts (a call right before
+   * `unreachable`), has no call_indirect (r11 is its target), memory.grow or bulk memory operator
+   * (r8 is their scratch) and no intrinsic (some use r8, r11), and its loops compute at most
+   * LEAF_PIN_MAX_DEPTH integer values at once between labels (the pool keeps three registers;
+   * straight-line code may spill).
+   */
+  private leafPinsFit(): boolean {
+    const body = this.body;
+    const nest: boolean[] = [];
+    let d = 0, loops = 0;
+    for (let k = 0; k < body.length; k++) {
+      const ins = body[k];
+      const op = ins.op;
+      if (op === 0x10 && body[k + 1]?.op !== 0x00) return false; // call (not an abort)
+      if (op === 0x11 || op === 0x40 || op === 0xfc08 || op === 0xfc0a || op === 0xfc0b) return false; // call_indirect, memory.grow, memory.init/copy/fill
+      if (op < 0x1a) { // control, inline markers: values go to their slots
+        if (op === 0x02 || op === 0x04) nest.push(false);
+        else if (op === 0x03) { nest.push(true); loops++; }
+        else if (op === 0x0b && nest.pop()) loops--;
+        d = 0;
+        continue;
+      }
+      switch (op) {
+        case 0x41: case 0x42: break; // i32.const, i64.const: mostly an immediate operand
+        case 0x20: if (isIntType(this.locals[ins.index!])) d++; break; // local.get
+        case 0x23: if (isIntType(this.globalType(ins.index!))) d++; break; // global.get
+        case 0x21: case 0x24: case 0x1a: d = Math.max(0, d - 1); break; // local.set, global.set, drop
+        case 0x22: break; // local.tee
+        case 0x1b: case 0x1c: d = Math.max(0, d - 2); break; // select: one value left of three
+        default: {
+          const sig = OPCODE_INFO.get(op)?.sig;
+          if (sig === undefined) { d = 0; break; } // memory.size, table and reference operators
+          let pops = 0, pushes = 0;
+          for (const t of sig.params) if (isIntType(t)) pops++;
+          for (const t of sig.results) if (isIntType(t)) pushes++;
+          d = Math.max(0, d - pops) + pushes;
+        }
+      }
+      if (d > LEAF_PIN_MAX_DEPTH && loops > 0) return false;
+    }
+    return true;
   }
   /** Translated functions give back the pin registers they used (see PIN_POOL, XPIN_POOL). */
   private restoreCallerPins(): void {

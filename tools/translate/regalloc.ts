@@ -18,6 +18,15 @@ export const GPR_POOL: readonly number[] = [3, 6, 7, 8, 11];
  * instruction (rsi, rdi, rcx), bulk memory routine (bulk.ts) or call_indirect (r11) touches them.
  */
 export const PIN_POOL: readonly number[] = [12, 13, 14, 15, 9, 10];
+/**
+ * r8, r11: the first pin registers of a leaf function (function.ts `leafPinsFit`): caller-saved,
+ * so pinning them costs no save and restore, which in a small function called often (a string
+ * comparison, the GC's list operations) is most of what pinning costs. Taken out of GPR_POOL while
+ * it runs (`RegPool.exclude`), so only where its values fit the three pool registers left.
+ */
+export const LEAF_PIN_POOL: readonly number[] = [8, 11];
+/** Integer values a leaf function's loops may compute at once and still lend r8 and r11 to pins. */
+export const LEAF_PIN_MAX_DEPTH = 3;
 /** xmm2..xmm9: the float registers values may live in. */
 export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9];
 /**
@@ -42,8 +51,20 @@ export function rankPinCandidates(keys: number[], uses: (key: number) => number,
 
 export class RegPool {
   private free: number[];
+  /** Registers of the pool lent to pins (`exclude`): never free until the set changes. */
+  private excluded: readonly number[] = [];
   constructor(private readonly pool: readonly number[]) {
     this.free = [...pool].reverse();
+  }
+  /** Take `regs` out of the pool (replacing the set taken out before; call it with the registers free). */
+  exclude(regs: readonly number[]): void {
+    if (regs.length === 0 && this.excluded.length === 0) return;
+    for (const r of this.excluded) if (!regs.includes(r) && !this.free.includes(r)) this.free.push(r);
+    for (const r of regs) {
+      const k = this.free.indexOf(r);
+      if (k >= 0) this.free.splice(k, 1);
+    }
+    this.excluded = regs;
   }
   /** A free register, or undefined when every one holds a value. */
   take(): number | undefined {
@@ -69,11 +90,13 @@ export class RegPool {
   /** Every register free again (at a label: all values are in their slots). */
   reset(): void {
     const free = this.free, pool = this.pool, n = pool.length;
-    let same = free.length === n;
-    for (let i = 0; same && i < n; i++) same = free[i] === pool[n - 1 - i];
-    if (same) return; // already so (the usual case): nothing to rebuild
+    if (this.excluded.length === 0) {
+      let same = free.length === n;
+      for (let i = 0; same && i < n; i++) same = free[i] === pool[n - 1 - i];
+      if (same) return; // already so (the usual case): nothing to rebuild
+    }
     free.length = 0;
-    for (let i = n - 1; i >= 0; i--) free.push(pool[i]);
+    for (let i = n - 1; i >= 0; i--) if (!this.excluded.includes(pool[i])) free.push(pool[i]);
   }
   /** The free set, to be put back with `restore` (a path that rejoins code translated before it). */
   snapshot(): number[] {
@@ -83,6 +106,6 @@ export class RegPool {
     this.free = [...free];
   }
   get allFree(): boolean {
-    return this.free.length === this.pool.length;
+    return this.free.length === this.pool.length - this.excluded.length;
   }
 }
