@@ -766,26 +766,19 @@ export class FunctionTranslator implements FloatHost {
   /**
    * Whether the function may pin LEAF_PIN_POOL: it calls nothing but aborts (a call right before
    * `unreachable`), has no call_indirect (r11 is its target), memory.grow or bulk memory operator
-   * (r8 is their scratch) and no intrinsic (some use r8, r11), and its loops compute at most
-   * LEAF_PIN_MAX_DEPTH integer values at once between labels (the pool keeps three registers;
-   * straight-line code may spill).
+   * (r8 is their scratch) and no intrinsic (some use r8, r11), and it computes at most
+   * LEAF_PIN_MAX_DEPTH integer values at once between labels: the pool keeps three registers, and
+   * an operator may hold all its operands in registers at once (select of a comparison: four).
    */
   private leafPinsFit(): boolean {
     const body = this.body;
-    const nest: boolean[] = [];
-    let d = 0, loops = 0;
+    let d = 0;
     for (let k = 0; k < body.length; k++) {
       const ins = body[k];
       const op = ins.op;
       if (op === 0x10 && body[k + 1]?.op !== 0x00) return false; // call (not an abort)
       if (op === 0x11 || op === 0x40 || op === 0xfc08 || op === 0xfc0a || op === 0xfc0b) return false; // call_indirect, memory.grow, memory.init/copy/fill
-      if (op < 0x1a) { // control, inline markers: values go to their slots
-        if (op === 0x02 || op === 0x04) nest.push(false);
-        else if (op === 0x03) { nest.push(true); loops++; }
-        else if (op === 0x0b && nest.pop()) loops--;
-        d = 0;
-        continue;
-      }
+      if (op < 0x1a) { d = 0; continue; } // control, inline markers: values go to their slots
       switch (op) {
         case 0x41: case 0x42: break; // i32.const, i64.const: mostly an immediate operand
         case 0x20: if (isIntType(this.locals[ins.index!])) d++; break; // local.get
@@ -802,7 +795,7 @@ export class FunctionTranslator implements FloatHost {
           d = Math.max(0, d - pops) + pushes;
         }
       }
-      if (d > LEAF_PIN_MAX_DEPTH && loops > 0) return false;
+      if (d > LEAF_PIN_MAX_DEPTH) return false;
     }
     return true;
   }

@@ -25,7 +25,7 @@ export const PIN_POOL: readonly number[] = [12, 13, 14, 15, 9, 10];
  * it runs (`RegPool.exclude`), so only where its values fit the three pool registers left.
  */
 export const LEAF_PIN_POOL: readonly number[] = [8, 11];
-/** Integer values a leaf function's loops may compute at once and still lend r8 and r11 to pins. */
+/** Integer values a leaf function may compute at once and still lend r8 and r11 to pins. */
 export const LEAF_PIN_MAX_DEPTH = 3;
 /** xmm2..xmm9: the float registers values may live in. */
 export const XMM_POOL: readonly number[] = [2, 3, 4, 5, 6, 7, 8, 9];
