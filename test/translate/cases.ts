@@ -957,7 +957,14 @@ export function shapesModule(): string {
           (then (local.set $r (i32.add (local.get $r) (i32.const 1000)))))
         (if (result i32) (i32.or (i64.lt_s (i64.extend_i32_s (local.get $a)) (i64.const -2)) (i32.ge_s (local.get $b) (i32.const 7)))
           (then (i32.add (local.get $r) (i32.const 100))) (else (local.get $r))))))
-;; asc's assert(a && b) and its kin, the arm a trap: two conditional jumps to the deferred arm
+;; A leaf whose select of a comparison holds four values in registers at once: it keeps r8 and
+  ;; r11 in the value-stack pool (function.ts leafPinsFit; with them pinned it ran out of registers).
+  (func $leaf_select (param $a i32) (param $b i32) (result i32) (local $x i32) (local $y i32)
+    (local.set $x (i32.mul (local.get $a) (local.get $b)))
+    (local.set $y (i32.add (local.get $a) (local.get $b)))
+    (select (i32.add (local.get $x) (local.get $a)) (i32.sub (local.get $y) (local.get $b))
+      (i32.lt_s (i32.xor (local.get $x) (local.get $y)) (i32.and (local.get $a) (local.get $b)))))
+  ;; asc's assert(a && b) and its kin, the arm a trap: two conditional jumps to the deferred arm
   ;; (function.ts trapArmAfterAndOr). Every (x, y) run here passes all four, each operand deciding
   ;; for some; TRAP_CASES has the ones that trap, through either jump.
   (func $asserts (param $x i32) (param $y i32) (result i32)
@@ -986,6 +993,7 @@ export function shapesModule(): string {
       (loop $ys
         (call $p32 (call $asserts (i32.mul (local.get $k) (i32.const 3)) (local.get $y)))
         (br_if $ys (i32.lt_s (local.tee $y (i32.add (local.get $y) (i32.const 1))) (i32.const 40))))
+      (call $p32 (call $leaf_select (i32.mul (local.get $k) (i32.const 0x1234567)) (i32.sub (i32.const 7) (local.get $k))))
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p64 (call $loop_value (local.get $k)))
       (call $p32 (call $junction (local.get $k) (i32.sub (i32.const 9) (local.get $k))))
