@@ -410,16 +410,27 @@ class FuncGen {
     ];
   }
 
+  /** `a && b` / `a || b` of two comparisons (i32.and / i32.or), b of locals and constants only, as
+   *  asc writes `if (x < n && y != 0)`: the translator branches on each (function.ts shortCircuitEnd). */
+  junction(depth: number): Node[] {
+    const r = this.r;
+    const cmp = () => r.pick(["lt_s", "lt_u", "gt_s", "gt_u", "le_s", "ge_u", "eq", "ne"]);
+    const l = this.localOf("i32");
+    const operand = () => (l && r.bool(0.6) ? `local.get ${l}` : `i32.const ${r.int(9) - 4}`);
+    const second = r.bool(0.2) ? `${operand()} i32.eqz` : `${operand()} ${operand()} i32.add ${operand()} i32.${cmp()}`;
+    return [this.expr("i32", depth - 1), " ", this.expr("i32", depth - 1), ` i32.${cmp()} ${second} ${r.bool() ? "i32.and" : "i32.or"}`];
+  }
+
   ifElse(types: ValType[], depth: number): Node[] {
     const name = this.label();
     const params = this.r.bool(0.3) ? this.randTypes(2) : [];
     const label = { name, types, branchable: true };
     const paramsCode = params.length ? this.seq(params, depth - 1) : "";
-    const cond = this.expr("i32", depth - 1);
+    const cond: Node[] = this.r.bool(0.2) ? this.junction(depth) : [this.expr("i32", depth - 1)];
     const hasElse = types.length > 0 || params.length > 0 || this.r.bool();
     // without an else, an if's params must equal its results: only used for the void form
     return [
-      paramsCode, " ", cond,
+      paramsCode, " ", ...cond,
       ` if ${name}${this.blockType(params, types)} ${this.consume(params)}`,
       ...this.body(label, types, depth),
       hasElse ? ` else ${this.consume(params)}` : "",

@@ -345,6 +345,8 @@ export class FunctionTranslator implements FloatHost {
    * condition is false, so the arm is translated out of the way of the value stack, which is not
    * flushed (its state at the `if` is restored at the `end`). Made when the first is found.
    */
+  /** A first comparison's jumps made, the `if` completed by the comparison at `at` (`shortCircuitEnd`). */
+  private shortCircuit: { at: number; elseLabel: Label; thenLabel: Label | undefined } | undefined;
   private readonly coldIfs = new Set<number>();
   /** Cold `if`s whose arm ends in `unreachable` (an abort): `if` index -> index of its `end`. Their
    *  arms are translated after the function's body (`deferred`), out of the hot code's way. */
@@ -469,6 +471,7 @@ export class FunctionTranslator implements FloatHost {
     this.maxDepth = 0;
     this.types.length = 0;
     this.vs.length = 0;
+    this.shortCircuit = undefined;
     this.gprs.exclude([]); // the last function's leaf pins (LEAF_PIN_POOL) back in the pool
     this.gprs.reset();
     this.xmms.reset();
@@ -2200,6 +2203,12 @@ export class FunctionTranslator implements FloatHost {
   private condition(c: Condition, next: Instr | undefined): number {
     const a = this.asm;
     const op = next?.op;
+    if (this.shortCircuit?.at === this.pos) { // the second comparison of `if (c1 && c2)` / `if (c1 || c2)`
+      const pre = this.shortCircuit;
+      this.shortCircuit = undefined;
+      this.ifOp(this.body[this.pos + 2], c, undefined, pre);
+      return 2;
+    }
     if (op === 0x0d) { this.brIf(next!.depth!, c); return 1; } // br_if
     // Not into the `if` that starts a pin region: it is entered at the `if` (regionBoundary).
     if (op === 0x04 && !this.regionStartsAt(this.pos + 1)) return 1 + this.ifAt(this.pos + 1, next!, c); // if
@@ -2213,6 +2222,19 @@ export class FunctionTranslator implements FloatHost {
         this.ifOp(this.body[this.pos + 2], c, { value: this.popV(), or: op === 0x72 });
         return 2;
       }
+    }
+    const end = this.rotateTo ? -1 : this.shortCircuitEnd();
+    if (end >= 0) {
+      // `if (c1 && c2)` / `if (c1 || c2)`, c2 computed by pure operators: c1 decides first with a
+      // jump to the else arm (&&) or the then arm (||); c2 at `end` completes the `if` (ifOp).
+      this.flush();
+      const cc = this.emitCondition(c);
+      const elseLabel = a.label();
+      const thenLabel = this.body[end + 1].op === 0x72 ? a.label() : undefined;
+      if (thenLabel) a.jcc(cc, thenLabel);
+      else a.jcc(NEGATE[cc], elseLabel);
+      this.shortCircuit = { at: end, elseLabel, thenLabel };
+      return 0;
     }
     const cc = this.emitCondition(c);
     const r = this.allocGpr(); // may spill: only movs, flags survive
@@ -2250,6 +2272,37 @@ export class FunctionTranslator implements FloatHost {
     a.bind(skip);
     this.pushDeferredArm(arm, at, end);
     return end - this.pos;
+  }
+
+  /**
+   * The comparison at `pos` is the left operand of `i32.and` / `i32.or` whose right operand is a
+   * comparison computed by pure operators (locals, globals, constants, integer arithmetic that
+   * cannot trap, comparisons: skipping them changes nothing) and whose result is the condition of
+   * an ordinary `if` without parameters: the position of that second comparison, else -1.
+   */
+  private shortCircuitEnd(): number {
+    const body = this.body;
+    let h = 0;
+    for (let k = this.pos + 1; k < body.length && k < this.pos + 24; k++) {
+      const op = body[k].op;
+      let compare = false;
+      if (op === 0x20 || op === 0x23 || (op >= 0x41 && op <= 0x44)) h++; // local.get, global.get, constants
+      else if (op === 0x45 || op === 0x50) compare = true; // i32.eqz, i64.eqz
+      else if ((op >= 0x46 && op <= 0x4f) || (op >= 0x51 && op <= 0x66)) { h--; compare = true; } // comparisons
+      else if ((op >= 0x6a && op <= 0x78 && (op < 0x6d || op > 0x70)) || (op >= 0x7c && op <= 0x8a && (op < 0x7f || op > 0x82))) h--; // arithmetic but div/rem
+      else if ((op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) || op === 0xa7 || op === 0xac || op === 0xad || (op >= 0xc0 && op <= 0xc4)) { /* unary */ }
+      else return -1;
+      if (h <= 0) return -1;
+      if (h === 1 && compare) {
+        const join = body[k + 1]?.op, at = k + 2;
+        if (join !== 0x71 && join !== 0x72) continue;
+        const ins = body[at];
+        if (ins?.op !== OP_IF || this.regionStartsAt(at) || !this.plainIf(at)) return -1;
+        if (ins.blockType?.kind === "type" && blockSignature(this.ctx.mod, ins.blockType).params.length > 0) return -1;
+        return k;
+      }
+    }
+    return -1;
   }
 
   /** The `if` at `pos` takes the ordinary path of `ifAt` (`ifOp`): no rotated loop test, no
@@ -2320,7 +2373,8 @@ export class FunctionTranslator implements FloatHost {
 
   /** `if` with condition `cond`; with `first`, the condition is `first.value && cond` (or `||`),
    *  first.value a 0/1 value tested before cond is compared. */
-  private ifOp(ins: Instr, cond: Condition, first?: { value: Opnd; or: boolean }): void {
+  /** `pre`: the jumps of a first comparison were made (`shortCircuitEnd`): to its labels. */
+  private ifOp(ins: Instr, cond: Condition, first?: { value: Opnd; or: boolean }, pre?: { elseLabel: Label; thenLabel: Label | undefined }): void {
     const a = this.asm;
     const sig = this.blockSig(ins.blockType);
     this.flush();
@@ -2334,8 +2388,8 @@ export class FunctionTranslator implements FloatHost {
         a.mov(8, this.scratchSlot(paramSave + i), R.rax);
       }
     }
-    const elseLabel = a.label();
-    const thenLabel = first?.or ? a.label() : undefined;
+    const elseLabel = pre ? pre.elseLabel : a.label();
+    const thenLabel = pre ? pre.thenLabel : first?.or ? a.label() : undefined;
     if (first) {
       const r = (first.value.v as { r: number }).r;
       a.test(4, reg(r), reg(r));
@@ -2345,7 +2399,11 @@ export class FunctionTranslator implements FloatHost {
     }
     const cc = this.emitCondition(cond);
     a.jcc(NEGATE[cc], elseLabel);
-    if (thenLabel) a.bind(thenLabel);
+    if (thenLabel) {
+      a.bind(thenLabel);
+      // Reached from before the second comparison too (`pre`): registers hold nothing known.
+      if (pre) this.forgetLocalsInRegs();
+    }
     this.ctrls.push({
       kind: "if", label: a.label(), elseLabel, hasElse: false, height, params: sig.params, results: sig.results,
       unreachable: false, paramSave, inReg: resultInReg(sig),
