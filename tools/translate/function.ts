@@ -775,30 +775,52 @@ export class FunctionTranslator implements FloatHost {
    */
   private leafPinsFit(): boolean {
     const body = this.body;
-    let d = 0;
+    // The operand stack since the last label: 1 for an integer computed into a register, 0 for a
+    // constant (mostly an immediate operand) or a float; `regs` counts the 1s.
+    const st: number[] = [];
+    let regs = 0;
+    const pop = (n: number): void => {
+      for (let i = 0; i < n && st.length > 0; i++) regs -= st.pop()!; // older values are in their slots
+    };
+    const ends: number[] = []; // per open construct: an if's 1 when its result is an integer, else 0; -1 for a block or loop
     for (let k = 0; k < body.length; k++) {
       const ins = body[k];
       const op = ins.op;
       if (op === 0x10 && body[k + 1]?.op !== 0x00) return false; // call (not an abort)
       if (op === 0x11 || op === 0x40 || op === 0xfc08 || op === 0xfc0a || op === 0xfc0b) return false; // call_indirect, memory.grow, memory.init/copy/fill
-      if (op < 0x1a) { d = 0; continue; } // control, inline markers: values go to their slots
+      if (op < 0x1a) {
+        // Where the translator puts every value in its slot (labels, branches, calls), nothing is
+        // in a register any more; a block (transparent when nothing branches to it), a loop's end
+        // (no label) and an inlined body's markers keep them where they are.
+        if (op === 0x02) ends.push(-1); // block
+        else if (op === 0x03) { st.length = 0; regs = 0; ends.push(-1); } // loop
+        else if (op === 0x04) { // if
+          const results = ins.blockType === undefined ? [] : blockSignature(this.ctx.mod, ins.blockType).results;
+          st.length = 0; regs = 0;
+          ends.push(results.length === 1 && isIntType(results[0]) ? 1 : 0);
+        } else if (op === 0x0b) { // end
+          const e = ends.pop();
+          if (e !== undefined && e >= 0) { st.length = 0; st.push(e); regs = e; } // an if's: its result in RESULT_REG
+        } else if (op > 0x01) { st.length = 0; regs = 0; } // not nop
+        continue;
+      }
+      let push = -1; // the result's flag, -1: none
       switch (op) {
-        case 0x41: case 0x42: break; // i32.const, i64.const: mostly an immediate operand
-        case 0x20: if (isIntType(this.locals[ins.index!])) d++; break; // local.get
-        case 0x23: if (isIntType(this.globalType(ins.index!))) d++; break; // global.get
-        case 0x21: case 0x24: case 0x1a: d = Math.max(0, d - 1); break; // local.set, global.set, drop
-        case 0x22: break; // local.tee
-        case 0x1b: case 0x1c: d = Math.max(0, d - 2); break; // select: one value left of three
+        case 0x41: case 0x42: case 0x43: case 0x44: push = 0; break; // constants
+        case 0x20: push = isIntType(this.locals[ins.index!]) ? 1 : 0; break; // local.get
+        case 0x23: push = isIntType(this.globalType(ins.index!)) ? 1 : 0; break; // global.get
+        case 0x21: case 0x24: case 0x1a: pop(1); break; // local.set, global.set, drop
+        case 0x22: pop(1); push = isIntType(this.locals[ins.index!]) ? 1 : 0; break; // local.tee
+        case 0x1b: case 0x1c: pop(3); push = 1; break; // select
         default: {
           const sig = OPCODE_INFO.get(op)?.sig;
-          if (sig === undefined) { d = 0; break; } // memory.size, table and reference operators
-          let pops = 0, pushes = 0;
-          for (const t of sig.params) if (isIntType(t)) pops++;
-          for (const t of sig.results) if (isIntType(t)) pushes++;
-          d = Math.max(0, d - pops) + pushes;
+          if (sig === undefined || sig.results.length > 1) return false; // reference and table operators: not here
+          pop(sig.params.length);
+          if (sig.results.length === 1) push = isIntType(sig.results[0]) ? 1 : 0;
         }
       }
-      if (d > LEAF_PIN_MAX_DEPTH) return false;
+      if (push >= 0) { st.push(push); regs += push; }
+      if (regs > LEAF_PIN_MAX_DEPTH) return false;
     }
     return true;
   }
