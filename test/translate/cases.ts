@@ -957,7 +957,24 @@ export function shapesModule(): string {
           (then (local.set $r (i32.add (local.get $r) (i32.const 1000)))))
         (if (result i32) (i32.or (i64.lt_s (i64.extend_i32_s (local.get $a)) (i64.const -2)) (i32.ge_s (local.get $b) (i32.const 7)))
           (then (i32.add (local.get $r) (i32.const 100))) (else (local.get $r))))))
-;; A leaf whose select of a comparison holds four values in registers at once: it keeps r8 and
+;; $t is set from a register and read once, at the end of the same stretch (function.ts
+  ;; stretchLocal: no slot store at the set); six products pending in between need every register,
+  ;; so $t's is taken and its value must go to its slot then.
+  (func $evict (param $a i32) (param $b i32) (result i32) (local $t i32)
+    (local.set $t (i32.mul (local.get $a) (local.get $b)))
+    (i32.add
+      (i32.add (i32.mul (local.get $a) (i32.const 3)) (i32.add (i32.mul (local.get $b) (i32.const 5))
+        (i32.add (i32.mul (local.get $a) (i32.const 7)) (i32.add (i32.mul (local.get $b) (i32.const 11))
+          (i32.add (i32.mul (local.get $a) (i32.const 13)) (i32.mul (local.get $b) (i32.const 17)))))))
+      (local.get $t)))
+  ;; $t read twice in its stretch, the reads further apart than READ_AGAIN_WINDOW: the first read
+  ;; takes the register, so the value goes to the slot first for the second.
+  (func $late_again (param $a i32) (param $b i32) (result i32) (local $t i32)
+    (local.set $t (i32.mul (local.get $a) (local.get $b)))
+    (i32.add (i32.add (local.get $t) (i32.const 1))
+      (i32.add (i32.mul (local.get $a) (i32.const 3)) (i32.add (i32.mul (local.get $b) (i32.const 5))
+        (i32.add (i32.mul (local.get $a) (i32.const 7)) (i32.add (i32.mul (local.get $b) (i32.const 9)) (i32.add (local.get $t) (local.get $b))))))))
+  ;; A leaf whose select of a comparison holds four values in registers at once: it keeps r8 and
   ;; r11 in the value-stack pool (function.ts leafPinsFit; with them pinned it ran out of registers).
   (func $leaf_select (param $a i32) (param $b i32) (result i32) (local $x i32) (local $y i32)
     (local.set $x (i32.mul (local.get $a) (local.get $b)))
@@ -993,6 +1010,8 @@ export function shapesModule(): string {
       (loop $ys
         (call $p32 (call $asserts (i32.mul (local.get $k) (i32.const 3)) (local.get $y)))
         (br_if $ys (i32.lt_s (local.tee $y (i32.add (local.get $y) (i32.const 1))) (i32.const 40))))
+      (call $p32 (call $evict (i32.add (local.get $k) (i32.const 1000)) (i32.sub (i32.const 77) (local.get $k))))
+      (call $p32 (call $late_again (i32.add (local.get $k) (i32.const 1000)) (i32.sub (i32.const 77) (local.get $k))))
       (call $p32 (call $leaf_select (i32.mul (local.get $k) (i32.const 0x1234567)) (i32.sub (i32.const 7) (local.get $k))))
       (call $p64 (call $addr2 (i32.mul (local.get $k) (i32.const -0x2468ace))))
       (call $p64 (call $loop_value (local.get $k)))

@@ -302,6 +302,16 @@ export class FunctionTranslator implements FloatHost {
    * Forgotten when the register is taken, the local set again, at labels, calls and slot-based operators.
    */
   private readonly localInReg = new Map<number, number>();
+  /**
+   * By local index: 1 when every read of the local follows a set of it in the same stretch of
+   * straight-line code (no control operator, call or inline marker between): its value never
+   * outlives the stretch (`findStretchLocals`). SHA-256's t1, t2; a loop's scratch values.
+   */
+  private stretchLocal = new Uint8Array(64);
+  /** By local index: 1 when the local's value is only in its `localInReg` register, not yet in its
+   *  slot (a `stretchLocal` set from a register). Stored when that register is taken for something
+   *  else or a slot-based operator runs; dropped at the stretch's end, where nothing reads it. */
+  private dirty = new Uint8Array(64);
   private readonly regHolds = new Int32Array(16).fill(-1);
   /** Float locals that live in an xmm register of XPIN_POOL (local index -> xmm), as `pinned`. */
   private pinnedX: Map<number, number>;
@@ -406,6 +416,7 @@ export class FunctionTranslator implements FloatHost {
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
     this.findSetFirst();
+    this.findStretchLocals();
     this.zeroLocals();
     let k = 0;
     for (let p = 0; p < this.savedPins; p++) a.mov(8, this.scratchSlot(this.pinSaveBase + k++), reg(PIN_POOL[p]));
@@ -533,7 +544,7 @@ export class FunctionTranslator implements FloatHost {
     const r = this.region;
     if (r !== undefined && i > r.end) {
       this.flush();
-      this.forgetLocalsInRegs();
+      this.forgetLocalsInRegs(false);
       for (const [l, p] of r.pinned) if (this.written[l] === 1) a.mov(8, this.localSlot(l), reg(p));
       for (const [l, x] of r.pinnedX) if (this.written[l] === 1) a.movsd(this.localSlot(l), x);
       this.usePins(undefined);
@@ -543,7 +554,7 @@ export class FunctionTranslator implements FloatHost {
     const next = regions.get(i);
     if (next === undefined || this.ctrls.length !== 1 || this.ctrls[0].unreachable || this.coldIfs.has(i)) return;
     this.flush();
-    this.forgetLocalsInRegs();
+    this.forgetLocalsInRegs(false);
     this.gprs.reset();
     this.xmms.reset();
     this.usePins(next);
@@ -863,6 +874,30 @@ export class FunctionTranslator implements FloatHost {
     }
   }
 
+  /** Fills `stretchLocal` (and clears `dirty`) for this function's locals. */
+  private findStretchLocals(): void {
+    const n = this.locals.length;
+    if (this.stretchLocal.length < n) {
+      this.stretchLocal = new Uint8Array(2 * n);
+      this.dirty = new Uint8Array(2 * n);
+      this.setStretch = new Int32Array(2 * n);
+    }
+    const ok = this.stretchLocal, setIn = this.setStretch;
+    ok.fill(1, 0, n);
+    this.dirty.fill(0, 0, n);
+    setIn.fill(-1, 0, n);
+    const body = this.body;
+    let stretch = 0;
+    for (let k = 0; k < body.length; k++) {
+      const ins = body[k];
+      const op = ins.op;
+      if (op < 0x1a) stretch++; // control, calls, inline markers
+      else if (op === 0x20) { if (setIn[ins.index!] !== stretch) ok[ins.index!] = 0; } // local.get
+      else if (op === 0x21 || op === 0x22) setIn[ins.index!] = stretch; // local.set, local.tee
+    }
+  }
+  private setStretch = new Int32Array(64);
+
   private zeroLocals(): void {
     const a = this.asm;
     const n = this.zeroed;
@@ -999,7 +1034,9 @@ export class FunctionTranslator implements FloatHost {
       this.moveGpr(reg(RESULT_REG), o);
       this.release(o);
     }
-    this.forgetLocalsInRegs(); // slot-based operators use any register; labels start afresh
+    // Slot-based operators use any register, labels start afresh; dirty locals are stored before a
+    // slot-based operator and dead at a control operator (`stretchLocal`).
+    this.forgetLocalsInRegs(op >= 0x1a);
     this.legacy(ins);
     if (op === 0x05 || op === 0x0b || op === 0x03 || op === 0x02) { // else, end, loop, block
       // A label: every value is in its slot, every register free (but an `inReg` result).
@@ -1081,7 +1118,7 @@ export class FunctionTranslator implements FloatHost {
     s.types.forEach((t, i) => (this.types[i] = t));
     this.gprs.restore(s.gprs);
     this.xmms.restore(s.xmms);
-    this.forgetLocalsInRegs();
+    this.forgetLocalsInRegs(false);
     for (const [l, r] of s.localInReg) this.holdLocal(l, r);
   }
 
@@ -1525,6 +1562,20 @@ export class FunctionTranslator implements FloatHost {
     }
     return false;
   }
+  /** Whether local `l` is read after the current operator before it is set or the stretch of
+   *  straight-line code ends (`stretchLocal`). */
+  private readLaterInStretch(l: number): boolean {
+    const body = this.body;
+    for (let k = this.pos + 1; k < body.length; k++) {
+      const ins = body[k];
+      if (ins.op < 0x1a) return false;
+      if (ins.index === l) {
+        if (ins.op === OP_LOCAL_GET) return true;
+        if (ins.op === OP_LOCAL_SET || ins.op === OP_LOCAL_TEE) return false;
+      }
+    }
+    return false;
+  }
   /** A free pool register other than `keep` (which stays free), or undefined. */
   private gprBeside(keep: number): number | undefined {
     this.gprs.claim(keep);
@@ -1539,6 +1590,9 @@ export class FunctionTranslator implements FloatHost {
   private pushHeld(t: ValType, key: number, held: number): number {
     const copy = this.readsAgainSoon(key) ? this.gprBeside(held) : undefined;
     if (copy === undefined) {
+      // The register goes to the stack: a dirty local's value goes to its slot first unless
+      // nothing reads it again in this stretch.
+      if (key < this.locals.length && this.dirty[key] === 1 && !this.readLaterInStretch(key)) this.dirty[key] = 0;
       this.forgetReg(held);
       this.gprs.claim(held);
       this.pushV(t, { k: "reg", r: held });
@@ -1597,24 +1651,44 @@ export class FunctionTranslator implements FloatHost {
     if (r !== undefined) this.forgetReg(r);
     return r;
   }
+  /** `r` is about to hold something else: the local it held is forgotten, after its value goes
+   *  to its slot if only the register had it (`dirty`). */
   private forgetReg(r: number): void {
     const l = this.regHolds[r];
     if (l >= 0) {
+      if (this.dirty[l] === 1) {
+        this.asm.mov(8, this.localSlot(l), reg(r));
+        this.dirty[l] = 0;
+      }
       this.localInReg.delete(l);
       this.regHolds[r] = -1;
     }
   }
+  /** Local (or global) `l` gets a new value: the register copy of the old one is forgotten (a
+   *  `dirty` old value was never stored: nothing reads it). */
   private forgetLocal(l: number): void {
     const r = this.localInReg.get(l);
     if (r !== undefined) {
+      if (l < this.locals.length) this.dirty[l] = 0;
       this.localInReg.delete(l);
       this.regHolds[r] = -1;
     }
   }
-  /** Registers are clobbered or reset (label, call, slot-based operator): nothing is known any more. */
-  private forgetLocalsInRegs(): void {
+  /**
+   * Registers are clobbered or reset (label, call, slot-based operator): nothing is known any more.
+   * `writeBack`: the `dirty` locals go to their slots first (a slot-based operator inside a stretch
+   * of straight-line code); at the end of a stretch (a control operator, a call) they are dead
+   * (`stretchLocal`) and dropped.
+   */
+  private forgetLocalsInRegs(writeBack: boolean): void {
     if (this.localInReg.size === 0) return;
-    for (const r of this.localInReg.values()) this.regHolds[r] = -1;
+    for (const [l, r] of this.localInReg) {
+      if (l < this.locals.length && this.dirty[l] === 1) {
+        if (writeBack) this.asm.mov(8, this.localSlot(l), reg(r));
+        this.dirty[l] = 0;
+      }
+      this.regHolds[r] = -1;
+    }
     this.localInReg.clear();
   }
   private holdLocal(l: number, r: number): void {
@@ -1889,7 +1963,7 @@ export class FunctionTranslator implements FloatHost {
       case 0x0e: { // br_table: the index from wherever it is (not through its slot)
         const idx = this.popV();
         this.flush(); // the targets expect the rest of the stack in its slots (only movs: idx survives)
-        this.forgetLocalsInRegs();
+        this.forgetLocalsInRegs(false);
         this.moveGpr(R.rax, idx);
         this.release(idx);
         this.brTableOnRax(ins);
@@ -1981,7 +2055,8 @@ export class FunctionTranslator implements FloatHost {
     else if (px !== undefined) {
       if (o.v.k === "xmm") this.asm.movaps(px, o.v.x);
       else this.xmmSrcTo(o, px);
-    } else this.storeTo(this.localSlot(i), o);
+    } else if (!tee && o.v.k === "reg" && this.stretchLocal[i] === 1) this.dirty[i] = 1; // held below, stored only if need be
+    else this.storeTo(this.localSlot(i), o);
     if (!tee && o.v.k === "reg" && px === undefined) {
       // The register still holds the local's value: a following local.get can take it (localInReg)
       // instead of reading the slot or, for a pinned local, copying its register.
@@ -2424,7 +2499,7 @@ export class FunctionTranslator implements FloatHost {
     if (thenLabel) {
       a.bind(thenLabel);
       // Reached from before the second comparison too (`pre`): registers hold nothing known.
-      if (pre) this.forgetLocalsInRegs();
+      if (pre) this.forgetLocalsInRegs(false);
     }
     this.ctrls.push({
       kind: "if", label: a.label(), elseLabel, hasElse: false, height, params: sig.params, results: sig.results,
@@ -2569,7 +2644,7 @@ export class FunctionTranslator implements FloatHost {
   /** Arguments pushed straight from wherever they are; live registers spilled first (all caller-saved). */
   private fastCall(ft: FuncType, target: Label | RM, preservesPins = false, noReturn = false): void {
     const a = this.asm;
-    this.forgetLocalsInRegs(); // the callee clobbers every pool register
+    this.forgetLocalsInRegs(false); // the callee clobbers every pool register
     const n = ft.params.length;
     this.spillRegisters(this.depth - n);
     for (let i = 0; i < n; i++) {
@@ -2818,7 +2893,7 @@ export class FunctionTranslator implements FloatHost {
    */
   private fastMemoryFill(): void {
     const a = this.asm;
-    this.forgetLocalsInRegs(); // rsi, rdi, r8 are clobbered
+    this.forgetLocalsInRegs(true); // rsi, rdi, r8 are clobbered
     this.spillRegisters(this.depth - 3);
     const n = this.popV(), v = this.popV(), d = this.popV();
     const byte = v.v.k === "const" ? Number(BigInt(v.v.v) & 0xffn) : -1;
@@ -2835,7 +2910,7 @@ export class FunctionTranslator implements FloatHost {
   }
   private fastMemoryCopy(): void {
     const a = this.asm;
-    this.forgetLocalsInRegs(); // rsi, rdi, r8 are clobbered
+    this.forgetLocalsInRegs(true); // rsi, rdi, r8 are clobbered
     this.spillRegisters(this.depth - 3);
     const n = this.popV(), s = this.popV(), d = this.popV();
     this.moveU32(R.rcx, n);
