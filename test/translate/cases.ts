@@ -258,13 +258,16 @@ export const TRAP_CASES: { kind: string; body: string; extra?: string }[] = [
   // locals the region keeps in registers before it traps ($show is not inlined: a call of this
   // module's, which keeps pin registers, unlike an import, whose weight would leave the loops unpinned).
   { kind: "unreachable", body: "(local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $h i32) (local $i i32) (loop $l (local.set $a (i32.add (local.get $a) (i32.mul (local.get $i) (i32.const 3)))) (local.set $b (i32.add (local.get $b) (i32.mul (local.get $i) (i32.const 4)))) (local.set $c (i32.add (local.get $c) (i32.mul (local.get $i) (i32.const 5)))) (local.set $d (i32.add (local.get $d) (i32.mul (local.get $i) (i32.const 6)))) (local.set $e (i32.add (local.get $e) (i32.mul (local.get $i) (i32.const 7)))) (local.set $f (i32.add (local.get $f) (i32.mul (local.get $i) (i32.const 8)))) (local.set $g (i32.add (local.get $g) (i32.mul (local.get $i) (i32.const 9)))) (local.set $h (i32.add (local.get $h) (i32.mul (local.get $i) (i32.const 10)))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 10)))) (loop $m (local.set $a (i32.xor (local.get $a) (i32.rotl (local.get $b) (local.get $i)))) (local.set $b (i32.add (local.get $b) (local.get $c))) (local.set $c (i32.sub (local.get $c) (local.get $d))) (if (i32.eq (local.get $i) (i32.const 5)) (then (call $show (local.get $a)) (call $show (local.get $c)) (unreachable))) (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $m (local.get $i)))", extra: `(func $show (param i32) ${Array.from({ length: 40 }, () => "(drop (i32.const 0))").join(" ")} (call $p32 (local.get 0)))` },
-  // asc's assert(a && b) and kin (function.ts trapArmAfterAndOr): the first jump to the arm, then the second.
-  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.eqz (i32.and (i32.gt_u (local.get $x) (i32.const 8)) (i32.lt_s (local.get $x) (i32.const 10)))) (then (unreachable)))" },
-  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.eqz (i32.and (i32.lt_u (local.get $x) (i32.const 8)) (i32.gt_s (local.get $x) (i32.const 10)))) (then (unreachable)))" },
-  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.or (i32.lt_u (local.get $x) (i32.const 8)) (i32.gt_s (local.get $x) (i32.const 10))) (then (unreachable)))" },
-  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.or (i32.gt_u (local.get $x) (i32.const 8)) (i32.lt_s (local.get $x) (i32.const 10))) (then (unreachable)))" },
-  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.eqz (i32.or (i32.gt_u (local.get $x) (i32.const 8)) (i32.gt_s (local.get $x) (i32.const 10)))) (then (unreachable)))" },
-  { kind: "unreachable", body: "(local $x i32) (local.set $x (i32.const 7)) (if (i32.and (i32.lt_u (local.get $x) (i32.const 8)) (i32.lt_s (local.get $x) (i32.const 10))) (then (unreachable)))" },
+  // asc's assert(a && b) and kin (function.ts trapArmAfterAndOr), x = 7: each form once through
+  // the first jump to the arm, once through the second.
+  ...([
+    ["i32.eqz (i32.and", "i32.gt_u", "i32.lt_s", ")"], ["i32.eqz (i32.and", "i32.lt_u", "i32.gt_s", ")"],
+    ["i32.or", "i32.lt_u", "i32.gt_s", ""], ["i32.or", "i32.gt_u", "i32.lt_s", ""],
+    ["i32.eqz (i32.or", "i32.gt_u", "i32.gt_s", ")"], ["i32.and", "i32.lt_u", "i32.lt_s", ""],
+  ] as const).map(([join, c1, c2, close]) => ({
+    kind: "unreachable",
+    body: `(local $x i32) (local.set $x (i32.const 7)) (if (${join} (${c1} (local.get $x) (i32.const 8)) (${c2} (local.get $x) (i32.const 10)))${close} (then (unreachable)))`,
+  })),
   { kind: "undefined element", body: "(drop (call_indirect (type $t) (i32.const 7)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "uninitialized element", body: "(drop (call_indirect (type $t) (i32.const 1)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i32) (i32.const 1))" },
   { kind: "indirect call type mismatch", body: "(drop (call_indirect (type $t) (i32.const 0)))", extra: "(type $t (func (result i32))) (table 2 funcref) (elem (i32.const 0) $k) (func $k (result i64) (i64.const 1))" },
