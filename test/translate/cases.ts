@@ -960,7 +960,21 @@ export function shapesModule(): string {
           (then (local.set $r (i32.add (local.get $r) (i32.const 1000)))))
         (if (result i32) (i32.or (i64.lt_s (i64.extend_i32_s (local.get $a)) (i64.const -2)) (i32.ge_s (local.get $b) (i32.const 7)))
           (then (i32.add (local.get $r) (i32.const 100))) (else (local.get $r))))))
-;; $t is set from a register and read once, at the end of the same stretch (function.ts
+  ;; c1 && c2 with c2 loading (binaryen's if (result i32) c1 (then c2) (else 0)) feeding an if:
+  ;; both branch to the second if's else (function.ts andIfAt), as a rotated loop test whose arm
+  ;; cannot fall through (a cold if), and as an if/else. main's stores put k + 2 at 256 + 12k:
+  ;; the load at 240 + 4j meets them at j = 4 + 3k, so c2 ends some loops and c1 (j > 0) others.
+  (func $and_if (param $n i32) (result i32) (local $j i32) (local $s i32)
+    (local.set $j (local.get $n))
+    (loop $l
+      (if (if (result i32) (i32.gt_s (local.get $j) (i32.const 0))
+            (then (i32.lt_u (i32.load offset=240 (i32.shl (local.get $j) (i32.const 2))) (i32.const 5)))
+            (else (i32.const 0)))
+        (then (local.set $s (i32.add (local.get $s) (local.get $j))) (local.set $j (i32.sub (local.get $j) (i32.const 1))) (br $l))))
+    (if (if (result i32) (i32.lt_s (local.get $s) (i32.const 100)) (then (i32.eqz (i32.and (local.get $n) (i32.const 4)))) (else (i32.const 0)))
+      (then (local.set $s (i32.add (local.get $s) (i32.const 1000)))) (else (local.set $s (i32.sub (local.get $s) (i32.const 1)))))
+    (i32.add (i32.mul (local.get $s) (i32.const 64)) (local.get $j)))
+  ;; $t is set from a register and read once, at the end of the same stretch (function.ts
   ;; stretchLocal: no slot store at the set); six products pending in between need every register,
   ;; so $t's is taken and its value must go to its slot then.
   (func $evict (param $a i32) (param $b i32) (result i32) (local $t i32)
@@ -1025,6 +1039,7 @@ export function shapesModule(): string {
       (call $p64 (call $below_multi (i32.mul (local.get $k) (i32.const 1000003))))
       (i32.store offset=256 (i32.mul (local.get $k) (i32.const 12)) (i32.add (local.get $k) (i32.const 2)))
       (call $p32 (call $scan (local.get $k)))
+      (call $p32 (call $and_if (i32.mul (local.get $k) (i32.const 4))))
       (call $p64 (call $addr (i32.mul (local.get $k) (i32.const 0x13579bdf))))
       (call $p32 (call $blocks (local.get $k)))
       (call $p32 (call $cold (local.get $k)))

@@ -74,6 +74,9 @@ interface Ctrl {
   /** A block or if/else with one integer result and no parameters: the result reaches its end in
    *  RESULT_REG (every way: falling through, `br`, `br_if`, `br_table`), not its frame slot. */
   inReg?: boolean;
+  /** The `if (result i32)` of `c1 && c2` feeding an `if` (`andIfAt`): its arm's last comparison
+   *  (c2) and the second `if`'s else label, which c1 and c2 jump to when false. */
+  andIf?: { at: number; elseLabel: Label };
   /** The `if` of a rotatable loop header (see `loopHeaders`): where its arm begins. */
   rotate?: { headerStart: number; ifPos: number; bodyStart: Label };
 }
@@ -1071,17 +1074,19 @@ export class FunctionTranslator implements FloatHost {
   }
 
   /** The `if` at `body[pos]`, its condition popped. */
-  private ifAt(pos: number, ins: Instr, cond: Condition): number {
+  /** `pre`: the jumps of an earlier condition were made (`andIfAt`, an ordinary if only). */
+  private ifAt(pos: number, ins: Instr, cond: Condition, pre?: { elseLabel: Label; thenLabel: undefined }): number {
     if (this.rotateTo) {
       // The loop condition at the back edge: true -> the top of the arm; false falls through to the exit.
       this.asm.jcc(this.emitCondition(cond), this.rotateTo);
       this.rotateTo = undefined;
+      if (pre) this.asm.bind(pre.elseLabel); // the earlier condition false: the exit too
       return 0;
     }
-    const trapArmEnd = this.targetedBlocks.has(pos) ? undefined : this.trapArms.get(pos);
+    const trapArmEnd = this.targetedBlocks.has(pos) || pre ? undefined : this.trapArms.get(pos);
     if (trapArmEnd !== undefined) return this.deferArm(cond, pos, trapArmEnd);
-    if (this.coldIfs.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond);
-    else this.ifOp(ins, cond);
+    if (this.coldIfs.has(pos) && !this.targetedBlocks.has(pos)) this.coldIf(cond, pre);
+    else this.ifOp(ins, cond, undefined, pre);
     const headerStart = this.loopHeaders?.get(pos);
     const c = this.ctrls[this.ctrls.length - 1];
     // The back edge arrives with every value in its slot: so must the jump past the arm.
@@ -1167,11 +1172,14 @@ export class FunctionTranslator implements FloatHost {
   }
 
   /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
-  private coldIf(cond: Condition): void {
+  /** `pre`: an earlier condition jumps over the arm too (`andIfAt`), from before the code that
+   *  computed this one: no register holds a local at the label. */
+  private coldIf(cond: Condition, pre?: { elseLabel: Label }): void {
     const a = this.asm;
     const cc = this.emitCondition(cond);
-    const label = a.label();
+    const label = pre ? pre.elseLabel : a.label();
     a.jcc(NEGATE[cc], label);
+    if (pre) this.forgetLocalsInRegs(false);
     const cold = this.snapshot();
     this.ctrls.push({ kind: "if", label, hasElse: false, height: cold.depth, params: [], results: [], unreachable: false, paramSave: -1, cold });
   }
@@ -2300,6 +2308,27 @@ export class FunctionTranslator implements FloatHost {
   private condition(c: Condition, next: Instr | undefined): number {
     const a = this.asm;
     const op = next?.op;
+    const top = this.ctrls[this.ctrls.length - 1];
+    if (top.andIf?.at === this.pos) { // c2 of `if (result i32) c1 (then ... c2) (else 0)` feeding an `if`
+      const pre = { elseLabel: top.andIf.elseLabel, thenLabel: undefined };
+      this.ctrls.pop(); // the first if's arm: straight-line code that fell through to here
+      return 4 + this.ifAt(this.pos + 4, this.body[this.pos + 4], c, pre); // else, i32.const 0, end, if
+    }
+    if (op === OP_IF) {
+      const at = this.andIfAt(this.pos + 1);
+      if (at >= 0) {
+        // c1 false: straight to the second if's else arm; true: its arm computes c2 (condition above).
+        this.flush();
+        const cc = this.emitCondition(c);
+        const elseLabel = a.label();
+        a.jcc(NEGATE[cc], elseLabel);
+        this.ctrls.push({
+          kind: "block", label: a.label(), hasElse: false, height: this.depth, params: [], results: [], unreachable: false,
+          paramSave: -1, transparent: true, andIf: { at, elseLabel },
+        });
+        return 1;
+      }
+    }
     if (this.shortCircuit?.at === this.pos) { // the second comparison of `if (c1 && c2)` / `if (c1 || c2)`
       const pre = this.shortCircuit;
       this.shortCircuit = undefined;
@@ -2402,6 +2431,41 @@ export class FunctionTranslator implements FloatHost {
     return -1;
   }
 
+  /**
+   * `if (result i32) (then X c2) (else i32.const 0) end` at `pos`, its result the condition of an
+   * ordinary `if` without parameters right after: `c1 && c2` where c2 may trap or have effects (asc's
+   * `while (j >= lo && a[j] > v)`), only evaluated when c1 holds. Then c1 and c2 can branch to the
+   * second if's else arm with no 0/1 made: the position of c2 (the arm's last operator, a
+   * comparison), else -1. Neither if may be a branch target, a pin region's start, a loop test.
+   */
+  private andIfAt(pos: number): number {
+    const body = this.body, ins = body[pos];
+    const bt = ins.blockType;
+    if (bt === undefined || bt.kind !== "val" || bt.type !== "i32") return -1;
+    if (this.regionStartsAt(pos) || !this.ordinaryIf(pos) || this.targetedBlocks.has(pos) || this.loopHeaders?.has(pos)) return -1;
+    let depth = 0, elseAt = -1;
+    for (let k = pos + 1; k < body.length && k < pos + 200; k++) {
+      const op = body[k].op;
+      if (op === 0x02 || op === 0x03 || op === 0x04) depth++;
+      else if (op === 0x05 && depth === 0) { elseAt = k; break; }
+      else if (op === 0x0b && depth-- === 0) return -1; // no else
+      else if (depth === 0 && (op === 0x00 || op === 0x0c || op === 0x0e || op === 0x0f)) return -1; // the arm may not reach c2
+    }
+    if (elseAt < 0) return -1;
+    const zero = body[elseAt + 1], end = body[elseAt + 2], next = body[elseAt + 3];
+    if (zero?.op !== 0x41 || zero.value !== 0 || end?.op !== 0x0b || next?.op !== OP_IF) return -1;
+    const last = body[elseAt - 1].op;
+    if (!(last === 0x45 || last === 0x50 || (last >= 0x46 && last <= 0x66 && last !== 0x50))) return -1; // a comparison
+    const second = elseAt + 3; // may be a loop's test (rotated: translated again at the back edge) or a cold if
+    if (this.regionStartsAt(second) || (this.trapArms.has(second) && !this.targetedBlocks.has(second))) return -1;
+    if (next.blockType?.kind === "type" && blockSignature(this.ctx.mod, next.blockType).params.length > 0) return -1;
+    return elseAt - 1;
+  }
+
+  /** The `if` at `pos` has no deferred or cold arm (`trapArms`, `coldIfs`) unless it is a branch target. */
+  private ordinaryIf(pos: number): boolean {
+    return this.targetedBlocks.has(pos) || (!this.trapArms.has(pos) && !this.coldIfs.has(pos));
+  }
   /** The `if` at `pos` takes the ordinary path of `ifAt` (`ifOp`): no rotated loop test, no
    *  deferred or cold arm. */
   private plainIf(pos: number): boolean {
