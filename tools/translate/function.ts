@@ -219,6 +219,10 @@ const RESULT_REG = GPR_POOL[0];
 function isIntType(t: ValType): boolean {
   return t === "i32" || t === "i64";
 }
+/** i32.eqz .. f64.ge (0x45-0x66): the operators whose result is a 0/1 comparison. */
+function isComparison(op: number): boolean {
+  return op >= 0x45 && op <= 0x66;
+}
 /** Whether a block of this signature passes its result in RESULT_REG. */
 function resultInReg(sig: FuncType): boolean {
   return sig.params.length === 0 && sig.results.length === 1 && (sig.results[0] === "i32" || sig.results[0] === "i64");
@@ -305,10 +309,12 @@ export class FunctionTranslator implements FloatHost {
    * Forgotten when the register is taken, the local set again, at labels, calls and slot-based operators.
    */
   private readonly localInReg = new Map<number, number>();
+  /** A first comparison's jumps made, the `if` completed by the comparison at `at` (`shortCircuitEnd`). */
+  private shortCircuit: { at: number; elseLabel: Label; thenLabel: Label | undefined } | undefined;
   /**
    * By local index: 1 when every read of the local follows a set of it in the same stretch of
    * straight-line code (no control operator, call or inline marker between): its value never
-   * outlives the stretch (`findStretchLocals`). SHA-256's t1, t2; a loop's scratch values.
+   * outlives the stretch (`scanLocalSets`). SHA-256's t1, t2; a loop's scratch values.
    */
   private stretchLocal = new Uint8Array(64);
   /** By local index: 1 when the local's value is only in its `localInReg` register, not yet in its
@@ -330,7 +336,7 @@ export class FunctionTranslator implements FloatHost {
   /** By local index: 1 if some operator writes it (of the pinned locals, only these are saved to
    *  their slots around calls). Refilled by `choosePinned`. */
   private written = new Uint8Array(64);
-  /** Locals set before any read in the body's first straight-line stretch (`findSetFirst`): 1. */
+  /** Locals set before any read in the body's first straight-line stretch (`scanLocalSets`): 1. */
   private setFirst = new Uint8Array(64);
   /** By local index: weighted uses (`choosePinned`'s scratch, kept to be reused). */
   private uses = new Float64Array(64);
@@ -358,8 +364,6 @@ export class FunctionTranslator implements FloatHost {
    * condition is false, so the arm is translated out of the way of the value stack, which is not
    * flushed (its state at the `if` is restored at the `end`). Made when the first is found.
    */
-  /** A first comparison's jumps made, the `if` completed by the comparison at `at` (`shortCircuitEnd`). */
-  private shortCircuit: { at: number; elseLabel: Label; thenLabel: Label | undefined } | undefined;
   private readonly coldIfs = new Set<number>();
   /** Cold `if`s whose arm ends in `unreachable` (an abort): `if` index -> index of its `end`. Their
    *  arms are translated after the function's body (`deferred`), out of the hot code's way. */
@@ -418,8 +422,7 @@ export class FunctionTranslator implements FloatHost {
     const frameSizeAt = a.offset - 4;
     a.alu("cmp", 8, R.rsp, abs(this.ctx.stackLimit));
     a.jcc("b", this.trap(Trap.callStackExhausted));
-    this.findSetFirst();
-    this.findStretchLocals();
+    this.scanLocalSets();
     this.zeroLocals();
     let k = 0;
     for (let p = 0; p < this.savedPins; p++) a.mov(8, this.scratchSlot(this.pinSaveBase + k++), reg(PIN_POOL[p]));
@@ -777,8 +780,7 @@ export class FunctionTranslator implements FloatHost {
     return [Math.max(0, ints - first), floats];
   }
   private hasIntPin(ranked: number[]): boolean {
-    for (const i of ranked) if (this.locals[i] === "i32" || this.locals[i] === "i64") return true;
-    return false;
+    return ranked.some((i) => isIntType(this.locals[i]));
   }
   /**
    * Whether the function may pin LEAF_PIN_POOL: it calls nothing but aborts (a call right before
@@ -857,46 +859,43 @@ export class FunctionTranslator implements FloatHost {
   }
 
   /**
-   * `setFirst[l]` = 1 for the locals the body's first straight-line stretch (up to its first
-   * block, loop, if or branch) sets before anything reads them: every later read, whatever the
-   * path, sees that value, so neither their slot nor their pin register needs the zero of
-   * WebAssembly's local initialisation (core spec §4.4.10: non-parameter locals start at zero).
+   * One pass over the body for both facts about where locals are set:
+   * - `setFirst[l]` = 1 for the locals the body's first straight-line stretch (up to its first
+   *   block, loop, if or branch) sets before anything reads them: every later read, whatever the
+   *   path, sees that value, so neither their slot nor their pin register needs the zero of
+   *   WebAssembly's local initialisation (core spec §4.4.10: non-parameter locals start at zero);
+   * - `stretchLocal` (see there), with `dirty` cleared.
    */
-  private findSetFirst(): void {
-    const n = this.locals.length;
-    if (this.setFirst.length < n) this.setFirst = new Uint8Array(2 * n);
-    const setFirst = this.setFirst;
-    setFirst.fill(0, 0, n);
-    const body = this.body;
-    for (let k = 0; k < body.length; k++) {
-      const ins = body[k];
-      const op = ins.op;
-      if (op === 0x20) { if (setFirst[ins.index!] === 0) setFirst[ins.index!] = 2; } // local.get: read first
-      else if (op === 0x21 || op === 0x22) { if (setFirst[ins.index!] === 0) setFirst[ins.index!] = 1; } // local.set, local.tee
-      else if (op < 0 || (op >= 0x00 && op <= 0x0f && op !== 0x01)) break; // inline markers, control (but nop)
-    }
-  }
-
-  /** Fills `stretchLocal` (and clears `dirty`) for this function's locals. */
-  private findStretchLocals(): void {
+  private scanLocalSets(): void {
     const n = this.locals.length;
     if (this.stretchLocal.length < n) {
+      this.setFirst = new Uint8Array(2 * n);
       this.stretchLocal = new Uint8Array(2 * n);
       this.dirty = new Uint8Array(2 * n);
       this.setStretch = new Int32Array(2 * n);
     }
-    const ok = this.stretchLocal, setIn = this.setStretch;
+    const setFirst = this.setFirst, ok = this.stretchLocal, setIn = this.setStretch;
+    setFirst.fill(0, 0, n);
     ok.fill(1, 0, n);
     this.dirty.fill(0, 0, n);
     setIn.fill(-1, 0, n);
     const body = this.body;
-    let stretch = 0;
+    let stretch = 0, first = true;
     for (let k = 0; k < body.length; k++) {
       const ins = body[k];
       const op = ins.op;
-      if (op < 0x1a) stretch++; // control, calls, inline markers
-      else if (op === 0x20) { if (setIn[ins.index!] !== stretch) ok[ins.index!] = 0; } // local.get
-      else if (op === 0x21 || op === 0x22) setIn[ins.index!] = stretch; // local.set, local.tee
+      if (op < 0x1a) { // control, calls, inline markers: a stretch ends
+        stretch++;
+        if (op < 0 || (op <= 0x0f && op !== 0x01)) first = false; // inline markers, control (but nop)
+      } else if (op === 0x20) { // local.get
+        const l = ins.index!;
+        if (first && setFirst[l] === 0) setFirst[l] = 2; // read first
+        if (setIn[l] !== stretch) ok[l] = 0;
+      } else if (op === 0x21 || op === 0x22) { // local.set, local.tee
+        const l = ins.index!;
+        if (first && setFirst[l] === 0) setFirst[l] = 1;
+        setIn[l] = stretch;
+      }
     }
   }
   private setStretch = new Int32Array(64);
@@ -1073,8 +1072,8 @@ export class FunctionTranslator implements FloatHost {
     this.markUnreachable();
   }
 
-  /** The `if` at `body[pos]`, its condition popped. */
-  /** `pre`: the jumps of an earlier condition were made (`andIfAt`, an ordinary if only). */
+  /** The `if` at `body[pos]`, its condition popped. `pre`: the jumps of an earlier condition were
+   *  made (`andIfAt`): to its else label (no deferred arm then). */
   private ifAt(pos: number, ins: Instr, cond: Condition, pre?: { elseLabel: Label; thenLabel: undefined }): number {
     if (this.rotateTo) {
       // The loop condition at the back edge: true -> the top of the arm; false falls through to the exit.
@@ -1171,9 +1170,9 @@ export class FunctionTranslator implements FloatHost {
     this.usePins(undefined);
   }
 
-  /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value stack. */
-  /** `pre`: an earlier condition jumps over the arm too (`andIfAt`), from before the code that
-   *  computed this one: no register holds a local at the label. */
+  /** A cold `if` (see `coldIfs`): jump over its arm when the condition is false, keeping the value
+   *  stack. `pre`: an earlier condition jumps over the arm too (`andIfAt`), from before the code
+   *  that computed this one: no register holds a local at the label. */
   private coldIf(cond: Condition, pre?: { elseLabel: Label }): void {
     const a = this.asm;
     const cc = this.emitCondition(cond);
@@ -1824,7 +1823,7 @@ export class FunctionTranslator implements FloatHost {
           return this.pushHeld(this.locals[ins.index!], ins.index!, held);
         } else if (px === undefined) {
           const l = ins.index!, t = this.locals[l];
-          if ((t === "i32" || t === "i64") && !this.pinned.has(l) && this.readsAgainSoon(l)) {
+          if (isIntType(t) && !this.pinned.has(l) && this.readsAgainSoon(l)) {
             // In its slot and read again soon: loaded once, the register kept for the next read.
             const r = this.allocGpr();
             a.mov(8, reg(r), this.localSlot(l));
@@ -2413,8 +2412,8 @@ export class FunctionTranslator implements FloatHost {
       const op = body[k].op;
       let compare = false;
       if (op === 0x20 || op === 0x23 || (op >= 0x41 && op <= 0x44)) h++; // local.get, global.get, constants
-      else if (op === 0x45 || op === 0x50) compare = true; // i32.eqz, i64.eqz
-      else if ((op >= 0x46 && op <= 0x4f) || (op >= 0x51 && op <= 0x66)) { h--; compare = true; } // comparisons
+      else if (op === 0x45 || op === 0x50) compare = true; // i32.eqz, i64.eqz: one operand
+      else if (isComparison(op)) { h--; compare = true; }
       else if ((op >= 0x6a && op <= 0x78 && (op < 0x6d || op > 0x70)) || (op >= 0x7c && op <= 0x8a && (op < 0x7f || op > 0x82))) h--; // arithmetic but div/rem
       else if ((op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) || op === 0xa7 || op === 0xac || op === 0xad || (op >= 0xc0 && op <= 0xc4)) { /* unary */ }
       else return -1;
@@ -2423,8 +2422,7 @@ export class FunctionTranslator implements FloatHost {
         const join = body[k + 1]?.op, at = k + 2;
         if (join !== 0x71 && join !== 0x72) continue;
         const ins = body[at];
-        if (ins?.op !== OP_IF || this.regionStartsAt(at) || !this.plainIf(at)) return -1;
-        if (ins.blockType?.kind === "type" && blockSignature(this.ctx.mod, ins.blockType).params.length > 0) return -1;
+        if (ins?.op !== OP_IF || this.regionStartsAt(at) || !this.plainIf(at) || this.hasParams(ins)) return -1;
         return k;
       }
     }
@@ -2454,14 +2452,16 @@ export class FunctionTranslator implements FloatHost {
     if (elseAt < 0) return -1;
     const zero = body[elseAt + 1], end = body[elseAt + 2], next = body[elseAt + 3];
     if (zero?.op !== 0x41 || zero.value !== 0 || end?.op !== 0x0b || next?.op !== OP_IF) return -1;
-    const last = body[elseAt - 1].op;
-    if (!(last === 0x45 || last === 0x50 || (last >= 0x46 && last <= 0x66 && last !== 0x50))) return -1; // a comparison
+    if (!isComparison(body[elseAt - 1].op)) return -1;
     const second = elseAt + 3; // may be a loop's test (rotated: translated again at the back edge) or a cold if
-    if (this.regionStartsAt(second) || (this.trapArms.has(second) && !this.targetedBlocks.has(second))) return -1;
-    if (next.blockType?.kind === "type" && blockSignature(this.ctx.mod, next.blockType).params.length > 0) return -1;
+    if (this.regionStartsAt(second) || (this.trapArms.has(second) && !this.targetedBlocks.has(second)) || this.hasParams(next)) return -1;
     return elseAt - 1;
   }
 
+  /** Whether a block, loop or if takes parameters. */
+  private hasParams(ins: Instr): boolean {
+    return ins.blockType?.kind === "type" && blockSignature(this.ctx.mod, ins.blockType).params.length > 0;
+  }
   /** The `if` at `pos` has no deferred or cold arm (`trapArms`, `coldIfs`) unless it is a branch target. */
   private ordinaryIf(pos: number): boolean {
     return this.targetedBlocks.has(pos) || (!this.trapArms.has(pos) && !this.coldIfs.has(pos));
@@ -2533,8 +2533,8 @@ export class FunctionTranslator implements FloatHost {
   }
 
   /** `if` with condition `cond`; with `first`, the condition is `first.value && cond` (or `||`),
-   *  first.value a 0/1 value tested before cond is compared. */
-  /** `pre`: the jumps of a first comparison were made (`shortCircuitEnd`): to its labels. */
+   *  first.value a 0/1 value tested before cond is compared; with `pre`, an earlier comparison's
+   *  jumps were made to its labels (`shortCircuitEnd`, `andIfAt`). */
   private ifOp(ins: Instr, cond: Condition, first?: { value: Opnd; or: boolean }, pre?: { elseLabel: Label; thenLabel: Label | undefined }): void {
     const a = this.asm;
     const sig = this.blockSig(ins.blockType);
