@@ -27,6 +27,7 @@ import { Inliner } from "./inline.ts";
 import { promoteGlobals } from "./promote.ts";
 import { dropRepeatedChecks } from "./checks.ts";
 import { reuseRepeatedLoads } from "./loads.ts";
+import { versionLoops } from "./hoist.ts";
 import { checkIntrinsicType, isIntrinsicModule } from "./intrinsics.ts";
 import { Trap, type TrapKind } from "./traps.ts";
 import { R, mem, abs } from "../x86/assembler.ts";
@@ -244,6 +245,7 @@ export class TranslatedModule {
     const mod = this.mod;
     const inliner = this.opts.inline === false ? null : new Inliner(mod);
     const ft = new FunctionTranslator(asm, this.ctx);
+    const memoryChecked = this.ctx.memory !== null && this.ctx.memory.mode !== "identity";
     mod.funcs.forEach((f, i) => {
       const index = this.importCount + i;
       const start = this.ctx.funcLabels[index]!;
@@ -255,7 +257,8 @@ export class TranslatedModule {
       const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
       const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, this.ctx.globalTypes, this.ctx.importBindings);
       const nParams = this.ctx.funcTypes[index].params.length;
-      const { locals, body } = reuseRepeatedLoads(nParams + promoted.locals.length, promoted.locals, dropRepeatedChecks(promoted.body));
+      const versioned = versionLoops(nParams + promoted.locals.length, promoted.locals, promoted.body, memoryChecked);
+      const { locals, body } = reuseRepeatedLoads(nParams + versioned.locals.length, versioned.locals, dropRepeatedChecks(versioned.body));
       ft.translate(index, locals, body, start.name, f.locals.length);
       asm.bind(end);
       const inlined = ft.inlined.map((r) => ({ name: this.ctx.funcLabels[r.func]?.name ?? this.funcName(r.func), start: r.start, end: r.end }));

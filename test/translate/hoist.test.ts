@@ -1,0 +1,100 @@
+/**
+ * Loop versioning (tools/translate/hoist.ts) on its own: which loops it versions, what the copy
+ * reads from locals, and that the result is valid WebAssembly (branch depths past the new `if`).
+ * The translated code's behaviour against V8 is in differential.test.ts (`versionModule`).
+ */
+import { describe, expect, it } from "vitest";
+import { readModule } from "../../tools/wasm/reader.ts";
+import { validateModule } from "../../tools/wasm/validate.ts";
+import { versionLoops } from "../../tools/translate/hoist.ts";
+import { watToWasm } from "./harness.ts";
+
+/** asc's StaticArray<u32> length of `$p`: i32.load offset=16 (p - 20) >>> 2. */
+const len = (p = "$p") => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
+/** A bounds check of `$i` against it (asc's `__get`/`__set`, after inlining). */
+const check = (p = "$p") => `(if (i32.ge_u (local.get $i) ${len(p)}) (then (call $abort) (unreachable)))`;
+/** A checked store of `$v` into `$p[$i]` (asc's `__set`). */
+const set = (p = "$p") => `${check(p)} (i32.store (i32.add (local.get ${p}) (i32.shl (local.get $i) (i32.const 2))) (local.get $v))`;
+/** A checked read of `$p[$i]` added to `$v`. */
+const get = (p = "$p") => `${check(p)} (local.set $v (i32.add (local.get $v) (i32.load (i32.add (local.get ${p}) (i32.shl (local.get $i) (i32.const 2))))))`;
+/** The rest of a counting loop. */
+const next = `(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 8)))`;
+
+interface Result { versioned: boolean; added: number; loadsInCopy: number; loadsInOriginal: number; branches: string[] }
+
+/** The last function of a module after the pass (validated), and what it did. */
+async function version(funcBody: string, memoryChecked = true): Promise<Result> {
+  const mod = readModule(await watToWasm(`(module (memory 1) (global $g (mut i32) (i32.const 64)) (table 1 funcref)
+    (func $abort) (func $other)
+    (func (param $p i32) (param $q i32) (result i32) (local $i i32) (local $v i32) ${funcBody} (local.get $v)))`));
+  validateModule(mod);
+  const f = mod.funcs[mod.funcs.length - 1];
+  const r = versionLoops(2 + f.locals.length, f.locals, f.body, memoryChecked);
+  const versioned = r.body !== f.body;
+  f.locals = r.locals;
+  f.body = r.body;
+  validateModule(mod); // types, and the branch depths past the new if
+  const loops = r.body.flatMap((ins, k) => (ins.op === 0x03 ? [k] : []));
+  const loadsBetween = (from: number, to: number) => r.body.slice(from, to).filter((ins) => ins.op === 0x28).length;
+  const elseAt = r.body.findIndex((ins) => ins.op === 0x05);
+  return {
+    versioned,
+    added: r.locals.length - 2,
+    branches: r.body.filter((ins) => ins.op === 0x0d || ins.op === 0x0e).map((ins) => ins.depth !== undefined ? `br_if ${ins.depth}` : `br_table ${ins.targets!.join(" ")} ${ins.defaultTarget}`),
+    loadsInCopy: elseAt >= 0 ? loadsBetween(loops[0], elseAt) : -1,
+    loadsInOriginal: elseAt >= 0 ? loadsBetween(elseAt, r.body.length) : -1,
+  };
+}
+
+describe("loop versioning", () => {
+  it("reads the lengths from locals in a copy of a loop that reads and stores checked elements", async () => {
+    const r = await version(`(loop $l ${get("$p")} ${set("$q")} ${next})`);
+    expect(r.versioned).toBe(true);
+    // the copy: only the element load; the original: two lengths and the element
+    expect(r.loadsInCopy).toBe(1);
+    expect(r.loadsInOriginal).toBe(3);
+    // a flag, and per length its address and value, per kind of store its range (2 x i64)
+    expect(r.added).toBe(1 + 2 * 2 + 2);
+    // a loop that stores nothing; lengths read off a global, a constant; the loop's own condition
+    expect((await version(`(loop $l ${get("$p")} ${next})`)).loadsInCopy).toBe(1);
+    expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load (global.get $g)))) ${next})`)).loadsInCopy).toBe(0);
+    expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load offset=8 (i32.const 16)))) ${next})`)).loadsInCopy).toBe(0);
+    expect((await version(`(loop $l ${set("$q")} (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) ${len("$q")})))`)).loadsInCopy).toBe(0);
+  });
+
+  it("leaves a loop whose stores or calls may write anything, or whose bases change", async () => {
+    for (const inLoop of [
+      `${get("$p")} (i32.store (local.get $q) (local.get $v))`, // an unchecked store
+      `${get("$p")} (i32.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2))) (local.get $v))`, // a store not after its check
+      `${get("$p")} ${check("$q")} (i32.store (i32.add (local.get $q) (i32.shl (local.get $v) (i32.const 2))) (local.get $v))`, // checked index is another
+      `${get("$p")} (call $other)`, // a call that comes back
+      `${get("$p")} (call_indirect (i32.const 0))`,
+      `${get("$p")} (memory.fill (i32.const 0) (i32.const 0) (i32.const 4))`,
+      `${get("$p")} (memory.copy (i32.const 0) (i32.const 8) (i32.const 4))`,
+      `${get("$p")} (local.set $p (i32.const 64))`, // the base changes
+      `(local.set $v (i32.add (local.get $v) (i32.load (global.get $g)))) (global.set $g (i32.const 8))`,
+      `(local.set $v (i32.add (local.get $v) (local.get $i)))`, // nothing to load
+    ]) {
+      expect((await version(`(loop $l ${inLoop} ${next})`)).versioned, inLoop).toBe(false);
+    }
+    // a loop with a result; the kernel's identity-mapped memory (devices write it)
+    expect((await version(`(local.set $v (loop $l (result i32) ${get("$p")} ${next} (local.get $v)))`)).versioned).toBe(false);
+    expect((await version(`(loop $l ${get("$p")} ${set("$q")} ${next})`, false)).versioned).toBe(false);
+  });
+
+  it("versions the outermost loop that qualifies, with branches out of it one label further", async () => {
+    const nested = `(block $out (loop $l ${get("$p")} (br_if $out (i32.eqz (local.get $v)))
+      (loop $m ${set("$q")} (br_table $m $l $out (local.get $v))) ${next}))`;
+    const r = await version(nested);
+    expect(r.versioned).toBe(true);
+    expect(r.loadsInCopy).toBe(1);
+    expect(r.loadsInOriginal).toBe(3);
+    // the test's br_if (depth 0: to its block), then in each copy the branches that leave the loop
+    // one further out (br_if $out: 1 -> 2; br_table $m $l $out: 0 1 2 -> 0 1 3, and $l's br_if 0 stays)
+    const copy = ["br_if 2", "br_table 0 1 3", "br_if 0"];
+    expect(r.branches).toEqual([...Array(r.branches.length - 2 * copy.length).fill("br_if 0"), ...copy, ...copy]);
+    // an outer loop that calls: only its inner loop
+    const inner = await version(`(loop $l (call $other) (loop $m ${get("$p")} ${next}) (br_if $l (local.get $v)))`);
+    expect(inner.versioned).toBe(true);
+  });
+});

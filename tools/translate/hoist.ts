@@ -1,0 +1,308 @@
+/**
+ * Loop versioning for invariant loads: a pre-pass over a function body (after inlining and global
+ * promotion, before checks.ts, loads.ts and the one-pass translator, function.ts) that loads, once
+ * before a loop, the i32 values the loop reads again and again from addresses it never changes,
+ * and runs a copy of the loop that reads them from locals, when a test before the loop proves that
+ * nothing the loop stores can change them.
+ *
+ * The case it is for: AssemblyScript checks every `StaticArray` index against the length in the
+ * array's header (`i >= load<i32>(a - 20, 16) >>> alignof<T>`), and a loop that stores into some
+ * arrays reloads every length after each store, since a store could have hit a header (WebAssembly
+ * has one flat memory: nothing says where an array's elements end). N-body's step reloaded seven
+ * lengths 15 times per pair of bodies, SHA-256's message schedule one length four times per word.
+ *
+ * A hoisted site is what loads.ts reuses, `<base> [i32.const c; i32.sub | i32.add] i32.load
+ * offset=o [i32.const s; i32.shr_u]`, with a base the loop does not change: `i32.const`, a
+ * `local.get` of a local the loop never sets, a `global.get` of a global it never sets. A loop
+ * qualifies when, besides local and global sets, nothing in it writes memory except guarded stores:
+ *  - no call, `call_indirect` or memory.init/copy/fill, except in the arm of a trap check (an `if`
+ *    whose arm ends in `unreachable`, checks.ts trapArmEnd: asc's `abort` call does not come back);
+ *  - every store is guarded: right after a trap check `local.get i; <site X>; i32.ge_u; if <arm
+ *    ending in unreachable> end` (asc's `__set`) comes its address `<base a>; local.get i;
+ *    i32.const k; i32.shl; i32.add` (a unchanged by the loop), then a value made of plain
+ *    operators, then the store. Past the check i < X, so the store writes within
+ *    [a + offset, a + offset + (X << k) - 2^k + width).
+ *
+ * Before the loop (WebAssembly core spec §4.4.7 memory instructions, §4.4.8 control):
+ *  1. each site's effective address (base ± c as i32, plus the offset, as i64) and whether its 4
+ *     bytes lie within memory.size; then its value, loaded: in bounds, the load cannot trap, and
+ *     memory only grows (§4.5.3.9 memory.grow), so it stays in bounds;
+ *  2. for each kind of guarded store, a + (X << k) <= 2^32 (i << k and a + (i << k) cannot wrap
+ *     for any i < X), and its range is disjoint from every site's 4 bytes.
+ * When all hold the copy runs: no store can change a site's bytes (by induction over the stores,
+ * each checked against a value that is still the one loaded), so a site reads what was loaded.
+ * Else the loop runs as it was. The test loads nothing out of bounds and stores nothing, so the
+ * original traps, in the same order, wherever it would have.
+ *
+ * Only for memories nothing else writes: not the kernel's identity-mapped memory, where devices
+ * write by DMA and a loop waiting for them must load again (loads.ts, "Memory that changes behind
+ * the module's back"). Only the outermost loop that qualifies is versioned (its inner loops are in
+ * both copies), at most MAX_LOOPS per function, each at most MAX_LOOP_OPERATORS long.
+ * The cost: the loop's code twice, the test once per entry to the loop.
+ */
+import type { Instr, ValType } from "../wasm/types.ts";
+import { opInfo } from "../wasm/opcodes.ts";
+import { isBulkMemory, isStore, trapArmEnd } from "./checks.ts";
+import { loadSiteAt, type LoadSite } from "./loads.ts";
+
+const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
+const OP_BR = 0x0c, OP_BR_IF = 0x0d, OP_BR_TABLE = 0x0e, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
+const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_GET = 0x23, OP_GLOBAL_SET = 0x24;
+const OP_I32_CONST = 0x41, OP_I32_GE_U = 0x4f, OP_I32_SHL = 0x74, OP_I32_ADD = 0x6a;
+
+/** Loops versioned per function, and the longest loop copied (in operators). */
+export const MAX_LOOPS = 4;
+export const MAX_LOOP_OPERATORS = 4000;
+/** Distinct sites and kinds of guarded store per loop (the test is sites x kinds comparisons). */
+const MAX_SITES = 16, MAX_KINDS = 8;
+
+/** Bytes written by each store opcode (i32.store .. i64.store32). */
+const STORE_WIDTH = new Map([[0x36, 4], [0x37, 8], [0x38, 4], [0x39, 8], [0x3a, 1], [0x3b, 2], [0x3c, 1], [0x3d, 2], [0x3e, 4]]);
+
+/** A kind of guarded store: base operator, the site bounding the index, shift, offset, width. */
+interface StoreKind { base: Instr; bound: string; shift: number; offset: number; width: number }
+/** A loop to version: body[start..end] (its `loop` .. `end`), its sites by key, its stores. */
+interface Plan { start: number; end: number; sites: Map<string, LoadSite[]>; kinds: StoreKind[] }
+
+/** The end of the construct opened at `k`. */
+function endOf(body: Instr[], k: number): number {
+  let depth = 0;
+  for (let i = k; i < body.length; i++) {
+    const op = body[i].op;
+    if (op === OP_BLOCK || op === OP_LOOP || op === OP_IF) depth++;
+    else if (op === OP_END && --depth === 0) return i;
+  }
+  return body.length - 1;
+}
+
+/** Net values an operator of a guarded store's value pushes, or undefined when it may not be
+ *  part of one (control, calls, stores, anything typed by context besides locals and globals). */
+function plainEffect(ins: Instr): number | undefined {
+  switch (ins.op) {
+    case OP_LOCAL_GET: case OP_GLOBAL_GET: return 1;
+    case OP_LOCAL_TEE: return 0;
+  }
+  // control, calls, drop, select, tables, memory.size/grow, bulk memory and SIMD: not plain
+  if (isStore(ins.op) || ins.op <= 0x1c || ins.op === 0x25 || ins.op === 0x26 || ins.op === 0x3f || ins.op === 0x40 || ins.op > 0xfc07) return undefined;
+  const sig = opInfo(ins.op).sig;
+  return sig ? sig.results.length - sig.params.length : undefined;
+}
+
+/** What the loop at `start` needs versioned, or undefined when it does not qualify. */
+function plan(body: Instr[], start: number, end: number): Plan | undefined {
+  const setLocals = new Set<number>(), setGlobals = new Set<number>();
+  for (let i = start + 1; i < end; i++) {
+    const op = body[i].op;
+    if (op === OP_LOCAL_SET || op === OP_LOCAL_TEE) setLocals.add(body[i].index!);
+    else if (op === OP_GLOBAL_SET) setGlobals.add(body[i].index!);
+  }
+  const invariant = (b: Instr) =>
+    b.op === OP_I32_CONST || (b.op === OP_LOCAL_GET && !setLocals.has(b.index!)) || (b.op === OP_GLOBAL_GET && !setGlobals.has(b.index!));
+  const sites = new Map<string, LoadSite[]>();
+  const siteEndingAt = new Map<number, LoadSite>();
+  const guarded = new Map<number, StoreKind>(); // store position -> its kind
+  for (let i = start + 1; i < end; i++) {
+    const ins = body[i], op = ins.op;
+    if (op === OP_LOCAL_GET || op === OP_GLOBAL_GET || op === OP_I32_CONST) {
+      const site = loadSiteAt(body, i);
+      if (site && invariant(site.base)) {
+        const list = sites.get(site.key);
+        if (list) list.push(site);
+        else if (sites.size < MAX_SITES) sites.set(site.key, [site]);
+        else return undefined;
+        siteEndingAt.set(site.end, site);
+        i = site.end - 1;
+      }
+      continue;
+    }
+    if (op === OP_CALL) {
+      if (body[i + 1]?.op !== OP_UNREACHABLE) return undefined;
+      continue;
+    }
+    if (op === OP_CALL_INDIRECT || isBulkMemory(op)) return undefined;
+    if (isStore(op)) {
+      if (!guarded.has(i)) return undefined;
+      continue;
+    }
+    if (op === OP_IF) {
+      const armEnd = trapArmEnd(body, i);
+      if (armEnd === undefined) continue;
+      // a trap check: what its arm does (asc's abort call) never comes back to the loop
+      const bound = body[i - 1].op === OP_I32_GE_U ? siteEndingAt.get(i - 1) : undefined;
+      const index = bound ? body[bound.start - 1] : undefined;
+      if (bound && index?.op === OP_LOCAL_GET) {
+        const kind = guardedStore(body, armEnd + 1, index.index!, bound.key, invariant);
+        if (kind) guarded.set(kind.at, kind.kind);
+      }
+      i = armEnd;
+    }
+  }
+  if (sites.size === 0) return undefined;
+  const kinds: StoreKind[] = [];
+  for (const k of guarded.values()) {
+    const same = kinds.find((o) => o.base.op === k.base.op && o.base.index === k.base.index && o.base.value === k.base.value &&
+      o.bound === k.bound && o.shift === k.shift && o.offset === k.offset && o.width === k.width);
+    if (!same) kinds.push(k);
+  }
+  return kinds.length <= MAX_KINDS ? { start, end, sites, kinds } : undefined;
+}
+
+/** The store guarded by a check of local `index` against site `bound` whose arm ends just before
+ *  `k`: `<base> local.get index; i32.const s; i32.shl; i32.add; <plain value>; store`. */
+function guardedStore(body: Instr[], k: number, index: number, bound: string, invariant: (b: Instr) => boolean):
+  { at: number; kind: StoreKind } | undefined {
+  const base = body[k];
+  if (!base || !invariant(base) || body[k + 1]?.op !== OP_LOCAL_GET || body[k + 1].index !== index) return undefined;
+  if (body[k + 2]?.op !== OP_I32_CONST || body[k + 3]?.op !== OP_I32_SHL || body[k + 4]?.op !== OP_I32_ADD) return undefined;
+  const shift = (body[k + 2].value as number) & 31;
+  let height = 0; // values above the address
+  for (let i = k + 5; i < body.length; i++) {
+    const ins = body[i];
+    if (isStore(ins.op)) {
+      if (height !== 1) return undefined;
+      return { at: i, kind: { base, bound, shift, offset: ins.memOffset ?? 0, width: STORE_WIDTH.get(ins.op)! } };
+    }
+    const effect = plainEffect(ins);
+    if (effect === undefined) return undefined;
+    height += effect;
+    if (height < 0) return undefined;
+  }
+  return undefined;
+}
+
+/** A new instruction at the loop's position (traps and backtraces point at the loop). */
+const make = (at: Instr, op: number, name: string, extra: Partial<Instr> = {}): Instr => ({ op, name, offset: at.offset, ...extra });
+
+/**
+ * body[start..end] copied, with `replace` (site start -> site end, local) read from locals and the
+ * branches that leave the loop one label further out (the `if` that chooses the copy).
+ */
+function copyLoop(body: Instr[], start: number, end: number, replace: Map<number, { end: number; local: number }> | undefined): Instr[] {
+  const out: Instr[] = [];
+  let level = 0; // labels open inside the copy
+  const out1 = (d: number) => (d >= level ? d + 1 : d);
+  for (let i = start; i <= end; i++) {
+    const ins = body[i];
+    const r = replace?.get(i);
+    if (r) {
+      out.push(make(ins, OP_LOCAL_GET, "local.get", { index: r.local }));
+      i = r.end - 1;
+      continue;
+    }
+    switch (ins.op) {
+      case OP_BLOCK: case OP_LOOP: case OP_IF: level++; out.push(ins); break;
+      case OP_END: level--; out.push(ins); break;
+      case OP_BR: case OP_BR_IF: out.push(ins.depth! >= level ? { ...ins, depth: out1(ins.depth!) } : ins); break;
+      case OP_BR_TABLE:
+        out.push({ ...ins, targets: ins.targets!.map(out1), defaultTarget: out1(ins.defaultTarget!) });
+        break;
+      default: out.push(ins);
+    }
+  }
+  return out;
+}
+
+/**
+ * `body` with its qualifying loops versioned (new locals appended to `locals`; `nLocals` =
+ * parameters + `locals`), or the same arrays when none qualifies. `memoryChecked`: the module's
+ * memory is its own (sandbox or guarded, not identity): nothing but its stores writes it.
+ */
+export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], memoryChecked: boolean): { locals: ValType[]; body: Instr[] } {
+  if (!memoryChecked) return { locals, body };
+  const plans: Plan[] = [];
+  for (let i = 0; i < body.length && plans.length < MAX_LOOPS; i++) {
+    if (body[i].op !== OP_LOOP || (body[i].blockType?.kind ?? "empty") !== "empty") continue;
+    const end = endOf(body, i);
+    if (end - i > MAX_LOOP_OPERATORS) continue;
+    const p = plan(body, i, end);
+    if (p) { plans.push(p); i = end; }
+  }
+  if (plans.length === 0) return { locals, body };
+
+  const newLocals = locals.slice();
+  const local = (t: ValType) => { newLocals.push(t); return nLocals + newLocals.length - locals.length - 1; };
+  const out: Instr[] = [];
+  let from = 0;
+  for (const p of plans) {
+    for (let i = from; i < p.start; i++) out.push(body[i]);
+    const at = body[p.start];
+    const I = (op: number, name: string, extra?: Partial<Instr>) => out.push(make(at, op, name, extra));
+    const i64c = (v: bigint) => I(0x42, "i64.const", { value: v });
+    const ok = local("i32");
+    const value = new Map<string, number>(), address = new Map<string, number>();
+    I(OP_I32_CONST, "i32.const", { value: 0 });
+    I(OP_LOCAL_SET, "local.set", { index: ok });
+    I(OP_BLOCK, "block", { blockType: { kind: "empty" } });
+    // 1. every site: its effective address as i64, in bounds, then its value
+    for (const [key, [site]] of p.sites) {
+      const e = local("i64"), t = local("i32");
+      address.set(key, e); value.set(key, t);
+      const load = body[site.load];
+      for (let i = site.start; i < site.load; i++) out.push(body[i]); // base [i32.const c; sub/add]: the i32 address
+      I(0xad, "i64.extend_i32_u");
+      i64c(BigInt(load.memOffset ?? 0));
+      I(0x7c, "i64.add");
+      I(OP_LOCAL_TEE, "local.tee", { index: e });
+      i64c(4n);
+      I(0x7c, "i64.add");
+      I(0x3f, "memory.size", { index: 0 });
+      I(0xad, "i64.extend_i32_u");
+      i64c(16n);
+      I(0x86, "i64.shl");
+      I(0x56, "i64.gt_u");
+      I(OP_BR_IF, "br_if", { depth: 0 });
+      for (let i = site.start; i < site.end; i++) out.push(body[i]);
+      I(OP_LOCAL_SET, "local.set", { index: t });
+    }
+    // 2. every kind of guarded store: no wrap, and its range clear of every site's bytes
+    for (const k of p.kinds) {
+      const lo = local("i64"), hi = local("i64");
+      const scaledBound = () => { I(OP_LOCAL_GET, "local.get", { index: value.get(k.bound)! }); I(0xad, "i64.extend_i32_u"); i64c(BigInt(k.shift)); I(0x86, "i64.shl"); };
+      out.push(k.base);
+      I(0xad, "i64.extend_i32_u");
+      I(OP_LOCAL_TEE, "local.tee", { index: lo });
+      scaledBound();
+      I(0x7c, "i64.add");
+      i64c(1n << 32n);
+      I(0x56, "i64.gt_u");
+      I(OP_BR_IF, "br_if", { depth: 0 });
+      I(OP_LOCAL_GET, "local.get", { index: lo });
+      scaledBound();
+      I(0x7c, "i64.add");
+      i64c(BigInt(k.offset + k.width) - (1n << BigInt(k.shift)));
+      I(0x7c, "i64.add");
+      I(OP_LOCAL_SET, "local.set", { index: hi });
+      I(OP_LOCAL_GET, "local.get", { index: lo });
+      i64c(BigInt(k.offset));
+      I(0x7c, "i64.add");
+      I(OP_LOCAL_SET, "local.set", { index: lo });
+      for (const e of address.values()) { // overlap: e < hi && e + 4 > lo
+        I(OP_LOCAL_GET, "local.get", { index: e });
+        I(OP_LOCAL_GET, "local.get", { index: hi });
+        I(0x54, "i64.lt_u");
+        I(OP_LOCAL_GET, "local.get", { index: e });
+        i64c(4n);
+        I(0x7c, "i64.add");
+        I(OP_LOCAL_GET, "local.get", { index: lo });
+        I(0x56, "i64.gt_u");
+        I(0x71, "i32.and");
+        I(OP_BR_IF, "br_if", { depth: 0 });
+      }
+    }
+    I(OP_I32_CONST, "i32.const", { value: 1 });
+    I(OP_LOCAL_SET, "local.set", { index: ok });
+    I(OP_END, "end");
+    // 3. the copy that reads the sites from locals, else the loop as it was
+    const replace = new Map<number, { end: number; local: number }>();
+    for (const [key, list] of p.sites) for (const s of list) replace.set(s.start, { end: s.end, local: value.get(key)! });
+    I(OP_LOCAL_GET, "local.get", { index: ok });
+    I(OP_IF, "if", { blockType: { kind: "empty" } });
+    for (const ins of copyLoop(body, p.start, p.end, replace)) out.push(ins);
+    I(OP_ELSE, "else");
+    for (const ins of copyLoop(body, p.start, p.end, undefined)) out.push(ins);
+    I(OP_END, "end");
+    from = p.end + 1;
+  }
+  for (let i = from; i < body.length; i++) out.push(body[i]);
+  return { locals: newLocals, body: out };
+}
