@@ -48,7 +48,7 @@ import { loadSiteAt, type LoadSite } from "./loads.ts";
 const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
 const OP_BR = 0x0c, OP_BR_IF = 0x0d, OP_BR_TABLE = 0x0e, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
 const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_GET = 0x23, OP_GLOBAL_SET = 0x24;
-const OP_I32_CONST = 0x41, OP_I32_GE_U = 0x4f, OP_I32_SHL = 0x74, OP_I32_ADD = 0x6a;
+const OP_I32_LOAD = 0x28, OP_I32_CONST = 0x41, OP_I32_GE_U = 0x4f, OP_I32_SHL = 0x74, OP_I32_ADD = 0x6a;
 
 /** Loops versioned per function, and the longest loop copied (in operators). */
 export const MAX_LOOPS = 4;
@@ -64,15 +64,26 @@ interface StoreKind { base: Instr; bound: string; shift: number; offset: number;
 /** A loop to version: body[start..end] (its `loop` .. `end`), its sites by key, its stores. */
 interface Plan { start: number; end: number; sites: Map<string, LoadSite[]>; kinds: StoreKind[] }
 
-/** The end of the construct opened at `k`. */
-function endOf(body: Instr[], k: number): number {
-  let depth = 0;
-  for (let i = k; i < body.length; i++) {
+/** Every loop that has no result or parameters, as [start, end] pairs in the order of their
+ *  starts, if the body has loops and i32 loads: one pass. */
+function loops(body: Instr[]): number[][] | undefined {
+  const open: number[] = [];
+  const found: number[][] = [];
+  let loads = false;
+  for (let i = 0; i < body.length; i++) {
     const op = body[i].op;
-    if (op === OP_BLOCK || op === OP_LOOP || op === OP_IF) depth++;
-    else if (op === OP_END && --depth === 0) return i;
+    if (op === OP_I32_LOAD) loads = true;
+    else if (op === OP_BLOCK || op === OP_IF) open.push(-1);
+    else if (op === OP_LOOP) {
+      const empty = (body[i].blockType?.kind ?? "empty") === "empty";
+      open.push(empty ? found.length : -1);
+      if (empty) found.push([i, -1]);
+    } else if (op === OP_END) {
+      const k = open.pop();
+      if (k !== undefined && k >= 0) found[k][1] = i;
+    }
   }
-  return body.length - 1;
+  return loads && found.length > 0 ? found : undefined;
 }
 
 /** Net values an operator of a guarded store's value pushes, or undefined when it may not be
@@ -88,59 +99,62 @@ function plainEffect(ins: Instr): number | undefined {
   return sig ? sig.results.length - sig.params.length : undefined;
 }
 
-/** What the loop at `start` needs versioned, or undefined when it does not qualify. */
+/** What the loop at `start` needs versioned, or undefined when it does not qualify. One pass
+ *  (most loops fail early, at a call or a store), what is invariant decided at the end. */
 function plan(body: Instr[], start: number, end: number): Plan | undefined {
   const setLocals = new Set<number>(), setGlobals = new Set<number>();
+  const found: LoadSite[] = [];
+  const siteEndingAt = new Map<number, LoadSite>();
+  const guards = new Map<number, { kind: StoreKind; bound: LoadSite }>(); // store position -> its check
+  const stores: number[] = [];
   for (let i = start + 1; i < end; i++) {
-    const op = body[i].op;
-    if (op === OP_LOCAL_SET || op === OP_LOCAL_TEE) setLocals.add(body[i].index!);
-    else if (op === OP_GLOBAL_SET) setGlobals.add(body[i].index!);
+    const ins = body[i], op = ins.op;
+    switch (op) {
+      case OP_LOCAL_SET: case OP_LOCAL_TEE: setLocals.add(ins.index!); continue;
+      case OP_GLOBAL_SET: setGlobals.add(ins.index!); continue;
+      case OP_LOCAL_GET: case OP_GLOBAL_GET: case OP_I32_CONST: {
+        const site = loadSiteAt(body, i);
+        if (site) { found.push(site); siteEndingAt.set(site.end, site); i = site.end - 1; }
+        continue;
+      }
+      case OP_CALL: if (body[i + 1]?.op !== OP_UNREACHABLE) return undefined; continue;
+      case OP_CALL_INDIRECT: return undefined;
+      case OP_IF: {
+        const armEnd = trapArmEnd(body, i);
+        if (armEnd === undefined) continue;
+        // a trap check: what its arm does (asc's abort call) never comes back to the loop
+        const bound = body[i - 1].op === OP_I32_GE_U ? siteEndingAt.get(i - 1) : undefined;
+        const index = bound ? body[bound.start - 1] : undefined;
+        if (bound && index?.op === OP_LOCAL_GET) {
+          const store = guardedStore(body, armEnd + 1, index.index!, bound.key);
+          if (store) guards.set(store.at, { kind: store.kind, bound });
+        }
+        i = armEnd;
+        continue;
+      }
+    }
+    if (isStore(op)) {
+      if (!guards.has(i)) return undefined;
+      stores.push(i);
+    } else if (isBulkMemory(op)) return undefined;
   }
   const invariant = (b: Instr) =>
     b.op === OP_I32_CONST || (b.op === OP_LOCAL_GET && !setLocals.has(b.index!)) || (b.op === OP_GLOBAL_GET && !setGlobals.has(b.index!));
   const sites = new Map<string, LoadSite[]>();
-  const siteEndingAt = new Map<number, LoadSite>();
-  const guarded = new Map<number, StoreKind>(); // store position -> its kind
-  for (let i = start + 1; i < end; i++) {
-    const ins = body[i], op = ins.op;
-    if (op === OP_LOCAL_GET || op === OP_GLOBAL_GET || op === OP_I32_CONST) {
-      const site = loadSiteAt(body, i);
-      if (site && invariant(site.base)) {
-        const list = sites.get(site.key);
-        if (list) list.push(site);
-        else if (sites.size < MAX_SITES) sites.set(site.key, [site]);
-        else return undefined;
-        siteEndingAt.set(site.end, site);
-        i = site.end - 1;
-      }
-      continue;
-    }
-    if (op === OP_CALL) {
-      if (body[i + 1]?.op !== OP_UNREACHABLE) return undefined;
-      continue;
-    }
-    if (op === OP_CALL_INDIRECT || isBulkMemory(op)) return undefined;
-    if (isStore(op)) {
-      if (!guarded.has(i)) return undefined;
-      continue;
-    }
-    if (op === OP_IF) {
-      const armEnd = trapArmEnd(body, i);
-      if (armEnd === undefined) continue;
-      // a trap check: what its arm does (asc's abort call) never comes back to the loop
-      const bound = body[i - 1].op === OP_I32_GE_U ? siteEndingAt.get(i - 1) : undefined;
-      const index = bound ? body[bound.start - 1] : undefined;
-      if (bound && index?.op === OP_LOCAL_GET) {
-        const kind = guardedStore(body, armEnd + 1, index.index!, bound.key, invariant);
-        if (kind) guarded.set(kind.at, kind.kind);
-      }
-      i = armEnd;
-    }
+  for (const site of found) {
+    if (!invariant(site.base)) continue;
+    const list = sites.get(site.key);
+    if (list) list.push(site);
+    else if (sites.size < MAX_SITES) sites.set(site.key, [site]);
+    else return undefined;
   }
   if (sites.size === 0) return undefined;
   const kinds: StoreKind[] = [];
-  for (const k of guarded.values()) {
-    const same = kinds.find((o) => o.base.op === k.base.op && o.base.index === k.base.index && o.base.value === k.base.value &&
+  for (const at of stores) {
+    const g = guards.get(at);
+    if (!g || !invariant(g.kind.base) || !invariant(g.bound.base)) return undefined;
+    const k = g.kind;
+    const same = kinds.some((o) => o.base.op === k.base.op && o.base.index === k.base.index && o.base.value === k.base.value &&
       o.bound === k.bound && o.shift === k.shift && o.offset === k.offset && o.width === k.width);
     if (!same) kinds.push(k);
   }
@@ -149,10 +163,10 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
 
 /** The store guarded by a check of local `index` against site `bound` whose arm ends just before
  *  `k`: `<base> local.get index; i32.const s; i32.shl; i32.add; <plain value>; store`. */
-function guardedStore(body: Instr[], k: number, index: number, bound: string, invariant: (b: Instr) => boolean):
-  { at: number; kind: StoreKind } | undefined {
+function guardedStore(body: Instr[], k: number, index: number, bound: string): { at: number; kind: StoreKind } | undefined {
   const base = body[k];
-  if (!base || !invariant(base) || body[k + 1]?.op !== OP_LOCAL_GET || body[k + 1].index !== index) return undefined;
+  if (base?.op !== OP_LOCAL_GET && base?.op !== OP_GLOBAL_GET && base?.op !== OP_I32_CONST) return undefined;
+  if (body[k + 1]?.op !== OP_LOCAL_GET || body[k + 1].index !== index) return undefined;
   if (body[k + 2]?.op !== OP_I32_CONST || body[k + 3]?.op !== OP_I32_SHL || body[k + 4]?.op !== OP_I32_ADD) return undefined;
   const shift = (body[k + 2].value as number) & 31;
   let height = 0; // values above the address
@@ -208,14 +222,14 @@ function copyLoop(body: Instr[], start: number, end: number, replace: Map<number
  * memory is its own (sandbox or guarded, not identity): nothing but its stores writes it.
  */
 export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], memoryChecked: boolean): { locals: ValType[]; body: Instr[] } {
-  if (!memoryChecked) return { locals, body };
+  const candidates = memoryChecked ? loops(body) : undefined;
+  if (!candidates) return { locals, body };
   const plans: Plan[] = [];
-  for (let i = 0; i < body.length && plans.length < MAX_LOOPS; i++) {
-    if (body[i].op !== OP_LOOP || (body[i].blockType?.kind ?? "empty") !== "empty") continue;
-    const end = endOf(body, i);
-    if (end - i > MAX_LOOP_OPERATORS) continue;
-    const p = plan(body, i, end);
-    if (p) { plans.push(p); i = end; }
+  let after = -1; // the end of the last loop versioned: loops inside it are in its copies
+  for (const [start, end] of candidates) {
+    if (start < after || end - start > MAX_LOOP_OPERATORS) continue;
+    const p = plan(body, start, end);
+    if (p) { plans.push(p); after = end; if (plans.length === MAX_LOOPS) break; }
   }
   if (plans.length === 0) return { locals, body };
 
