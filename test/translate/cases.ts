@@ -1118,7 +1118,8 @@ TRAP_CASES.push(
 /**
  * Loop versioning (tools/translate/hoist.ts): asc-style StaticArray<u32>s (length in bytes at
  * p - 4, read as `load(p - 20, 16) >>> 2`), loops that read lengths and store checked elements.
- * `$vsum` sums a[i] into b[i] while i < a's length: with the arrays apart the copy that reads the
+ * `$vsum` sums a[i] into b[i] while i < a's length (then negates the sum), or until i = stop
+ * (a branch out of the loop, past the negation): with the arrays apart the copy that reads the
  * lengths once runs; with b's elements over a's header (b[3] is a's length) the store at i = 3
  * shrinks a, and the loop must stop there. `$vskip` reads a's length only in an arm never taken,
  * with a's header out of bounds: the test before the loop must not load it (no trap). `$vwrap`
@@ -1130,14 +1131,17 @@ export function versionModule(): string {
   const len = (p: string) => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
   const check = (p: string, code: string) => `(if (i32.ge_u (local.get $i) ${len(p)}) (then (call $p32 (i32.sub (i32.const ${code}) (local.get $i))) (unreachable)))`;
   return `(module ${prelude(`
-  (func $vsum (param $a i32) (param $b i32) (result i32) (local $i i32) (local $s i32)
-    (loop $l
-      ${check("$a", "0")}
-      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))))
-      ${check("$b", "-1000")}
-      (i32.store (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) ${len("$a")})))
+  (func $vsum (param $a i32) (param $b i32) (param $stop i32) (result i32) (local $i i32) (local $s i32)
+    (block $done
+      (loop $l
+        ${check("$a", "0")}
+        (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))))
+        ${check("$b", "-1000")}
+        (i32.store (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $done (i32.eq (local.get $i) (local.get $stop))) ;; out of the loop and past the negation
+        (br_if $l (i32.lt_u (local.get $i) ${len("$a")})))
+      (local.set $s (i32.sub (i32.const 0) (local.get $s))))
     (local.get $s))
   (func $vskip (param $a i32) (param $b i32) (param $never i32) (result i32) (local $i i32) (local $s i32)
     (loop $l
@@ -1167,10 +1171,10 @@ export function versionModule(): string {
   (func $len (param $p i32) (call $p32 (i32.load (i32.sub (local.get $p) (i32.const 4)))))`)}
   (func (export "main")
     (call $array (i32.const 1024) (i32.const 256)) (call $array (i32.const 2048) (i32.const 256))
-    (call $p32 (call $vsum (i32.const 1024) (i32.const 2048))) (call $len (i32.const 1024)) (call $p32 (i32.load (i32.const 2300)))
+    (call $p32 (call $vsum (i32.const 1024) (i32.const 2048) (i32.const 40))) (call $len (i32.const 1024)) (call $p32 (i32.load (i32.const 2204)))
     ;; b = 1008 (16 elements) first, then a: b[3] is at 1020, a's length, and b[4..15] are a[0..11]
     (call $array (i32.const 1008) (i32.const 64)) (call $array (i32.const 1024) (i32.const 256))
-    (call $p32 (call $vsum (i32.const 1024) (i32.const 1008))) (call $len (i32.const 1024))
+    (call $p32 (call $vsum (i32.const 1024) (i32.const 1008) (i32.const 1000))) (call $len (i32.const 1024))
     ;; a's header at 65536, beyond the one page
     (call $array (i32.const 2048) (i32.const 64))
     (call $p32 (call $vskip (i32.const 65540) (i32.const 2048) (i32.const 0))) (call $p32 (i32.load (i32.const 2084)))

@@ -19,7 +19,8 @@
  *
  * Memory map of the generated module (2 pages initially, at most MAX_PAGES):
  *   0x00000 .. 0x0A000   work area (masked addresses + offsets + fill/copy lengths stay inside)
- *   0x10000 .. 0x1A000   pristine image of the work area, copied back before every program
+ *   0x0A000 .. 0x0F000   asc-style arrays (ARRAYS), out of reach of masked addresses and fill/copy
+ *   0x10000 .. 0x1F000   pristine image of both, copied back before every program
  *   0x1F000 ..           the trace message strings
  */
 
@@ -43,6 +44,22 @@ const MAX_PAGES = 40;
 const MSG_P = 0x1f010; // "p"
 const MSG_R = 0x1f020; // "r"
 const TABLE_SIZE = 32;
+const ARRAY_AREA = 0xa000, ARRAY_END = 0xf000;
+
+/**
+ * Arrays as AssemblyScript lays out a StaticArray: the length in bytes at base - 4, read as
+ * `i32.load offset=16 (base - 20)`, every access checked against it by an `if` whose arm ends in
+ * `unreachable` (asc's `__get`/`__set` after inlining): the loops tools/translate/hoist.ts versions.
+ * Apart, 512 bytes each. With traps allowed, a fifth whose elements start 8 bytes below the fourth's
+ * base: its element 1 (u32) is the fourth's length, so a store may change a length the loop reads.
+ */
+const ARRAYS = [0, 1, 2, 3].map((j) => ({ base: ARRAY_AREA + 0x1000 * j + 0x40, bytes: 512 }));
+const OVERLAPPING = { base: ARRAY_AREA + 0x3000 + 0x40 - 8, bytes: 256 };
+/** Element kinds: [type, store, load, log2 of the element size]. */
+const ELEMENTS: [ValType, string, string, number][] = [
+  ["i32", "i32.store", "i32.load", 2], ["i32", "i32.store8", "i32.load8_u", 0], ["i32", "i32.store16", "i32.load16_s", 1],
+  ["i64", "i64.store", "i64.load", 3], ["f32", "f32.store", "f32.load", 2], ["f64", "f64.store", "f64.load", 3],
+];
 
 /** mulberry32: small, fast, good enough for test generation. */
 export class Rng {
@@ -329,12 +346,57 @@ class FuncGen {
     if (this.r.bool(0.15)) return [`i32.const ${this.r.bool() ? this.r.int(64) : this.r.int(ADDR_MASK + 1)}`];
     return [this.expr("i32", d), ` i32.const ${ADDR_MASK} i32.and`];
   }
+  /** An array to access: its base operator and length. */
+  array(): { base: string; bytes: number } {
+    const a = this.mod.opts.traps && this.r.bool(0.25) ? OVERLAPPING : this.r.pick(ARRAYS);
+    const j = ARRAYS.indexOf(a);
+    return { base: j >= 0 && this.r.bool(0.3) ? `global.get $array${j}` : `i32.const ${a.base}`, bytes: a.bytes };
+  }
+  /** An array's length in elements of 2^shift bytes, as asc reads it. */
+  arrayLength(base: string, shift: number): string {
+    return `${base} i32.const 20 i32.sub i32.load offset=16${shift ? ` i32.const ${shift} i32.shr_u` : ""}`;
+  }
+  /** An index into a fresh local, below the length unless traps are allowed, and asc's check of it.
+   *  Its arm ends in unreachable (after printing, now and then). */
+  arrayCheck(base: string, bytes: number, shift: number, d: number): { code: Node[]; index: string } {
+    const x = this.newLocal("i32");
+    this.readOnly.add(x);
+    const mask = this.mod.opts.traps && this.r.bool(0.3) ? "" : ` i32.const ${(bytes >> shift) - 1} i32.and`;
+    const arm = this.r.bool() ? "unreachable" : `local.get ${x} call $print_i32 unreachable`;
+    return { code: [this.expr("i32", d), `${mask} local.set ${x} local.get ${x} ${this.arrayLength(base, shift)} i32.ge_u if ${arm} end `], index: x };
+  }
+  /** A checked element store, its value plain (a local or a constant) more often than not. */
+  arrayStore(d: number): Node[] {
+    const [t, store, , shift] = this.r.pick(ELEMENTS);
+    const a = this.array();
+    const { code, index } = this.arrayCheck(a.base, a.bytes, shift, d);
+    const l = this.localOf(t);
+    const plain = t === "f32" || t === "f64" ? randConst(this.r, t).replace(/nan(:0x[0-9a-f]+)?/, "1") : l && this.r.bool() ? `local.get ${l}` : randConst(this.r, t);
+    const value: Node[] = this.r.bool(0.6) ? [plain] : [this.expr(t, d), this.canon(t)];
+    // the element's address off the same base, or (all arrays are as long) another array's
+    const base = this.r.bool(0.8) ? a.base : this.array().base;
+    return [...code, `${base} local.get ${index} i32.const ${shift} i32.shl i32.add `, ...value, ` ${store}`];
+  }
+  /** A checked element load of type t, if an element kind has it. */
+  arrayLoad(t: ValType, d: number): Node[] | undefined {
+    const kinds = ELEMENTS.filter((e) => e[0] === t);
+    if (!kinds.length) return undefined;
+    const [, , load, shift] = this.r.pick(kinds);
+    const a = this.array();
+    const { code, index } = this.arrayCheck(a.base, a.bytes, shift, d);
+    return [...code, `${a.base} local.get ${index} i32.const ${shift} i32.shl i32.add ${load}`];
+  }
   memarg(width: number): string {
     const off = this.r.bool(0.5) ? 0 : this.r.int(65);
     const align = 1 << this.r.int(Math.log2(width) + 1);
     return `${off ? ` offset=${off}` : ""}${align !== width || this.r.bool(0.2) ? ` align=${align}` : ""}`;
   }
   load(t: ValType, d: number): Node[] {
+    if (this.r.bool(0.15)) {
+      if (t === "i32" && this.r.bool(0.3)) return [this.arrayLength(this.array().base, this.r.int(4))];
+      const checked = this.arrayLoad(t, d);
+      if (checked) return checked;
+    }
     const [, ins, w] = this.r.pick(LOADS.filter((x) => x[0] === t));
     // A few fixed addresses, so the same i32.load comes back with stores (to random addresses)
     // and calls in between or not (tools/translate/loads.ts loads a repeat once).
@@ -536,8 +598,11 @@ class FuncGen {
       const g = r.pick(GLOBALS.filter((x) => x.mutable));
       parts = [this.expr(g.type, d), ` global.set ${g.name}`];
     } else if (c < 48) {
-      const [t, ins, w] = r.pick(STORES);
-      parts = [...this.address(d), " ", this.expr(t, d), this.canon(t), ` ${ins}${this.memarg(w)}`];
+      if (r.bool(0.35)) parts = this.arrayStore(d);
+      else {
+        const [t, ins, w] = r.pick(STORES);
+        parts = [...this.address(d), " ", this.expr(t, d), this.canon(t), ` ${ins}${this.memarg(w)}`];
+      }
     } else if (c < 52) {
       parts = [this.expr("i32", d), ` i32.const ${ADDR_MASK} i32.and `, this.expr("i32", d), " ", this.expr("i32", d), ` i32.const ${LEN_MASK} i32.and memory.fill`];
     } else if (c < 56) {
@@ -651,6 +716,9 @@ function prelude(gen: ModuleGen): string {
     const at = PRISTINE + r.int(WORK_BYTES - 256);
     data.push(`(data (i32.const ${at}) "${bytesText(Array.from({ length: 16 + r.int(200) }, () => r.int(256)))}")`);
   }
+  const header = (a: { base: number; bytes: number }) => [0, PRISTINE].map((at) =>
+    `(data (i32.const ${at + a.base - 4}) "${bytesText([a.bytes & 0xff, a.bytes >> 8, 0, 0])}")`).join(" ");
+  const arrays = [...ARRAYS.map(header), ...(gen.opts.traps ? [header(OVERLAPPING)] : [])].join("\n  ");
   const str = (at: number, s: string) => `(data (i32.const ${at - 4}) "${bytesText([s.length * 2, 0, 0, 0, ...[...s].flatMap((ch) => [ch.charCodeAt(0), 0])])}")`;
   const globalHash = GLOBALS.map((g) => {
     const v = g.type === "i32" ? `global.get ${g.name} i64.extend_i32_u`
@@ -666,7 +734,9 @@ function prelude(gen: ModuleGen): string {
   (table ${TABLE_SIZE} funcref)
   (elem (i32.const 0) func ${elems})
   ${GLOBALS.map((g) => `(global ${g.name} ${g.mutable ? `(mut ${g.type})` : g.type} (${g.init}))`).join("\n  ")}
+  ${ARRAYS.map((a, j) => `(global $array${j} i32 (i32.const ${a.base}))`).join(" ")}
   ${data.join("\n  ")}
+  ${arrays}
   ${str(MSG_P, "p")}
   ${str(MSG_R, "r")}
   (func $p32 (param $v i32)
@@ -686,7 +756,7 @@ function prelude(gen: ModuleGen): string {
     i64.const 0xcbf29ce484222325 local.set $h
     loop $l
       local.get $h local.get $i i64.load i64.xor i64.const 1099511628211 i64.mul local.set $h
-      local.get $i i32.const 8 i32.add local.tee $i i32.const ${WORK_BYTES} i32.lt_u br_if $l
+      local.get $i i32.const 8 i32.add local.tee $i i32.const ${ARRAY_END} i32.lt_u br_if $l
     end
     local.get $h call $p64
     i64.const 0xcbf29ce484222325 local.set $h
@@ -694,7 +764,7 @@ function prelude(gen: ModuleGen): string {
     local.get $h call $p64
     memory.size call $p32)
   (func $reset
-    i32.const 0 i32.const ${PRISTINE} i32.const ${WORK_BYTES} memory.copy
+    i32.const 0 i32.const ${PRISTINE} i32.const ${ARRAY_END} memory.copy
     ${GLOBALS.filter((g) => g.mutable).map((g) => `${g.init} global.set ${g.name}`).join(" ")})
   ${gen.helpers.map((h) => h.text).join("\n  ")}`;
 }
