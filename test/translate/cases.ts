@@ -960,6 +960,17 @@ export function shapesModule(): string {
           (then (local.set $r (i32.add (local.get $r) (i32.const 1000)))))
         (if (result i32) (i32.or (i64.lt_s (i64.extend_i32_s (local.get $a)) (i64.const -2)) (i32.ge_s (local.get $b) (i32.const 7)))
           (then (i32.add (local.get $r) (i32.const 100))) (else (local.get $r))))))
+  ;; the same with c2 a float comparison: ordered ones branch, eq and ne make their 0/1 first (a NaN
+  ;; operand: float.ts), as the second operand of and/or and as the then arm of binaryen's and-if
+  (func $fjunction (param $a i32) (param $x f64) (result i32) (local $r i32)
+    (if (i32.and (i32.eqz (local.get $a)) (f64.eq (local.get $x) (f64.const 0.5))) (then (local.set $r (i32.const 1))))
+    (if (i32.or (i32.gt_s (local.get $a) (i32.const 5)) (f64.ne (local.get $x) (local.get $x))) (then (local.set $r (i32.add (local.get $r) (i32.const 10)))))
+    (if (i32.and (i32.lt_s (local.get $a) (i32.const 3)) (f64.lt (local.get $x) (f64.const 2))) (then (local.set $r (i32.add (local.get $r) (i32.const 100)))))
+    (if (if (result i32) (i32.ne (local.get $a) (i32.const 4)) (then (f32.eq (f32.demote_f64 (local.get $x)) (f32.const 0.5))) (else (i32.const 0)))
+      (then (local.set $r (i32.add (local.get $r) (i32.const 1000)))))
+    (if (if (result i32) (i32.ne (local.get $a) (i32.const 1)) (then (f64.ge (local.get $x) (f64.const 1))) (else (i32.const 0)))
+      (then (local.set $r (i32.add (local.get $r) (i32.const 10000)))))
+    (local.get $r))
   ;; c1 && c2 with c2 loading (binaryen's if (result i32) c1 (then c2) (else 0)) feeding an if:
   ;; both branch to the second if's else (function.ts andIfAt), as a rotated loop test whose arm
   ;; cannot fall through (a cold if), and as an if/else. main's stores put k + 2 at 256 + 12k:
@@ -1034,6 +1045,8 @@ export function shapesModule(): string {
       (call $p64 (call $loop_value (local.get $k)))
       (call $p32 (call $junction (local.get $k) (i32.sub (i32.const 9) (local.get $k))))
       (call $p32 (call $junction (i32.sub (i32.const 5) (local.get $k)) (i32.and (local.get $k) (i32.const 6))))
+      (call $p32 (call $fjunction (i32.sub (local.get $k) (i32.const 2))
+        (select (f64.const nan) (f64.mul (f64.convert_i32_s (local.get $k)) (f64.const 0.25)) (i32.eq (local.get $k) (i32.const 7)))))
       (call $p32 (call $xorshift (i32.add (local.get $k) (i32.const 0x7ffffffa))))
       (call $p32 (call $globals (i32.sub (local.get $k) (i32.const 3))))
       (call $p64 (call $below_multi (i32.mul (local.get $k) (i32.const 1000003))))

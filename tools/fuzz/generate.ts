@@ -472,14 +472,19 @@ class FuncGen {
     ];
   }
 
-  /** `a && b` / `a || b` of two comparisons (i32.and / i32.or), b of locals and constants only, as
-   *  asc writes `if (x < n && y != 0)`: the translator branches on each (function.ts shortCircuitEnd). */
+  /** `a && b` / `a || b` of two comparisons (i32.and / i32.or), b of locals and constants only
+   *  (integer or float), as asc writes `if (x < n && y != 0)`: the translator branches on each
+   *  (function.ts shortCircuitEnd). */
   junction(depth: number): Node[] {
     const r = this.r;
     const cmp = () => r.pick(["lt_s", "lt_u", "gt_s", "gt_u", "le_s", "ge_u", "eq", "ne"]);
     const l = this.localOf("i32");
     const operand = () => (l && r.bool(0.6) ? `local.get ${l}` : `i32.const ${r.int(9) - 4}`);
-    const second = r.bool(0.2) ? `${operand()} i32.eqz` : `${operand()} ${operand()} i32.add ${operand()} i32.${cmp()}`;
+    const f = r.pick(["f32", "f64"] as const), fl = this.localOf(f);
+    const fOperand = () => (fl && r.bool(0.6) ? `local.get ${fl}` : randConst(r, f));
+    const second = r.bool(0.2) ? `${operand()} i32.eqz`
+      : r.bool(0.2) ? `${fOperand()} ${fOperand()} ${f}.${r.pick(["eq", "ne", "lt", "gt", "le", "ge"])}` // eq/ne: float.ts makes the 0/1
+      : `${operand()} ${operand()} i32.add ${operand()} i32.${cmp()}`;
     return [this.expr("i32", depth - 1), " ", this.expr("i32", depth - 1), ` i32.${cmp()} ${second} ${r.bool() ? "i32.and" : "i32.or"}`];
   }
 

@@ -219,9 +219,10 @@ const RESULT_REG = GPR_POOL[0];
 function isIntType(t: ValType): boolean {
   return t === "i32" || t === "i64";
 }
-/** i32.eqz .. f64.ge (0x45-0x66): the operators whose result is a 0/1 comparison. */
+/** i32.eqz .. f64.ge (0x45-0x66), the comparisons that reach `condition` (so can complete a fused
+ *  branch): not f32/f64 eq and ne, which make their 0/1 themselves (float.ts: a NaN operand). */
 function isComparison(op: number): boolean {
-  return op >= 0x45 && op <= 0x66;
+  return op >= 0x45 && op <= 0x66 && op !== 0x5b && op !== 0x5c && op !== 0x61 && op !== 0x62;
 }
 /** Whether a block of this signature passes its result in RESULT_REG. */
 function resultInReg(sig: FuncType): boolean {

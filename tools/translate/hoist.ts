@@ -92,9 +92,11 @@ function plainEffect(ins: Instr): number | undefined {
   switch (ins.op) {
     case OP_LOCAL_GET: case OP_GLOBAL_GET: return 1;
     case OP_LOCAL_TEE: return 0;
+    case 0x1a: return -1; // drop
+    case 0x1b: case 0x1c: return -2; // select (the generator's NaN canonicalisation before a float store)
   }
-  // control, calls, drop, select, tables, memory.size/grow, bulk memory and SIMD: not plain
-  if (isStore(ins.op) || ins.op <= 0x1c || ins.op === 0x25 || ins.op === 0x26 || ins.op === 0x3f || ins.op === 0x40 || ins.op > 0xfc07) return undefined;
+  // control, calls, tables, memory.size/grow, bulk memory and SIMD: not plain
+  if (isStore(ins.op) || ins.op <= 0x19 || ins.op === 0x25 || ins.op === 0x26 || ins.op === 0x3f || ins.op === 0x40 || ins.op > 0xfc07) return undefined;
   const sig = opInfo(ins.op).sig;
   return sig ? sig.results.length - sig.params.length : undefined;
 }
