@@ -198,6 +198,7 @@ class FuncGen {
   /** Loop counters and the recursion fuel: never written by random code. */
   readOnly = new Set<string>();
   private recursed = false;
+  private arrayIndex: string | undefined;
 
   constructor(
     readonly r: Rng,
@@ -359,7 +360,8 @@ class FuncGen {
   /** An index into a fresh local, below the length unless traps are allowed, and asc's check of it.
    *  Its arm ends in unreachable (after printing, now and then). */
   arrayCheck(base: string, bytes: number, shift: number, d: number): { code: Node[]; index: string } {
-    const x = this.newLocal("i32");
+    // One index local per function: it is set right before its check and read right after it.
+    const x = this.arrayIndex ??= this.newLocal("i32");
     this.readOnly.add(x);
     const mask = this.mod.opts.traps && this.r.bool(0.3) ? "" : ` i32.const ${(bytes >> shift) - 1} i32.and`;
     const arm = this.r.bool() ? "unreachable" : `local.get ${x} call $print_i32 unreachable`;
