@@ -1156,6 +1156,20 @@ export function versionModule(): string {
         (br_if $l (i32.lt_u (local.get $i) ${len("$a")})))
       (local.set $s (i32.sub (i32.const 0) (local.get $s))))
     (local.get $s))
+  ;; $vsum as binaryen writes it when it inlines the accessors itself: the base tee'd into a local
+  ;; by the check, the element address off that local, the index tee'd (the result uses $t and $u:
+  ;; the copy must still set them)
+  (func $vtee (param $a i32) (param $b i32) (result i32) (local $i i32) (local $s i32) (local $t i32) (local $u i32)
+    (loop $l
+      (if (i32.ge_u (local.tee $i (local.get $i)) (i32.shr_u (i32.load offset=16 (i32.sub (local.tee $t (local.get $a)) (i32.const 20))) (i32.const 2)))
+        (then (call $p32 (i32.sub (i32.const -3000) (local.get $i))) (unreachable)))
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $t) (i32.shl (local.get $i) (i32.const 2))))))
+      (if (i32.ge_u (local.tee $i (local.get $i)) (i32.shr_u (i32.load offset=16 (i32.sub (local.tee $u (local.get $b)) (i32.const 20))) (i32.const 2)))
+        (then (call $p32 (i32.sub (i32.const -4000) (local.get $i))) (unreachable)))
+      (i32.store (i32.add (local.get $u) (i32.shl (local.get $i) (i32.const 2))) (local.get $s))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) ${len("$a")})))
+    (i32.add (local.get $s) (i32.mul (local.get $t) (local.get $u))))
   (func $vskip (param $a i32) (param $b i32) (param $never i32) (result i32) (local $i i32) (local $s i32)
     (loop $l
       (if (local.get $never) (then
@@ -1188,6 +1202,10 @@ export function versionModule(): string {
     ;; b = 1008 (16 elements) first, then a: b[3] is at 1020, a's length, and b[4..15] are a[0..11]
     (call $array (i32.const 1008) (i32.const 64)) (call $array (i32.const 1024) (i32.const 256))
     (call $p32 (call $vsum (i32.const 1024) (i32.const 1008) (i32.const 1000))) (call $len (i32.const 1024))
+    (call $array (i32.const 1024) (i32.const 256)) (call $array (i32.const 2048) (i32.const 256))
+    (call $p32 (call $vtee (i32.const 1024) (i32.const 2048)))
+    (call $array (i32.const 1008) (i32.const 64)) (call $array (i32.const 1024) (i32.const 256))
+    (call $p32 (call $vtee (i32.const 1024) (i32.const 1008))) (call $len (i32.const 1024))
     ;; a's header at 65536, beyond the one page
     (call $array (i32.const 2048) (i32.const 64))
     (call $p32 (call $vskip (i32.const 65540) (i32.const 2048) (i32.const 0))) (call $p32 (i32.load (i32.const 2084)))

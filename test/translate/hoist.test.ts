@@ -20,7 +20,7 @@ const get = (p = "$p") => `${check(p)} (local.set $v (i32.add (local.get $v) (i3
 /** The rest of a counting loop. */
 const next = `(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 8)))`;
 
-interface Result { versioned: boolean; added: number; loadsInCopy: number; loadsInOriginal: number; branches: string[] }
+interface Result { versioned: boolean; added: number; loadsInCopy: number; loadsInOriginal: number; branches: string[]; body: string[] }
 
 /** The last function of a module after the pass (validated), and what it did. */
 async function version(funcBody: string, memoryChecked = true): Promise<Result> {
@@ -39,6 +39,7 @@ async function version(funcBody: string, memoryChecked = true): Promise<Result> 
   const elseAt = r.body.findIndex((ins) => ins.op === 0x05);
   return {
     versioned,
+    body: r.body.map((ins) => `${ins.name}${ins.index !== undefined ? " " + ins.index : ""}`),
     added: r.locals.length - 2,
     branches: r.body.filter((ins) => ins.op === 0x0d || ins.op === 0x0e).map((ins) => ins.depth !== undefined ? `br_if ${ins.depth}` : `br_table ${ins.targets!.join(" ")} ${ins.defaultTarget}`),
     loadsInCopy: elseAt >= 0 ? loadsBetween(loops[0], elseAt) : -1,
@@ -60,6 +61,19 @@ describe("loop versioning", () => {
     expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load (global.get $g)))) ${next})`)).loadsInCopy).toBe(0);
     expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load offset=8 (i32.const 16)))) ${next})`)).loadsInCopy).toBe(0);
     expect((await version(`(loop $l ${set("$q")} (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) ${len("$q")})))`)).loadsInCopy).toBe(0);
+  });
+
+  it("also reads a length whose base binaryen tee'd into a local (its own inlining), keeping the set", async () => {
+    // binaryen's inlined __get/__set: `global.get $g local.tee $t i32.const 20 i32.sub i32.load offset=16 ...`,
+    // the element address then off $t, the index tee'd into $i by the check
+    const teeCheck = `(if (i32.ge_u (local.tee $i (local.get $i)) (i32.shr_u (i32.load offset=16 (i32.sub (local.tee $p (global.get $g)) (i32.const 20))) (i32.const 2))) (then (call $abort) (unreachable)))`;
+    const teeSet = `${teeCheck} (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (local.get $v))`;
+    const r = await version(`(loop $l ${teeSet} ${next})`);
+    expect(r.versioned).toBe(true);
+    expect(r.loadsInCopy).toBe(0);
+    expect(r.loadsInOriginal).toBe(1);
+    // the copy still sets $p (local 0): global.get, local.set 0, then the hoisted value
+    expect(r.body.join(" ")).toMatch(/global\.get 0 local\.set 0 local\.get \d+ i32\.ge_u/);
   });
 
   it("leaves a loop whose stores or calls may write anything, or whose bases change", async () => {

@@ -13,14 +13,16 @@
  *
  * A hoisted site is what loads.ts reuses, `<base> [i32.const c; i32.sub | i32.add] i32.load
  * offset=o [i32.const s; i32.shr_u]`, with a base the loop does not change: `i32.const`, a
- * `local.get` of a local the loop never sets, a `global.get` of a global it never sets. A loop
+ * `local.get` of a local the loop never sets, a `global.get` of a global it never sets; also with
+ * `local.tee t` after the base (binaryen's own inlining of an accessor keeps `this` in t), which the
+ * copy keeps as `<base> local.set t`. A loop
  * qualifies when, besides local and global sets, nothing in it writes memory except guarded stores:
  *  - no call, `call_indirect` or memory.init/copy/fill, except in the arm of a trap check (an `if`
  *    whose arm ends in `unreachable`, checks.ts trapArmEnd: asc's `abort` call does not come back);
- *  - every store is guarded: right after a trap check `local.get i; <site X>; i32.ge_u; if <arm
- *    ending in unreachable> end` (asc's `__set`) comes its address `<base a>; local.get i;
- *    i32.const k; i32.shl; i32.add` (a unchanged by the loop), then a value made of plain
- *    operators, then the store. Past the check i < X, so the store writes within
+ *  - every store is guarded: right after a trap check `local.get i (or local.tee i); <site X>;
+ *    i32.ge_u; if <arm ending in unreachable> end` (asc's `__set`) comes its address `<base a>;
+ *    local.get i; i32.const k; i32.shl; i32.add` (a unchanged by the loop, or the local X's base
+ *    was tee'd into), then a value made of plain operators, then the store. Past the check i < X, so the store writes within
  *    [a + offset, a + offset + (X << k) - 2^k + width).
  *
  * Before the loop (WebAssembly core spec §4.4.7 memory instructions, §4.4.8 control):
@@ -115,8 +117,13 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
       case OP_LOCAL_SET: case OP_LOCAL_TEE: setLocals.add(ins.index!); continue;
       case OP_GLOBAL_SET: setGlobals.add(ins.index!); continue;
       case OP_LOCAL_GET: case OP_GLOBAL_GET: case OP_I32_CONST: {
-        const site = loadSiteAt(body, i);
-        if (site) { found.push(site); siteEndingAt.set(site.end, site); i = site.end - 1; }
+        const site = loadSiteAt(body, i, true);
+        if (site) {
+          found.push(site);
+          siteEndingAt.set(site.end, site);
+          if (site.tee !== undefined) setLocals.add(site.tee);
+          i = site.end - 1;
+        }
         continue;
       }
       case OP_CALL: if (body[i + 1]?.op !== OP_UNREACHABLE) return undefined; continue;
@@ -127,8 +134,8 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
         // a trap check: what its arm does (asc's abort call) never comes back to the loop
         const bound = body[i - 1].op === OP_I32_GE_U ? siteEndingAt.get(i - 1) : undefined;
         const index = bound ? body[bound.start - 1] : undefined;
-        if (bound && index?.op === OP_LOCAL_GET) {
-          const store = guardedStore(body, armEnd + 1, index.index!, bound.key);
+        if (bound && (index?.op === OP_LOCAL_GET || index?.op === OP_LOCAL_TEE)) {
+          const store = guardedStore(body, armEnd + 1, index.index!, bound);
           if (store) guards.set(store.at, { kind: store.kind, bound });
         }
         i = armEnd;
@@ -164,10 +171,12 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
 }
 
 /** The store guarded by a check of local `index` against site `bound` whose arm ends just before
- *  `k`: `<base> local.get index; i32.const s; i32.shl; i32.add; <plain value>; store`. */
-function guardedStore(body: Instr[], k: number, index: number, bound: string): { at: number; kind: StoreKind } | undefined {
-  const base = body[k];
+ *  `k`: `<base> local.get index; i32.const s; i32.shl; i32.add; <plain value>; store`. A base that
+ *  reads the local the site tee'd its base into is that base (nothing set it since). */
+function guardedStore(body: Instr[], k: number, index: number, bound: LoadSite): { at: number; kind: StoreKind } | undefined {
+  let base = body[k];
   if (base?.op !== OP_LOCAL_GET && base?.op !== OP_GLOBAL_GET && base?.op !== OP_I32_CONST) return undefined;
+  if (base.op === OP_LOCAL_GET && base.index === bound.tee) base = bound.base;
   if (body[k + 1]?.op !== OP_LOCAL_GET || body[k + 1].index !== index) return undefined;
   if (body[k + 2]?.op !== OP_I32_CONST || body[k + 3]?.op !== OP_I32_SHL || body[k + 4]?.op !== OP_I32_ADD) return undefined;
   const shift = (body[k + 2].value as number) & 31;
@@ -176,7 +185,7 @@ function guardedStore(body: Instr[], k: number, index: number, bound: string): {
     const ins = body[i];
     if (isStore(ins.op)) {
       if (height !== 1) return undefined;
-      return { at: i, kind: { base, bound, shift, offset: ins.memOffset ?? 0, width: STORE_WIDTH.get(ins.op)! } };
+      return { at: i, kind: { base, bound: bound.key, shift, offset: ins.memOffset ?? 0, width: STORE_WIDTH.get(ins.op)! } };
     }
     const effect = plainEffect(ins);
     if (effect === undefined) return undefined;
@@ -186,14 +195,19 @@ function guardedStore(body: Instr[], k: number, index: number, bound: string): {
   return undefined;
 }
 
+/** A site's operators, its base's tee left out. */
+function siteOps(body: Instr[], site: LoadSite): Instr[] {
+  return site.tee === undefined ? body.slice(site.start, site.end) : [body[site.start], ...body.slice(site.start + 2, site.end)];
+}
+
 /** A new instruction at the loop's position (traps and backtraces point at the loop). */
 const make = (at: Instr, op: number, name: string, extra: Partial<Instr> = {}): Instr => ({ op, name, offset: at.offset, ...extra });
 
 /**
- * body[start..end] copied, with `replace` (site start -> site end, local) read from locals and the
+ * body[start..end] copied, with `replace` (site start -> site, local) read from locals and the
  * branches that leave the loop one label further out (the `if` that chooses the copy).
  */
-function copyLoop(body: Instr[], start: number, end: number, replace: Map<number, { end: number; local: number }> | undefined): Instr[] {
+function copyLoop(body: Instr[], start: number, end: number, replace: Map<number, { site: LoadSite; local: number }> | undefined): Instr[] {
   const out: Instr[] = [];
   let level = 0; // labels open inside the copy
   const out1 = (d: number) => (d >= level ? d + 1 : d);
@@ -201,8 +215,10 @@ function copyLoop(body: Instr[], start: number, end: number, replace: Map<number
     const ins = body[i];
     const r = replace?.get(i);
     if (r) {
+      // a tee'd base still sets its local: <base> local.set t, then the value
+      if (r.site.tee !== undefined) out.push(ins, make(ins, OP_LOCAL_SET, "local.set", { index: r.site.tee }));
       out.push(make(ins, OP_LOCAL_GET, "local.get", { index: r.local }));
-      i = r.end - 1;
+      i = r.site.end - 1;
       continue;
     }
     switch (ins.op) {
@@ -254,7 +270,8 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
       const e = local("i64"), t = local("i32");
       address.set(key, e); value.set(key, t);
       const load = body[site.load];
-      for (let i = site.start; i < site.load; i++) out.push(body[i]); // base [i32.const c; sub/add]: the i32 address
+      const ops = siteOps(body, site); // without a tee
+      for (const ins of ops) if (ins === load) break; else out.push(ins); // base [i32.const c; sub/add]: the i32 address
       I(0xad, "i64.extend_i32_u");
       i64c(BigInt(load.memOffset ?? 0));
       I(0x7c, "i64.add");
@@ -267,7 +284,7 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
       I(0x86, "i64.shl");
       I(0x56, "i64.gt_u");
       I(OP_BR_IF, "br_if", { depth: 0 });
-      for (let i = site.start; i < site.end; i++) out.push(body[i]);
+      for (const ins of ops) out.push(ins);
       I(OP_LOCAL_SET, "local.set", { index: t });
     }
     // 2. every kind of guarded store: no wrap, and its range clear of every site's bytes
@@ -309,8 +326,8 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
     I(OP_LOCAL_SET, "local.set", { index: ok });
     I(OP_END, "end");
     // 3. the copy that reads the sites from locals, else the loop as it was
-    const replace = new Map<number, { end: number; local: number }>();
-    for (const [key, list] of p.sites) for (const s of list) replace.set(s.start, { end: s.end, local: value.get(key)! });
+    const replace = new Map<number, { site: LoadSite; local: number }>();
+    for (const [key, list] of p.sites) for (const site of list) replace.set(site.start, { site, local: value.get(key)! });
     I(OP_LOCAL_GET, "local.get", { index: ok });
     I(OP_IF, "if", { blockType: { kind: "empty" } });
     for (const ins of copyLoop(body, p.start, p.end, replace)) out.push(ins);

@@ -36,23 +36,28 @@ const OP_I32_LOAD = 0x28, OP_MEMORY_GROW = 0x40, OP_I32_CONST = 0x41, OP_I32_ADD
 /** Reuse groups a function may have at most (each one a new local). */
 const MAX_GROUPS = 32;
 
-/** A load site: body[start, end) computes one value; body[load] is its i32.load. */
-export interface LoadSite { start: number; end: number; load: number; key: string; base: Instr }
+/** A load site: body[start, end) computes one value; body[load] is its i32.load. With `tee`, the
+ *  base operator is followed by `local.tee tee` (binaryen's inlined accessors keep `this` so), which
+ *  the key leaves out. */
+export interface LoadSite { start: number; end: number; load: number; key: string; base: Instr; tee?: number }
 /** Sites loading the same value while it is known: the first one's value serves the others. */
 interface Group { first: LoadSite; reused: LoadSite[] }
 
-/** The load site starting at `k`, if one does. */
-export function loadSiteAt(body: Instr[], k: number): LoadSite | undefined {
+/** The load site starting at `k`, if one does; with `tee`, also one whose base is tee'd into a local. */
+export function loadSiteAt(body: Instr[], k: number, tee = false): LoadSite | undefined {
   const base = body[k];
   if (base.op !== OP_LOCAL_GET && base.op !== OP_GLOBAL_GET && base.op !== OP_I32_CONST) return undefined;
   let j = k + 1;
+  const teed = tee && body[j]?.op === OP_LOCAL_TEE ? body[j++].index : undefined;
+  const from = j;
   if (body[j]?.op === OP_I32_CONST && (body[j + 1]?.op === OP_I32_SUB || body[j + 1]?.op === OP_I32_ADD)) j += 2;
   if (body[j]?.op !== OP_I32_LOAD) return undefined;
   const load = j++;
   if (body[j]?.op === OP_I32_CONST && body[j + 1]?.op === OP_I32_SHR_U) j += 2;
-  let key = "";
-  for (let i = k; i < j; i++) key += `${body[i].op}:${body[i].index ?? ""}:${body[i].value ?? ""}:${body[i].memOffset ?? ""} `;
-  return { start: k, end: j, load, key, base };
+  const part = (ins: Instr) => `${ins.op}:${ins.index ?? ""}:${ins.value ?? ""}:${ins.memOffset ?? ""} `;
+  let key = part(base);
+  for (let i = from; i < j; i++) key += part(body[i]);
+  return teed === undefined ? { start: k, end: j, load, key, base } : { start: k, end: j, load, key, base, tee: teed };
 }
 
 /** Cheap test first: whether two load sites look alike (the same base operator and index or
