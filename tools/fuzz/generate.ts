@@ -199,6 +199,7 @@ class FuncGen {
   readOnly = new Set<string>();
   private recursed = false;
   private arrayIndex: string | undefined;
+  private arrayBase: string | undefined;
 
   constructor(
     readonly r: Rng,
@@ -359,24 +360,32 @@ class FuncGen {
   }
   /** An index into a fresh local, below the length unless traps are allowed, and asc's check of it.
    *  Its arm ends in unreachable (after printing, now and then). */
-  arrayCheck(base: string, bytes: number, shift: number, d: number): { code: Node[]; index: string } {
+  arrayCheck(base: string, bytes: number, shift: number, d: number): { code: Node[]; index: string; base: string } {
     // One index local per function: it is set right before its check and read right after it.
     const x = this.arrayIndex ??= this.newLocal("i32");
     this.readOnly.add(x);
     const mask = this.mod.opts.traps && this.r.bool(0.3) ? "" : ` i32.const ${(bytes >> shift) - 1} i32.and`;
     const arm = this.r.bool() ? "unreachable" : `local.get ${x} call $print_i32 unreachable`;
-    return { code: [this.expr("i32", d), `${mask} local.set ${x} local.get ${x} ${this.arrayLength(base, shift)} i32.ge_u if ${arm} end `], index: x };
+    // As binaryen writes an accessor it inlined itself, now and then: the base tee'd into a local
+    // that the element's address then reads, the index tee'd
+    if (this.r.bool(0.3)) {
+      const t = this.arrayBase ??= this.newLocal("i32");
+      this.readOnly.add(t);
+      const length = this.arrayLength(`${base} local.tee ${t}`, shift);
+      return { code: [this.expr("i32", d), `${mask} local.set ${x} local.get ${x} local.tee ${x} ${length} i32.ge_u if ${arm} end `], index: x, base: `local.get ${t}` };
+    }
+    return { code: [this.expr("i32", d), `${mask} local.set ${x} local.get ${x} ${this.arrayLength(base, shift)} i32.ge_u if ${arm} end `], index: x, base };
   }
   /** A checked element store, its value plain (a local or a constant) more often than not. */
   arrayStore(d: number): Node[] {
     const [t, store, , shift] = this.r.pick(ELEMENTS);
     const a = this.array();
-    const { code, index } = this.arrayCheck(a.base, a.bytes, shift, d);
+    const { code, index, base: checked } = this.arrayCheck(a.base, a.bytes, shift, d);
     const l = this.localOf(t);
     const plain = t === "f32" || t === "f64" ? randConst(this.r, t).replace(/nan(:0x[0-9a-f]+)?/, "1") : l && this.r.bool() ? `local.get ${l}` : randConst(this.r, t);
     const value: Node[] = this.r.bool(0.6) ? [plain] : [this.expr(t, d), this.canon(t)];
     // the element's address off the same base, or (all arrays are as long) another array's
-    const base = this.r.bool(0.8) ? a.base : this.array().base;
+    const base = this.r.bool(0.8) ? checked : this.array().base;
     return [...code, `${base} local.get ${index} i32.const ${shift} i32.shl i32.add `, ...value, ` ${store}`];
   }
   /** A checked element load of type t, if an element kind has it. */
@@ -385,8 +394,8 @@ class FuncGen {
     if (!kinds.length) return undefined;
     const [, , load, shift] = this.r.pick(kinds);
     const a = this.array();
-    const { code, index } = this.arrayCheck(a.base, a.bytes, shift, d);
-    return [...code, `${a.base} local.get ${index} i32.const ${shift} i32.shl i32.add ${load}`];
+    const { code, index, base } = this.arrayCheck(a.base, a.bytes, shift, d);
+    return [...code, `${base} local.get ${index} i32.const ${shift} i32.shl i32.add ${load}`];
   }
   memarg(width: number): string {
     const off = this.r.bool(0.5) ? 0 : this.r.int(65);
