@@ -22,6 +22,22 @@ const next = `(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i
 
 interface Result { versioned: boolean; added: number; loadsInCopy: number; loadsInOriginal: number; branches: string[]; body: string[] }
 
+/** The loops not inside another loop, as [start, end]: in a versioned body the copy comes first. */
+function outermostLoops(body: { op: number }[]): [number, number][] {
+  const found: [number, number][] = [];
+  let depth = 0, loopAt = -1, loopDepth = -1;
+  body.forEach((ins, k) => {
+    if (ins.op === 0x02 || ins.op === 0x03 || ins.op === 0x04) {
+      if (ins.op === 0x03 && loopAt < 0) { loopAt = k; loopDepth = depth; }
+      depth++;
+    } else if (ins.op === 0x0b && --depth === loopDepth && loopAt >= 0) {
+      found.push([loopAt, k]);
+      loopAt = -1; loopDepth = -1;
+    }
+  });
+  return found;
+}
+
 /** The last function of a module after the pass (validated), and what it did. */
 async function version(funcBody: string, memoryChecked = true): Promise<Result> {
   const mod = readModule(await watToWasm(`(module (memory 1) (global $g (mut i32) (i32.const 64)) (table 1 funcref)
@@ -34,16 +50,15 @@ async function version(funcBody: string, memoryChecked = true): Promise<Result> 
   f.locals = r.locals;
   f.body = r.body;
   validateModule(mod); // types, and the branch depths past the new if
-  const loops = r.body.flatMap((ins, k) => (ins.op === 0x03 ? [k] : []));
-  const loadsBetween = (from: number, to: number) => r.body.slice(from, to).filter((ins) => ins.op === 0x28).length;
-  const elseAt = r.body.findIndex((ins) => ins.op === 0x05);
+  const [copy, original] = outermostLoops(r.body);
+  const loadsBetween = (range: [number, number] | undefined) => (range ? r.body.slice(range[0], range[1] + 1).filter((ins) => ins.op === 0x28).length : -1);
   return {
     versioned,
     body: r.body.map((ins) => `${ins.name}${ins.index !== undefined ? " " + ins.index : ""}`),
     added: r.locals.length - 2,
     branches: r.body.filter((ins) => ins.op === 0x0d || ins.op === 0x0e).map((ins) => ins.depth !== undefined ? `br_if ${ins.depth}` : `br_table ${ins.targets!.join(" ")} ${ins.defaultTarget}`),
-    loadsInCopy: elseAt >= 0 ? loadsBetween(loops[0], elseAt) : -1,
-    loadsInOriginal: elseAt >= 0 ? loadsBetween(elseAt, r.body.length) : -1,
+    loadsInCopy: versioned ? loadsBetween(copy) : -1,
+    loadsInOriginal: versioned ? loadsBetween(original) : -1,
   };
 }
 
@@ -54,7 +69,8 @@ describe("loop versioning", () => {
     // the copy: only the element load; the original: two lengths and the element
     expect(r.loadsInCopy).toBe(1);
     expect(r.loadsInOriginal).toBe(3);
-    // a flag, and per length its address and value, per kind of store its range (2 x i64)
+    // the memory's size in bytes, per length its value and (for the stores' tests) its address,
+    // per kind of store its range (2 x i64)
     expect(r.added).toBe(1 + 2 * 2 + 2);
     // a loop that stores nothing; lengths read off a global, a constant; the loop's own condition
     expect((await version(`(loop $l ${get("$p")} ${next})`)).loadsInCopy).toBe(1);
@@ -96,17 +112,18 @@ describe("loop versioning", () => {
     expect((await version(`(loop $l ${get("$p")} ${set("$q")} ${next})`, false)).versioned).toBe(false);
   });
 
-  it("versions the outermost loop that qualifies, with branches out of it one label further", async () => {
+  it("versions the outermost loop that qualifies, its branches out of it past the blocks around the copies", async () => {
     const nested = `(block $out (loop $l ${get("$p")} (br_if $out (i32.eqz (local.get $v)))
       (loop $m ${set("$q")} (br_table $m $l $out (local.get $v))) ${next}))`;
     const r = await version(nested);
     expect(r.versioned).toBe(true);
     expect(r.loadsInCopy).toBe(1);
     expect(r.loadsInOriginal).toBe(3);
-    // the test's br_if (depth 0: to its block), then in each copy the branches that leave the loop
-    // one further out (br_if $out: 1 -> 2; br_table $m $l $out: 0 1 2 -> 0 1 3, and $l's br_if 0 stays)
-    const copy = ["br_if 2", "br_table 0 1 3", "br_if 0"];
-    expect(r.branches).toEqual([...Array(r.branches.length - 2 * copy.length).fill("br_if 0"), ...copy, ...copy]);
+    // the tests' br_ifs (depth 0: to the block around the copy), then the branches that leave the
+    // loop: two labels further out in the copy, one in the original (br_if $out: 1 -> 3 / 2;
+    // br_table $m $l $out: 0 1 2 -> 0 1 4 / 0 1 3; $l's br_if 0 stays)
+    const tests = r.branches.length - 6;
+    expect(r.branches).toEqual([...Array(tests).fill("br_if 0"), "br_if 3", "br_table 0 1 4", "br_if 0", "br_if 2", "br_table 0 1 3", "br_if 0"]);
     // an outer loop that calls: only its inner loop
     const inner = await version(`(loop $l (call $other) (loop $m ${get("$p")} ${next}) (br_if $l (local.get $v)))`);
     expect(inner.versioned).toBe(true);

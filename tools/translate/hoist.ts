@@ -25,7 +25,8 @@
  *    was tee'd into), then a value made of plain operators, then the store. Past the check i < X, so the store writes within
  *    [a + offset, a + offset + (X << k) - 2^k + width).
  *
- * Before the loop (WebAssembly core spec §4.4.7 memory instructions, §4.4.8 control):
+ * Before the loop (WebAssembly core spec §4.4.7 memory instructions, §4.4.8 control), in
+ * `block $done (block $slow <tests, each br_if $slow> <the copy> br $done) <the loop as it was>`:
  *  1. each site's effective address (base ± c as i32, plus the offset, as i64) and whether its 4
  *     bytes lie within memory.size; then its value, loaded: in bounds, the load cannot trap, and
  *     memory only grows (§4.5.3.9 memory.grow), so it stays in bounds;
@@ -47,7 +48,7 @@ import { opInfo } from "../wasm/opcodes.ts";
 import { isBulkMemory, isStore, trapArmEnd } from "./checks.ts";
 import { loadSiteAt, type LoadSite } from "./loads.ts";
 
-const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_ELSE = 0x05, OP_END = 0x0b;
+const OP_UNREACHABLE = 0x00, OP_BLOCK = 0x02, OP_LOOP = 0x03, OP_IF = 0x04, OP_END = 0x0b;
 const OP_BR = 0x0c, OP_BR_IF = 0x0d, OP_BR_TABLE = 0x0e, OP_CALL = 0x10, OP_CALL_INDIRECT = 0x11;
 const OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21, OP_LOCAL_TEE = 0x22, OP_GLOBAL_GET = 0x23, OP_GLOBAL_SET = 0x24;
 const OP_I32_LOAD = 0x28, OP_I32_CONST = 0x41, OP_I32_GE_U = 0x4f, OP_I32_SHL = 0x74, OP_I32_ADD = 0x6a;
@@ -205,12 +206,12 @@ const make = (at: Instr, op: number, name: string, extra: Partial<Instr> = {}): 
 
 /**
  * body[start..end] copied, with `replace` (site start -> site, local) read from locals and the
- * branches that leave the loop one label further out (the `if` that chooses the copy).
+ * branches that leave the loop `labels` labels further out (the blocks around the copies).
  */
-function copyLoop(body: Instr[], start: number, end: number, replace: Map<number, { site: LoadSite; local: number }> | undefined): Instr[] {
+function copyLoop(body: Instr[], start: number, end: number, replace: Map<number, { site: LoadSite; local: number }> | undefined, labels: number): Instr[] {
   const out: Instr[] = [];
   let level = 0; // labels open inside the copy
-  const out1 = (d: number) => (d >= level ? d + 1 : d);
+  const out1 = (d: number) => (d >= level ? d + labels : d);
   for (let i = start; i <= end; i++) {
     const ins = body[i];
     const r = replace?.get(i);
@@ -224,7 +225,7 @@ function copyLoop(body: Instr[], start: number, end: number, replace: Map<number
     switch (ins.op) {
       case OP_BLOCK: case OP_LOOP: case OP_IF: level++; out.push(ins); break;
       case OP_END: level--; out.push(ins); break;
-      case OP_BR: case OP_BR_IF: out.push(ins.depth! >= level ? { ...ins, depth: out1(ins.depth!) } : ins); break;
+      case OP_BR: case OP_BR_IF: out.push(ins.depth! >= level ? { ...ins, depth: ins.depth! + labels } : ins); break;
       case OP_BR_TABLE:
         out.push({ ...ins, targets: ins.targets!.map(out1), defaultTarget: out1(ins.defaultTarget!) });
         break;
@@ -260,28 +261,34 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
     const at = body[p.start];
     const I = (op: number, name: string, extra?: Partial<Instr>) => out.push(make(at, op, name, extra));
     const i64c = (v: bigint) => I(0x42, "i64.const", { value: v });
-    const ok = local("i32");
+    // block $done (block $slow <tests: br_if $slow> <the copy> br $done) <the loop as it was>)
     const value = new Map<string, number>(), address = new Map<string, number>();
-    I(OP_I32_CONST, "i32.const", { value: 0 });
-    I(OP_LOCAL_SET, "local.set", { index: ok });
+    const bytes = local("i64");
     I(OP_BLOCK, "block", { blockType: { kind: "empty" } });
+    I(OP_BLOCK, "block", { blockType: { kind: "empty" } });
+    I(0x3f, "memory.size", { index: 0 });
+    I(0xad, "i64.extend_i32_u");
+    i64c(16n);
+    I(0x86, "i64.shl");
+    I(OP_LOCAL_SET, "local.set", { index: bytes });
     // 1. every site: its effective address as i64, in bounds, then its value
     for (const [key, [site]] of p.sites) {
-      const e = local("i64"), t = local("i32");
-      address.set(key, e); value.set(key, t);
+      const t = local("i32");
+      value.set(key, t);
       const load = body[site.load];
       const ops = siteOps(body, site); // without a tee
       for (const ins of ops) if (ins === load) break; else out.push(ins); // base [i32.const c; sub/add]: the i32 address
       I(0xad, "i64.extend_i32_u");
       i64c(BigInt(load.memOffset ?? 0));
       I(0x7c, "i64.add");
-      I(OP_LOCAL_TEE, "local.tee", { index: e });
+      if (p.kinds.length) { // kept for the stores' tests
+        const e = local("i64");
+        address.set(key, e);
+        I(OP_LOCAL_TEE, "local.tee", { index: e });
+      }
       i64c(4n);
       I(0x7c, "i64.add");
-      I(0x3f, "memory.size", { index: 0 });
-      I(0xad, "i64.extend_i32_u");
-      i64c(16n);
-      I(0x86, "i64.shl");
+      I(OP_LOCAL_GET, "local.get", { index: bytes });
       I(0x56, "i64.gt_u");
       I(OP_BR_IF, "br_if", { depth: 0 });
       for (const ins of ops) out.push(ins);
@@ -322,17 +329,13 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
         I(OP_BR_IF, "br_if", { depth: 0 });
       }
     }
-    I(OP_I32_CONST, "i32.const", { value: 1 });
-    I(OP_LOCAL_SET, "local.set", { index: ok });
-    I(OP_END, "end");
-    // 3. the copy that reads the sites from locals, else the loop as it was
+    // 3. the copy that reads the sites from locals (two labels in), else the loop as it was (one)
     const replace = new Map<number, { site: LoadSite; local: number }>();
     for (const [key, list] of p.sites) for (const site of list) replace.set(site.start, { site, local: value.get(key)! });
-    I(OP_LOCAL_GET, "local.get", { index: ok });
-    I(OP_IF, "if", { blockType: { kind: "empty" } });
-    for (const ins of copyLoop(body, p.start, p.end, replace)) out.push(ins);
-    I(OP_ELSE, "else");
-    for (const ins of copyLoop(body, p.start, p.end, undefined)) out.push(ins);
+    for (const ins of copyLoop(body, p.start, p.end, replace, 2)) out.push(ins);
+    I(OP_BR, "br", { depth: 1 });
+    I(OP_END, "end");
+    for (const ins of copyLoop(body, p.start, p.end, undefined, 1)) out.push(ins);
     I(OP_END, "end");
     from = p.end + 1;
   }
