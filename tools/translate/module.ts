@@ -11,10 +11,14 @@
  * after the earlier segments were applied, as the spec orders it). Imports of globals, tables and
  * memories are bound by `ModuleOptions.resolveImport` (shapes: context.ts, tools/link/ABI.md).
  *
- * Each function body goes through three pre-passes, in this order, before the one-pass translator
+ * Each function body goes through five pre-passes, in this order, before the one-pass translator
  * (function.ts) emits it: small callees inlined (inline.ts), hot globals given pinned locals
- * (promote.ts, which needs the inlined bodies to see every global.set), trap checks already made
- * dropped (checks.ts, which sees the promoted locals, so a promoted array's checks compare equal).
+ * (promote.ts, which needs the inlined bodies to see every global.set), loops that only store
+ * checked array elements versioned to read array lengths loaded before them (hoist.ts, which needs
+ * the accessors inlined to see the checks; not for the identity-mapped kernel memory), trap checks
+ * already made dropped (checks.ts, which sees the promoted locals, so a promoted array's checks
+ * compare equal, and in a versioned copy the checks against one hoisted length), and array lengths
+ * loaded again in straight-line code read from a local (loads.ts).
  */
 import { Assembler, Label } from "../x86/assembler.ts";
 import type { FuncType, Import, Instr, Limits, ValType, WasmModule } from "../wasm/types.ts";
