@@ -322,6 +322,8 @@ export class FunctionTranslator implements FloatHost {
    *  slot (a `stretchLocal` set from a register). Stored when that register is taken for something
    *  else or a slot-based operator runs; dropped at the stretch's end, where nothing reads it. */
   private dirty = new Uint8Array(64);
+  /** By local index: the stretch of its last set so far (`scanLocalSets`' scratch). */
+  private setStretch = new Int32Array(64);
   private readonly regHolds = new Int32Array(16).fill(-1);
   /** Float locals that live in an xmm register of XPIN_POOL (local index -> xmm), as `pinned`. */
   private pinnedX: Map<number, number>;
@@ -899,7 +901,6 @@ export class FunctionTranslator implements FloatHost {
       }
     }
   }
-  private setStretch = new Int32Array(64);
 
   private zeroLocals(): void {
     const a = this.asm;
@@ -2339,7 +2340,10 @@ export class FunctionTranslator implements FloatHost {
     // Not into the `if` that starts a pin region: it is entered at the `if` (regionBoundary).
     if (op === 0x04 && !this.regionStartsAt(this.pos + 1)) return 1 + this.ifAt(this.pos + 1, next!, c); // if
     if ((op === 0x1b || op === 0x1c) && !isFloat(this.types[this.depth - 1])) { this.select(c); return 1; } // select
-    if ((op === 0x71 || op === 0x72) && this.trapArmAfterAndOr(c, op === 0x72)) return this.trapArmAfterAndOr(c, op === 0x72, true); // i32.and, i32.or; [i32.eqz;] if (trap arm)
+    if (op === 0x71 || op === 0x72) { // i32.and, i32.or; [i32.eqz;] if (trap arm)
+      const taken = this.trapArmAfterAndOr(c, op === 0x72);
+      if (taken > 0) return taken;
+    }
     if ((op === 0x71 || op === 0x72) && this.body[this.pos + 2]?.op === 0x04 && !this.regionStartsAt(this.pos + 2) && this.plainIf(this.pos + 2)) { // i32.and, i32.or; if
       const top = this.depth > 0 ? this.vs[this.depth - 1] : undefined;
       if (top?.k === "reg" && top.bool) {
@@ -2373,17 +2377,16 @@ export class FunctionTranslator implements FloatHost {
    * `a && c` / `a || c` (a a 0/1 value below the comparison c, `or` for ||), or its negation (an
    * i32.eqz next), as the condition of an `if` whose arm ends in a trap (`trapArms`, asc's
    * `assert(x < n && y < m)`): two conditional jumps to the deferred arm, no 0/1 for c and no and/or
-   * (De Morgan for the negation: !(a && c) = !a || !c). With `emit` false, only whether it applies;
-   * with `emit`, the code, and the operators taken (through the arm's `end`).
+   * (De Morgan for the negation: !(a && c) = !a || !c). The operators taken (through the arm's
+   * `end`), or 0 when it does not apply (nothing emitted).
    */
-  private trapArmAfterAndOr(c: Condition, or: boolean, emit = false): number {
+  private trapArmAfterAndOr(c: Condition, or: boolean): number {
     const top = this.depth > 0 ? this.vs[this.depth - 1] : undefined;
     if (top?.k !== "reg" || !top.bool || this.rotateTo) return 0;
     const neg = this.body[this.pos + 2]?.op === 0x45; // i32.eqz
     const at = this.pos + (neg ? 3 : 2);
     const end = this.body[at]?.op === OP_IF && !this.targetedBlocks.has(at) && !this.regionStartsAt(at) ? this.trapArms.get(at) : undefined;
     if (end === undefined) return 0;
-    if (!emit) return 1;
     const a = this.asm;
     const first = this.popV();
     const r = (first.v as { r: number }).r;
@@ -2470,8 +2473,7 @@ export class FunctionTranslator implements FloatHost {
   /** The `if` at `pos` takes the ordinary path of `ifAt` (`ifOp`): no rotated loop test, no
    *  deferred or cold arm. */
   private plainIf(pos: number): boolean {
-    if (this.rotateTo || this.loopHeaders?.has(pos)) return false;
-    return this.targetedBlocks.has(pos) || (!this.trapArms.has(pos) && !this.coldIfs.has(pos));
+    return !this.rotateTo && !this.loopHeaders?.has(pos) && this.ordinaryIf(pos);
   }
 
   /** Emit the compare; returns the condition code that is true when the condition holds. Scratch: rax, rcx, xmm0, xmm1. */

@@ -43,6 +43,11 @@ export interface LoadSite { start: number; end: number; load: number; key: strin
 /** Sites loading the same value while it is known: the first one's value serves the others. */
 interface Group { first: LoadSite; reused: LoadSite[] }
 
+/** An operator's share of a load site's key: opcode and immediates. */
+function keyPart(ins: Instr): string {
+  return `${ins.op}:${ins.index ?? ""}:${ins.value ?? ""}:${ins.memOffset ?? ""} `;
+}
+
 /** The load site starting at `k`, if one does; with `tee`, also one whose base is tee'd into a local. */
 export function loadSiteAt(body: Instr[], k: number, tee = false): LoadSite | undefined {
   const base = body[k];
@@ -54,9 +59,8 @@ export function loadSiteAt(body: Instr[], k: number, tee = false): LoadSite | un
   if (body[j]?.op !== OP_I32_LOAD) return undefined;
   const load = j++;
   if (body[j]?.op === OP_I32_CONST && body[j + 1]?.op === OP_I32_SHR_U) j += 2;
-  const part = (ins: Instr) => `${ins.op}:${ins.index ?? ""}:${ins.value ?? ""}:${ins.memOffset ?? ""} `;
-  let key = part(base);
-  for (let i = from; i < j; i++) key += part(body[i]);
+  let key = keyPart(base);
+  for (let i = from; i < j; i++) key += keyPart(body[i]);
   return teed === undefined ? { start: k, end: j, load, key, base } : { start: k, end: j, load, key, base, tee: teed };
 }
 
