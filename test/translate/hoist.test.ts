@@ -1,6 +1,7 @@
 /**
  * Loop versioning (tools/translate/hoist.ts) on its own: which loops it versions, what the copy
- * reads from locals, and that the result is valid WebAssembly (branch depths past the new `if`).
+ * reads from locals, and that the result is valid WebAssembly (branch depths past the blocks that
+ * choose the copy).
  * The translated code's behaviour against V8 is in differential.test.ts (`versionModule`).
  */
 import { describe, expect, it } from "vitest";
@@ -46,16 +47,16 @@ async function version(funcBody: string, memoryChecked = true): Promise<Result> 
   validateModule(mod);
   const f = mod.funcs[mod.funcs.length - 1];
   const r = versionLoops(2 + f.locals.length, f.locals, f.body, memoryChecked);
-  const versioned = r.body !== f.body;
+  const versioned = r.body !== f.body, declared = f.locals.length;
   f.locals = r.locals;
   f.body = r.body;
-  validateModule(mod); // types, and the branch depths past the new if
+  validateModule(mod); // types, and the branch depths past the new blocks
   const [copy, original] = outermostLoops(r.body);
   const loadsBetween = (range: [number, number] | undefined) => (range ? r.body.slice(range[0], range[1] + 1).filter((ins) => ins.op === 0x28).length : -1);
   return {
     versioned,
     body: r.body.map((ins) => `${ins.name}${ins.index !== undefined ? " " + ins.index : ""}`),
-    added: r.locals.length - 2,
+    added: r.locals.length - declared,
     branches: r.body.filter((ins) => ins.op === 0x0d || ins.op === 0x0e).map((ins) => ins.depth !== undefined ? `br_if ${ins.depth}` : `br_table ${ins.targets!.join(" ")} ${ins.defaultTarget}`),
     loadsInCopy: versioned ? loadsBetween(copy) : -1,
     loadsInOriginal: versioned ? loadsBetween(original) : -1,

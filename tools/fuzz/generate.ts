@@ -358,23 +358,21 @@ class FuncGen {
   arrayLength(base: string, shift: number): string {
     return `${base} i32.const 20 i32.sub i32.load offset=16${shift ? ` i32.const ${shift} i32.shr_u` : ""}`;
   }
-  /** An index into a fresh local, below the length unless traps are allowed, and asc's check of it.
-   *  Its arm ends in unreachable (after printing, now and then). */
+  /** An index into the function's array-index local, below the length unless traps are allowed,
+   *  and asc's check of it; its arm ends in unreachable (after printing, now and then). Now and
+   *  then as binaryen writes an accessor it inlined itself: the base tee'd into a local, which the
+   *  element's address then reads (the base returned), and the index tee'd. */
   arrayCheck(base: string, bytes: number, shift: number, d: number): { code: Node[]; index: string; base: string } {
     // One index local per function: it is set right before its check and read right after it.
     const x = this.arrayIndex ??= this.newLocal("i32");
     this.readOnly.add(x);
     const mask = this.mod.opts.traps && this.r.bool(0.3) ? "" : ` i32.const ${(bytes >> shift) - 1} i32.and`;
     const arm = this.r.bool() ? "unreachable" : `local.get ${x} call $print_i32 unreachable`;
-    // As binaryen writes an accessor it inlined itself, now and then: the base tee'd into a local
-    // that the element's address then reads, the index tee'd
-    if (this.r.bool(0.3)) {
-      const t = this.arrayBase ??= this.newLocal("i32");
-      this.readOnly.add(t);
-      const length = this.arrayLength(`${base} local.tee ${t}`, shift);
-      return { code: [this.expr("i32", d), `${mask} local.set ${x} local.get ${x} local.tee ${x} ${length} i32.ge_u if ${arm} end `], index: x, base: `local.get ${t}` };
-    }
-    return { code: [this.expr("i32", d), `${mask} local.set ${x} local.get ${x} ${this.arrayLength(base, shift)} i32.ge_u if ${arm} end `], index: x, base };
+    const t = this.r.bool(0.3) ? (this.arrayBase ??= this.newLocal("i32")) : undefined;
+    if (t !== undefined) this.readOnly.add(t);
+    const length = this.arrayLength(t === undefined ? base : `${base} local.tee ${t}`, shift);
+    const read = t === undefined ? `local.get ${x}` : `local.get ${x} local.tee ${x}`;
+    return { code: [this.expr("i32", d), `${mask} local.set ${x} ${read} ${length} i32.ge_u if ${arm} end `], index: x, base: t === undefined ? base : `local.get ${t}` };
   }
   /** A checked element store, its value plain (a local or a constant) more often than not. */
   arrayStore(d: number): Node[] {
