@@ -1138,7 +1138,10 @@ TRAP_CASES.push(
  * with a's header out of bounds: the test before the loop must not load it (no trap). `$vwrap`
  * stores 8-byte elements at b + (i << 3) with i checked against b's length in 4-byte elements, so
  * i << 3 wraps at i = 2^29 - 1 and the store lands on b's own header (length 8 bytes after it):
- * the loop must see that and stop after two steps. Each prints its result and the lengths.
+ * the loop must see that and stop after two steps. `$vloadwrap` loads 8-byte elements the same
+ * way (nothing stored): at i = 2^29 - 1 and 2^30 - 2 the address wraps to just below b, which the
+ * loads must read (the copy that forms addresses in 64 bits must not run: they would fault).
+ * Each prints its result and the lengths.
  */
 export function versionModule(): string {
   const len = (p: string) => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
@@ -1189,6 +1192,13 @@ export function versionModule(): string {
       (local.set $i (i32.add (local.get $i) (local.get $step)))
       (br_if $l (i32.lt_u (local.get $i) ${len("$b")})))
     (local.get $s))
+  (func $vloadwrap (param $b i32) (param $step i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      ${check("$b", "-5000")}
+      (local.set $s (i32.add (local.get $s) (i32.wrap_i64 (i64.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 3)))))))
+      (local.set $i (i32.add (local.get $i) (local.get $step)))
+      (br_if $l (i32.lt_u (local.get $i) ${len("$b")})))
+    (local.get $s))
   (func $array (param $p i32) (param $bytes i32) (local $i i32)
     (i32.store (i32.sub (local.get $p) (i32.const 4)) (local.get $bytes))
     (loop $l
@@ -1211,5 +1221,9 @@ export function versionModule(): string {
     (call $p32 (call $vskip (i32.const 65540) (i32.const 2048) (i32.const 0))) (call $p32 (i32.load (i32.const 2084)))
     ;; b = 256 with 2^30 - 1 elements (as far as its length says): i = 0, 2^29 - 1, 2^30 - 2
     (i32.store (i32.const 252) (i32.const 0xfffffffc))
-    (call $p32 (call $vwrap (i32.const 256) (i32.const 0x1fffffff))) (call $len (i32.const 256)) (call $p32 (i32.load (i32.const 240)))))`;
+    (call $p32 (call $vwrap (i32.const 256) (i32.const 0x1fffffff))) (call $len (i32.const 256)) (call $p32 (i32.load (i32.const 240)))
+    ;; the same array, read: elements at 256, then (wrapped) 248 and 240
+    (i32.store (i32.const 252) (i32.const 0xfffffffc))
+    (i32.store (i32.const 256) (i32.const 11)) (i32.store (i32.const 248) (i32.const 22)) (i32.store (i32.const 240) (i32.const 33))
+    (call $p32 (call $vloadwrap (i32.const 256) (i32.const 0x1fffffff)))))`;
 }

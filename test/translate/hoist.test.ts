@@ -21,7 +21,11 @@ const get = (p = "$p") => `${check(p)} (local.set $v (i32.add (local.get $v) (i3
 /** The rest of a counting loop. */
 const next = `(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 8)))`;
 
-interface Result { versioned: boolean; added: number; loadsInCopy: number; loadsInOriginal: number; branches: string[]; body: string[] }
+interface Result {
+  versioned: boolean; added: number; loadsInCopy: number; loadsInOriginal: number; branches: string[]; body: string[];
+  /** i32.adds marked noWrap in the copy and in the original; the test's i64.gt_u comparisons. */
+  noWrapInCopy: number; noWrapInOriginal: number; tests: number;
+}
 
 /** The loops not inside another loop, as [start, end]: in a versioned body the copy comes first. */
 function outermostLoops(body: { op: number }[]): [number, number][] {
@@ -53,6 +57,7 @@ async function version(funcBody: string, memoryChecked = true): Promise<Result> 
   validateModule(mod); // types, and the branch depths past the new blocks
   const [copy, original] = outermostLoops(r.body);
   const loadsBetween = (range: [number, number] | undefined) => (range ? r.body.slice(range[0], range[1] + 1).filter((ins) => ins.op === 0x28).length : -1);
+  const noWrapBetween = (range: [number, number] | undefined) => (range ? r.body.slice(range[0], range[1] + 1).filter((ins) => ins.noWrap).length : -1);
   return {
     versioned,
     body: r.body.map((ins) => `${ins.name}${ins.index !== undefined ? " " + ins.index : ""}`),
@@ -60,6 +65,9 @@ async function version(funcBody: string, memoryChecked = true): Promise<Result> 
     branches: r.body.filter((ins) => ins.op === 0x0d || ins.op === 0x0e).map((ins) => ins.depth !== undefined ? `br_if ${ins.depth}` : `br_table ${ins.targets!.join(" ")} ${ins.defaultTarget}`),
     loadsInCopy: versioned ? loadsBetween(copy) : -1,
     loadsInOriginal: versioned ? loadsBetween(original) : -1,
+    noWrapInCopy: versioned ? noWrapBetween(copy) : -1,
+    noWrapInOriginal: versioned ? noWrapBetween(original) : -1,
+    tests: r.body.filter((ins) => ins.op === 0x56).length,
   };
 }
 
@@ -78,6 +86,33 @@ describe("loop versioning", () => {
     expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load (global.get $g)))) ${next})`)).loadsInCopy).toBe(0);
     expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load offset=8 (i32.const 16)))) ${next})`)).loadsInCopy).toBe(0);
     expect((await version(`(loop $l ${set("$q")} (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) ${len("$q")})))`)).loadsInCopy).toBe(0);
+  });
+
+  it("marks the checked elements' address adds noWrap in the copy, after a test that they cannot wrap", async () => {
+    // a load and a store: the store kind's test covers both (same base form? no: $p and $q), so
+    // per site its bounds (1), per store kind its wrap (1) and range (per site, lt_u/gt_u: 2), and
+    // the load's own wrap test (1)
+    const both = await version(`(loop $l ${get("$p")} ${set("$q")} ${next})`);
+    expect([both.noWrapInCopy, both.noWrapInOriginal]).toEqual([2, 0]);
+    expect(both.tests).toBe(2 + 1 + 2 + 1);
+    // a load of the same array the store writes: covered by the store kind's test
+    const same = await version(`(loop $l ${get("$q")} ${set("$q")} ${next})`);
+    expect([same.noWrapInCopy, same.tests]).toEqual([2, 1 + 1 + 1]);
+    // loads only; the load after a push (s += a[i]) and right after the check (a local.set of it)
+    const loads = await version(`(loop $l ${get("$p")} ${check("$p")} (local.set $v (i32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))) ${next})`);
+    expect([loads.noWrapInCopy, loads.tests]).toEqual([2, 1 + 1]);
+    // not: a base the loop changes, an address not right after its check, another index, a shift
+    // and an add whose operands are not the element's
+    for (const inLoop of [
+      `${check("$p")} (local.set $v (i32.load (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 2)))))`,
+      `${check("$p")} (local.set $v (i32.add (local.get $v) (local.get $v))) (local.set $v (i32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))))`,
+      `${check("$p")} (local.set $v (i32.load (i32.add (local.get $p) (i32.shl (local.get $v) (i32.const 2)))))`,
+      `${check("$p")} (local.set $v (i32.load (i32.add (i32.shl (local.get $i) (i32.const 2)) (local.get $p))))`,
+    ]) {
+      const r = await version(`(loop $l ${inLoop} ${next})`);
+      expect(r.versioned, inLoop).toBe(true);
+      expect(r.noWrapInCopy, inLoop).toBe(0);
+    }
   });
 
   it("also reads a length whose base binaryen tee'd into a local (its own inlining), keeping the set", async () => {

@@ -15,7 +15,9 @@
  * Float constants are read from the module's read-only pool (context.ts FloatConstants), and a
  * float load that is the right operand of arithmetic is that instruction's memory operand. Address
  * arithmetic becomes one 32-bit `lea` (it wraps modulo 2^32 like i32.add): an array element's
- * `base + (index << 1..3)`, and a pinned local plus a constant or another pinned local.
+ * `base + (index << 1..3)`, and a pinned local plus a constant or another pinned local; an
+ * element's address that loop versioning proved cannot wrap (`noWrap`, hoist.ts) is no `lea` but
+ * part of the access's operand, [base + index * 2^k + memory base + offset].
  * Innermost loops start at a 32-byte boundary (multi-byte NOP padding on the way in).
  *
  * Locals stay in frame slots, except the hottest locals of loops, pinned to one register each
@@ -359,6 +361,9 @@ export class FunctionTranslator implements FloatHost {
   private current: Instr | undefined;
   /** Index in `body` of the operator being translated. */
   private pos = 0;
+  /** The memory operand `foldAddress` made for the access right after it (taken by `addressOf`),
+   *  with the register it owns that the access may reuse and the other one it owns (-1: none). */
+  private folded: { m: Mem; r: number; other: number } | null = null;
   /** `block`/`if` operators (by index in `body`) that some branch targets. */
   private readonly targetedBlocks = new Set<number>();
   /**
@@ -448,6 +453,7 @@ export class FunctionTranslator implements FloatHost {
     this.findTargetedBlocks();
     this.translateRange(0, this.body.length);
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
+    if (this.folded) throw new Error(`${this.displayName}: a folded address no access took`);
     if (this.region) throw new Error(`${this.displayName}: pin region at ${this.region.start} not left`);
     this.emitDeferredArms();
 
@@ -2181,6 +2187,7 @@ export class FunctionTranslator implements FloatHost {
    * Consumes the `i32.add` (returns 1).
    */
   private scaledAdd(k: 1 | 2 | 3): number {
+    if (this.body[this.pos + 1].noWrap === true && this.foldAddress(k)) return 1;
     const count = this.popV(), index = this.popV(), base = this.popV();
     this.release(count);
     const ri = this.inPlace(index) ?? this.toReg(index);
@@ -2194,6 +2201,51 @@ export class FunctionTranslator implements FloatHost {
     if (bOwned && r !== rb) this.gprs.give(rb!);
     this.pushV("i32", { k: "reg", r });
     return 1;
+  }
+
+  /**
+   * `base + (index << k)` that loop versioning proved cannot wrap (hoist.ts marks the i32.add
+   * `noWrap`) and that a load right after reads, or a store after one local.get or constant
+   * writes: no `lea`, the access's operand is [base + index * 2^k + memory base + offset] (in a
+   * sandbox the bounds check forms its end the same way, here). The stack gets a placeholder for
+   * the address, whose operand the access's `addressOf` takes. Consumes the `i32.add` (returns
+   * true); false, having emitted nothing, when the pattern or the displacement does not fit.
+   */
+  private foldAddress(k: 1 | 2 | 3): boolean {
+    const mc = this.mem(), body = this.body, at = this.pos + 2;
+    const after = body[at];
+    if (after === undefined || mc.mode === "identity") return false;
+    let access: Instr | undefined;
+    if (after.op >= 0 && after.op <= 0xff && LOAD_OPS[after.op] !== undefined) access = after;
+    else if (after.op === OP_LOCAL_GET || (after.op >= 0x41 && after.op <= 0x44)) { // local.get, a constant: the value
+      const store = body[at + 1];
+      if (store !== undefined && store.op >= 0 && store.op <= 0xff && STORE_OPS[store.op] !== undefined) access = store;
+    }
+    if (access === undefined) return false;
+    // No pin region may start or end before the access (regionBoundary would flush the placeholder).
+    if (this.regions.size !== 0 && (this.regions.has(at) || this.regions.has(at + 1) || (this.region !== undefined && this.region.end <= at))) return false;
+    const cb = this.constOf(this.peek(2));
+    const baseConst = cb === null ? 0 : Number(BigInt.asUintN(32, cb));
+    const offset = access.memOffset ?? 0;
+    const bytes = LOAD_OPS[access.op]?.bytes ?? STORE_OPS[access.op]!;
+    const disp = mc.base + baseConst + offset;
+    if (disp > 0x7fffffff || baseConst + offset + bytes > 0x7fffffff) return false;
+    const count = this.popV(), index = this.popV(), base = this.popV();
+    this.release(count);
+    const ri = this.inPlace(index) ?? this.toReg(index);
+    const rb = cb === null ? this.inPlace(base) ?? this.toReg(base) : undefined;
+    const iOwned = this.owned(index, ri), bOwned = rb !== undefined && this.owned(base, rb);
+    const scale = (1 << k) as 2 | 4 | 8;
+    const a = this.asm;
+    if (mc.mode === "sandbox") {
+      a.lea(8, R.rcx, mem(rb === undefined ? null : reg(rb), baseConst + offset + bytes, reg(ri), scale));
+      a.alu("cmp", 8, R.rcx, abs(mc.bytes));
+      a.jcc("a", this.trap(Trap.memoryOutOfBounds));
+    }
+    const m = mem(rb === undefined ? null : reg(rb), disp, reg(ri), scale);
+    this.folded = iOwned ? { m, r: ri, other: bOwned ? rb! : -1 } : { m, r: bOwned ? rb! : -1, other: -1 };
+    this.pushV("i32", { k: "const", v: 0 });
+    return true;
   }
 
   /** Whether register `r` holding operand `o` is the caller's to reuse (not a pinned local's). */
@@ -2593,6 +2645,12 @@ export class FunctionTranslator implements FloatHost {
   /** Register holding the zero-extended address (owned), the sandbox check, and the operand.
    *  Identity and guarded memories check nothing: a guarded access out of bounds faults (context.ts). */
   private addressOf(addr: Opnd, offset: number, bytes: number): { m: Mem; r: number; owned: boolean } {
+    const f = this.folded;
+    if (f !== null) { // `addr` is foldAddress's placeholder
+      this.folded = null;
+      if (f.other !== -1) this.gprs.give(f.other);
+      return { m: f.m, r: f.r, owned: f.r !== -1 };
+    }
     const a = this.asm;
     const mc = this.mem();
     // A pinned local is used in place as the base register (not owned: the caller must not free it).

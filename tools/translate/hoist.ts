@@ -32,8 +32,13 @@
  *     memory only grows (§4.5.3.9 memory.grow), so it stays in bounds;
  *  2. for each kind of guarded store, a + (X << k) <= 2^32 (i << k and a + (i << k) cannot wrap
  *     for any i < X), and its range is disjoint from every site's 4 bytes.
+ *  3. for each guarded load (`<base a> local.get i; i32.const k; i32.shl; i32.add; <load>` right
+ *     after the same kind of check, maybe after a few pushes: `s += a[i]`) with a and X's site
+ *     unchanged by the loop, whose address form no store kind has, a + (X << k) <= 2^32.
  * When all hold the copy runs: no store can change a site's bytes (by induction over the stores,
- * each checked against a value that is still the one loaded), so a site reads what was loaded.
+ * each checked against a value that is still the one loaded), so a site reads what was loaded;
+ * and no guarded access's address wraps, so the copy marks their i32.adds `noWrap` (function.ts
+ * then forms the address in 64 bits, inside the access's operand: [a + i * 2^k + base + offset]).
  * Else the loop runs as it was. The test loads nothing out of bounds and stores nothing, so the
  * original traps, in the same order, wherever it would have.
  *
@@ -56,16 +61,22 @@ const OP_I32_LOAD = 0x28, OP_I32_CONST = 0x41, OP_I32_GE_U = 0x4f, OP_I32_SHL = 
 /** Loops versioned per function, and the longest loop copied (in operators). */
 export const MAX_LOOPS = 4;
 export const MAX_LOOP_OPERATORS = 4000;
-/** Distinct sites and kinds of guarded store per loop (the test is sites x kinds comparisons). */
-const MAX_SITES = 16, MAX_KINDS = 8;
+/** Distinct sites and kinds of guarded store per loop (the test is sites x kinds comparisons), and
+ *  distinct guarded load addresses tested for wrapping (beyond that, a load keeps its wrapping add). */
+const MAX_SITES = 16, MAX_KINDS = 8, MAX_WRAPS = 8;
 
 /** Bytes written by each store opcode (i32.store .. i64.store32). */
 const STORE_WIDTH = new Map([[0x36, 4], [0x37, 8], [0x38, 4], [0x39, 8], [0x3a, 1], [0x3b, 2], [0x3c, 1], [0x3d, 2], [0x3e, 4]]);
 
 /** A kind of guarded store: base operator, the site bounding the index, shift, offset, width. */
 interface StoreKind { base: Instr; bound: string; shift: number; offset: number; width: number }
-/** A loop to version: body[start..end] (its `loop` .. `end`), its sites by key, its stores. */
-interface Plan { start: number; end: number; sites: Map<string, LoadSite[]>; kinds: StoreKind[] }
+/** A guarded load's address: its base operator, the site bounding the index, the shift, and where
+ *  its i32.add is. */
+interface GuardedLoad { base: Instr; bound: string; shift: number; add: number }
+/** A loop to version: body[start..end] (its `loop` .. `end`), its sites by key, its stores, the
+ *  guarded loads' addresses that need a test of their own that they cannot wrap (`wraps`), and the
+ *  positions of the guarded accesses' address adds that the copy marks `noWrap`. */
+interface Plan { start: number; end: number; sites: Map<string, LoadSite[]>; kinds: StoreKind[]; wraps: GuardedLoad[]; noWrap: Set<number> }
 
 /** Every loop that has no result or parameters, as [start, end] pairs in the order of their
  *  starts, if the body has loops and i32 loads: one pass. */
@@ -110,8 +121,9 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
   const setLocals = new Set<number>(), setGlobals = new Set<number>();
   const found: LoadSite[] = [];
   const siteEndingAt = new Map<number, LoadSite>();
-  const guards = new Map<number, { kind: StoreKind; bound: LoadSite }>(); // store position -> its check
+  const guards = new Map<number, { kind: StoreKind; bound: LoadSite; add: number }>(); // store position -> its check
   const stores: number[] = [];
+  const guardedLoads: { load: GuardedLoad; boundBase: Instr }[] = [];
   for (let i = start + 1; i < end; i++) {
     const ins = body[i], op = ins.op;
     switch (op) {
@@ -137,7 +149,11 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
         const index = bound ? body[bound.start - 1] : undefined;
         if (bound && (index?.op === OP_LOCAL_GET || index?.op === OP_LOCAL_TEE)) {
           const store = guardedStore(body, armEnd + 1, index.index!, bound);
-          if (store) guards.set(store.at, { kind: store.kind, bound });
+          if (store) guards.set(store.at, { kind: store.kind, bound, add: armEnd + 5 });
+          else {
+            const load = guardedLoad(body, armEnd + 1, index.index!, bound);
+            if (load) guardedLoads.push({ load, boundBase: bound.base });
+          }
         }
         i = armEnd;
         continue;
@@ -160,15 +176,34 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
   }
   if (sites.size === 0) return undefined;
   const kinds: StoreKind[] = [];
+  const noWrap = new Set<number>();
   for (const at of stores) {
     const g = guards.get(at);
     if (!g || !invariant(g.kind.base) || !invariant(g.bound.base)) return undefined;
     const k = g.kind;
-    const same = kinds.some((o) => o.base.op === k.base.op && o.base.index === k.base.index && o.base.value === k.base.value &&
-      o.bound === k.bound && o.shift === k.shift && o.offset === k.offset && o.width === k.width);
+    const same = kinds.some((o) => sameBase(o.base, k.base) && o.bound === k.bound && o.shift === k.shift && o.offset === k.offset && o.width === k.width);
     if (!same) kinds.push(k);
+    noWrap.add(g.add);
   }
-  return kinds.length <= MAX_KINDS ? { start, end, sites, kinds } : undefined;
+  if (kinds.length > MAX_KINDS) return undefined;
+  // Guarded loads whose base and bound the loop does not change: a store kind's test covers the
+  // same address form, else a test of their own (up to MAX_WRAPS forms).
+  const wraps: GuardedLoad[] = [];
+  for (const { load, boundBase } of guardedLoads) {
+    if (!invariant(load.base) || !invariant(boundBase)) continue;
+    const same = (o: { base: Instr; bound: string; shift: number }) => sameBase(o.base, load.base) && o.bound === load.bound && o.shift === load.shift;
+    if (!kinds.some(same) && !wraps.some(same)) {
+      if (wraps.length === MAX_WRAPS) continue;
+      wraps.push(load);
+    }
+    noWrap.add(load.add);
+  }
+  return { start, end, sites, kinds, wraps, noWrap };
+}
+
+/** Whether two base operators (i32.const, local.get, global.get) read the same value in the loop. */
+function sameBase(a: Instr, b: Instr): boolean {
+  return a.op === b.op && a.index === b.index && a.value === b.value;
 }
 
 /** The store guarded by a check of local `index` against site `bound` whose arm ends just before
@@ -196,6 +231,31 @@ function guardedStore(body: Instr[], k: number, index: number, bound: LoadSite):
   return undefined;
 }
 
+/** The load guarded by a check of local `index` against site `bound` whose arm ends just before
+ *  `k`: `<base> local.get index; i32.const s; i32.shl; i32.add; <load>` (asc's `__get`), after at
+ *  most MAX_PUSHES reads of locals, globals or constants (`s += a[i]` pushes s first). */
+function guardedLoad(body: Instr[], k: number, index: number, bound: LoadSite): GuardedLoad | undefined {
+  for (let j = k; j <= k + MAX_PUSHES; j++) {
+    const load = guardedLoadAt(body, j, index, bound);
+    if (load) return load;
+    const op = body[j]?.op;
+    if (op !== OP_LOCAL_GET && op !== OP_GLOBAL_GET && (op === undefined || op < 0x41 || op > 0x44)) return undefined;
+  }
+  return undefined;
+}
+const MAX_PUSHES = 3;
+
+function guardedLoadAt(body: Instr[], k: number, index: number, bound: LoadSite): GuardedLoad | undefined {
+  let base = body[k];
+  if (base?.op !== OP_LOCAL_GET && base?.op !== OP_GLOBAL_GET && base?.op !== OP_I32_CONST) return undefined;
+  if (base.op === OP_LOCAL_GET && base.index === bound.tee) base = bound.base;
+  if (body[k + 1]?.op !== OP_LOCAL_GET || body[k + 1].index !== index) return undefined;
+  if (body[k + 2]?.op !== OP_I32_CONST || body[k + 3]?.op !== OP_I32_SHL || body[k + 4]?.op !== OP_I32_ADD) return undefined;
+  const load = body[k + 5]?.op;
+  if (load === undefined || load < 0x28 || load > 0x35) return undefined;
+  return { base, bound: bound.key, shift: (body[k + 2].value as number) & 31, add: k + 4 };
+}
+
 /** A site's operators, its base's tee left out. */
 function siteOps(body: Instr[], site: LoadSite): Instr[] {
   return site.tee === undefined ? body.slice(site.start, site.end) : [body[site.start], ...body.slice(site.start + 2, site.end)];
@@ -205,10 +265,13 @@ function siteOps(body: Instr[], site: LoadSite): Instr[] {
 const make = (at: Instr, op: number, name: string, extra: Partial<Instr> = {}): Instr => ({ op, name, offset: at.offset, ...extra });
 
 /**
- * body[start..end] copied, with `replace` (site start -> site, local) read from locals and the
- * branches that leave the loop `labels` labels further out (the blocks around the copies).
+ * body[start..end] copied, with `replace` (site start -> site, local) read from locals, the adds
+ * at `noWrap` marked, and the branches that leave the loop `labels` labels further out (the blocks
+ * around the copies).
  */
-function copyLoop(body: Instr[], start: number, end: number, replace: Map<number, { site: LoadSite; local: number }> | undefined, labels: number): Instr[] {
+function copyLoop(
+  body: Instr[], start: number, end: number, replace: Map<number, { site: LoadSite; local: number }> | undefined, noWrap: Set<number> | undefined, labels: number,
+): Instr[] {
   const out: Instr[] = [];
   let level = 0; // labels open inside the copy
   const out1 = (d: number) => (d >= level ? d + labels : d);
@@ -229,7 +292,7 @@ function copyLoop(body: Instr[], start: number, end: number, replace: Map<number
       case OP_BR_TABLE:
         out.push({ ...ins, targets: ins.targets!.map(out1), defaultTarget: out1(ins.defaultTarget!) });
         break;
-      default: out.push(ins);
+      default: out.push(noWrap?.has(i) ? { ...ins, noWrap: true } : ins);
     }
   }
   return out;
@@ -294,20 +357,27 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
       for (const ins of ops) out.push(ins);
       I(OP_LOCAL_SET, "local.set", { index: t });
     }
-    // 2. every kind of guarded store: no wrap, and its range clear of every site's bytes
-    for (const k of p.kinds) {
-      const lo = local("i64"), hi = local("i64");
-      const scaledBound = () => { I(OP_LOCAL_GET, "local.get", { index: value.get(k.bound)! }); I(0xad, "i64.extend_i32_u"); i64c(BigInt(k.shift)); I(0x86, "i64.shl"); };
+    // 2. every kind of guarded store and every other guarded load's address: base + (X << k)
+    // <= 2^32 (no wrap), and each store kind's range clear of every site's bytes
+    const scaledBound = (k: { bound: string; shift: number }) => {
+      I(OP_LOCAL_GET, "local.get", { index: value.get(k.bound)! }); I(0xad, "i64.extend_i32_u"); i64c(BigInt(k.shift)); I(0x86, "i64.shl");
+    };
+    const noWrapTest = (k: { base: Instr; bound: string; shift: number }, lo?: number) => {
       out.push(k.base);
       I(0xad, "i64.extend_i32_u");
-      I(OP_LOCAL_TEE, "local.tee", { index: lo });
-      scaledBound();
+      if (lo !== undefined) I(OP_LOCAL_TEE, "local.tee", { index: lo });
+      scaledBound(k);
       I(0x7c, "i64.add");
       i64c(1n << 32n);
       I(0x56, "i64.gt_u");
       I(OP_BR_IF, "br_if", { depth: 0 });
+    };
+    for (const w of p.wraps) noWrapTest(w);
+    for (const k of p.kinds) {
+      const lo = local("i64"), hi = local("i64");
+      noWrapTest(k, lo);
       I(OP_LOCAL_GET, "local.get", { index: lo });
-      scaledBound();
+      scaledBound(k);
       I(0x7c, "i64.add");
       i64c(BigInt(k.offset + k.width) - (1n << BigInt(k.shift)));
       I(0x7c, "i64.add");
@@ -332,10 +402,10 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
     // 3. the copy that reads the sites from locals (two labels in), else the loop as it was (one)
     const replace = new Map<number, { site: LoadSite; local: number }>();
     for (const [key, list] of p.sites) for (const site of list) replace.set(site.start, { site, local: value.get(key)! });
-    for (const ins of copyLoop(body, p.start, p.end, replace, 2)) out.push(ins);
+    for (const ins of copyLoop(body, p.start, p.end, replace, p.noWrap, 2)) out.push(ins);
     I(OP_BR, "br", { depth: 1 });
     I(OP_END, "end");
-    for (const ins of copyLoop(body, p.start, p.end, undefined, 1)) out.push(ins);
+    for (const ins of copyLoop(body, p.start, p.end, undefined, undefined, 1)) out.push(ins);
     I(OP_END, "end");
     from = p.end + 1;
   }

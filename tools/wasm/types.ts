@@ -67,6 +67,10 @@ export interface Instr {
   lane?: number;
   /** i8x16.shuffle: 16 lane indices */
   lanes?: number[];
+  /** Not from the binary: set by the translator's loop versioning (tools/translate/hoist.ts) on an
+   *  i32.add of an array element's address it proved cannot wrap modulo 2^32 (so the address may
+   *  be formed in 64 bits, as part of the memory operand). */
+  noWrap?: true;
 }
 
 /** Global: `init` is a constant expression, without its final `end`. */
