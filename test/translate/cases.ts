@@ -1143,6 +1143,40 @@ TRAP_CASES.push(
  * loads must read (the copy that forms addresses in 64 bits must not run: they would fault).
  * Each prints its result and the lengths.
  */
+/**
+ * Loop versioning's third copy (tools/translate/hoist.ts `merge`): `$vdot` checks i against a's
+ * length and b's; when the two are equal a copy reads one local for both (and checks i once), else
+ * the copy that reads each. Equal lengths, then b shorter with i staying below it, then b shorter
+ * with i reaching its length: b's check must trap there (after printing -7000 - i), as it would
+ * not if a's length stood for b's.
+ */
+export function versionMergeModule(): string {
+  const len = (p: string) => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
+  const check = (p: string, code: string) => `(if (i32.ge_u (local.get $i) ${len(p)}) (then (call $p32 (i32.sub (i32.const ${code}) (local.get $i))) (unreachable)))`;
+  return `(module ${prelude(`
+  (func $vdot (param $a i32) (param $b i32) (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      ${check("$a", "-6000")}
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))))
+      ${check("$b", "-7000")}
+      (local.set $s (i32.add (local.get $s) (i32.mul (i32.const 3) (i32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func $array (param $p i32) (param $bytes i32) (local $i i32)
+    (i32.store (i32.sub (local.get $p) (i32.const 4)) (local.get $bytes))
+    (loop $l
+      (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (i32.add (local.get $i) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 16)))))`)}
+  (func (export "main")
+    (call $array (i32.const 1024) (i32.const 64)) (call $array (i32.const 2048) (i32.const 64))
+    (call $p32 (call $vdot (i32.const 1024) (i32.const 2048) (i32.const 16)))
+    (call $array (i32.const 2048) (i32.const 32))
+    (call $p32 (call $vdot (i32.const 1024) (i32.const 2048) (i32.const 8)))
+    (call $p32 (call $vdot (i32.const 1024) (i32.const 2048) (i32.const 12)))))`;
+}
+
 export function versionModule(): string {
   const len = (p: string) => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
   const check = (p: string, code: string) => `(if (i32.ge_u (local.get $i) ${len(p)}) (then (call $p32 (i32.sub (i32.const ${code}) (local.get $i))) (unreachable)))`;

@@ -60,6 +60,10 @@ describe("translator vs V8: registers and inlining", () => {
     const r = await differential(cases.versionModule());
     expect(r.output).toEqual(["r 820", "r 256", "r 820", "r -10", "r 10", "r 2099232", "r 1032202", "r 10", "r 30", "r 36", "r 2", "r 8", "r 0", "r 66"]);
   });
+  it("loop versioning's third copy: one length for an index checked against two equal ones, else each its own (a shorter one traps)", async () => {
+    const r = await differential(cases.versionMergeModule());
+    expect(r.output).toEqual(["r 544", "r 144", "r -7008", "trap: unreachable"]);
+  });
   it("pin regions: hot locals pinned per top-level loop construct when the function has more than the pin registers", async () => {
     const r = await differential(cases.regionsModule());
     expect(r.output.length).toBe(206);

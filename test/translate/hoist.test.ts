@@ -25,6 +25,9 @@ interface Result {
   versioned: boolean; added: number; loadsInCopy: number; loadsInOriginal: number; branches: string[]; body: string[];
   /** i32.adds marked noWrap in the copy and in the original; the test's i64.gt_u comparisons. */
   noWrapInCopy: number; noWrapInOriginal: number; tests: number;
+  /** The third copy (one local for lengths that are equal): its loads, and the locals its checks
+   *  compare with (`i32.ge_u` after a local.get); the same for the copy. -1 / [] without it. */
+  loadsInMerged: number; boundsInMerged: number[]; boundsInCopy: number[];
 }
 
 /** The loops not inside another loop, as [start, end]: in a versioned body the copy comes first. */
@@ -55,7 +58,10 @@ async function version(funcBody: string, memoryChecked = true): Promise<Result> 
   f.locals = r.locals;
   f.body = r.body;
   validateModule(mod); // types, and the branch depths past the new blocks
-  const [copy, original] = outermostLoops(r.body);
+  const loops = outermostLoops(r.body);
+  const [merged, copy, original] = loops.length === 3 ? loops : [undefined, ...loops];
+  const bounds = (range: [number, number] | undefined) => (range ? r.body.slice(range[0], range[1] + 1).flatMap((ins, k, all) =>
+    ins.op === 0x4f && all[k - 1].op === 0x20 ? [all[k - 1].index!] : []) : []);
   const loadsBetween = (range: [number, number] | undefined) => (range ? r.body.slice(range[0], range[1] + 1).filter((ins) => ins.op === 0x28).length : -1);
   const noWrapBetween = (range: [number, number] | undefined) => (range ? r.body.slice(range[0], range[1] + 1).filter((ins) => ins.noWrap).length : -1);
   return {
@@ -68,6 +74,9 @@ async function version(funcBody: string, memoryChecked = true): Promise<Result> 
     noWrapInCopy: versioned ? noWrapBetween(copy) : -1,
     noWrapInOriginal: versioned ? noWrapBetween(original) : -1,
     tests: r.body.filter((ins) => ins.op === 0x56).length,
+    loadsInMerged: merged ? loadsBetween(merged) : -1,
+    boundsInMerged: bounds(merged),
+    boundsInCopy: bounds(copy),
   };
 }
 
@@ -78,11 +87,23 @@ describe("loop versioning", () => {
     // the copy: only the element load; the original: two lengths and the element
     expect(r.loadsInCopy).toBe(1);
     expect(r.loadsInOriginal).toBe(3);
+    // $i is checked against both lengths: a third copy, for when they are equal, checks it
+    // against one local, the copy against each its own
+    expect(r.loadsInMerged).toBe(1);
+    expect(new Set(r.boundsInMerged).size).toBe(1);
+    expect(r.boundsInMerged).toHaveLength(2);
+    expect(new Set(r.boundsInCopy).size).toBe(2);
+    expect(r.body.filter((ins) => ins === "i32.ne")).toHaveLength(1);
     // the memory's size in bytes, per length its value and (for the stores' tests) its address,
     // per kind of store its range (2 x i64)
     expect(r.added).toBe(1 + 2 * 2 + 2);
     // a loop that stores nothing; lengths read off a global, a constant; the loop's own condition
-    expect((await version(`(loop $l ${get("$p")} ${next})`)).loadsInCopy).toBe(1);
+    const one = await version(`(loop $l ${get("$p")} ${next})`);
+    expect([one.loadsInCopy, one.loadsInMerged]).toEqual([1, -1]); // one length: no third copy
+    // two indexes, each checked against one length: no third copy either
+    const two = await version(`(loop $l ${get("$p")} (local.set $v (i32.add (local.get $v) (i32.load (i32.add (local.get $q) (i32.shl (local.get $v) (i32.const 2))))))
+      (if (i32.ge_u (local.get $v) ${len("$q")}) (then (call $abort) (unreachable))) ${next})`);
+    expect([two.versioned, two.loadsInMerged]).toEqual([true, -1]);
     expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load (global.get $g)))) ${next})`)).loadsInCopy).toBe(0);
     expect((await version(`(loop $l (local.set $v (i32.add (local.get $v) (i32.load offset=8 (i32.const 16)))) ${next})`)).loadsInCopy).toBe(0);
     expect((await version(`(loop $l ${set("$q")} (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) ${len("$q")})))`)).loadsInCopy).toBe(0);
@@ -155,11 +176,13 @@ describe("loop versioning", () => {
     expect(r.versioned).toBe(true);
     expect(r.loadsInCopy).toBe(1);
     expect(r.loadsInOriginal).toBe(3);
-    // the tests' br_ifs (depth 0: to the block around the copy), then the branches that leave the
-    // loop: two labels further out in the copy, one in the original (br_if $out: 1 -> 3 / 2;
-    // br_table $m $l $out: 0 1 2 -> 0 1 4 / 0 1 3; $l's br_if 0 stays)
-    const tests = r.branches.length - 6;
-    expect(r.branches).toEqual([...Array(tests).fill("br_if 0"), "br_if 3", "br_table 0 1 4", "br_if 0", "br_if 2", "br_table 0 1 3", "br_if 0"]);
+    // the tests' br_ifs (depth 0: to the block around the copies), then the branches that leave
+    // the loop: three labels further out in the third copy, two in the copy, one in the original
+    // (br_if $out: 1 -> 4 / 3 / 2; br_table $m $l $out: 0 1 2 -> 0 1 5 / 0 1 4 / 0 1 3; $l's br_if 0 stays)
+    const tests = r.branches.length - 9;
+    expect(r.branches).toEqual([
+      ...Array(tests).fill("br_if 0"), "br_if 4", "br_table 0 1 5", "br_if 0", "br_if 3", "br_table 0 1 4", "br_if 0", "br_if 2", "br_table 0 1 3", "br_if 0",
+    ]);
     // an outer loop that calls: only its inner loop
     const inner = await version(`(loop $l (call $other) (loop $m ${get("$p")} ${next}) (br_if $l (local.get $v)))`);
     expect(inner.versioned).toBe(true);

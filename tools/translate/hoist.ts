@@ -42,11 +42,18 @@
  * Else the loop runs as it was. The test loads nothing out of bounds and stores nothing, so the
  * original traps, in the same order, wherever it would have.
  *
+ * A third copy, when some index is checked against two or more sites (n-body's i against seven
+ * arrays' lengths, SHA-256's i against K's and W's): in `block $regular`, after the tests, each
+ * such group's values compared (`i32.ne`, br_if $regular); when all are equal a copy runs that
+ * reads the group's first local for all of them, so the checks of one index are the same check and
+ * checks.ts drops the repeats (n-body: 2 checks per pair of bodies instead of 12). Else the copy
+ * that reads each site's own value runs, as above.
+ *
  * Only for memories nothing else writes: not the kernel's identity-mapped memory, where devices
  * write by DMA and a loop waiting for them must load again (loads.ts, "Memory that changes behind
- * the module's back"). Only the outermost loop that qualifies is versioned (its inner loops are in
- * both copies), at most MAX_LOOPS per function, each at most MAX_LOOP_OPERATORS long.
- * The cost: the loop's code twice, the test once per entry to the loop.
+ * the module's back"). Only the outermost loop that qualifies is versioned (its inner loops are in all
+ * the copies), at most MAX_LOOPS per function, each at most MAX_LOOP_OPERATORS long.
+ * The cost: the loop's code twice (three times with merge groups), the test once per entry to the loop.
  */
 import type { Instr, ValType } from "../wasm/types.ts";
 import { opInfo } from "../wasm/opcodes.ts";
@@ -76,7 +83,13 @@ interface GuardedLoad { base: Instr; bound: string; shift: number; add: number }
 /** A loop to version: body[start..end] (its `loop` .. `end`), its sites by key, its stores, the
  *  guarded loads' addresses that need a test of their own that they cannot wrap (`wraps`), and the
  *  positions of the guarded accesses' address adds that the copy marks `noWrap`. */
-interface Plan { start: number; end: number; sites: Map<string, LoadSite[]>; kinds: StoreKind[]; wraps: GuardedLoad[]; noWrap: Set<number> }
+interface Plan {
+  start: number; end: number; sites: Map<string, LoadSite[]>; kinds: StoreKind[]; wraps: GuardedLoad[]; noWrap: Set<number>;
+  /** Groups of sites (keys) some index is checked against two or more of: a third copy runs when
+   *  each group's values are equal, reading one local for all of them (checks.ts then drops the
+   *  repeated checks). */
+  merge: string[][];
+}
 
 /** Every loop that has no result or parameters, as [start, end] pairs in the order of their
  *  starts, if the body has loops and i32 loads: one pass. */
@@ -124,6 +137,7 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
   const guards = new Map<number, { kind: StoreKind; bound: LoadSite; add: number }>(); // store position -> its check
   const stores: number[] = [];
   const guardedLoads: { load: GuardedLoad; boundBase: Instr }[] = [];
+  const checked = new Map<number, Set<string>>(); // index local -> the sites it is checked against
   for (let i = start + 1; i < end; i++) {
     const ins = body[i], op = ins.op;
     switch (op) {
@@ -148,6 +162,9 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
         const bound = body[i - 1].op === OP_I32_GE_U ? siteEndingAt.get(i - 1) : undefined;
         const index = bound ? body[bound.start - 1] : undefined;
         if (bound && (index?.op === OP_LOCAL_GET || index?.op === OP_LOCAL_TEE)) {
+          const against = checked.get(index.index!);
+          if (against) against.add(bound.key);
+          else checked.set(index.index!, new Set([bound.key]));
           const store = guardedStore(body, armEnd + 1, index.index!, bound);
           if (store) guards.set(store.at, { kind: store.kind, bound, add: armEnd + 5 });
           else {
@@ -198,7 +215,28 @@ function plan(body: Instr[], start: number, end: number): Plan | undefined {
     }
     noWrap.add(load.add);
   }
-  return { start, end, sites, kinds, wraps, noWrap };
+  return { start, end, sites, kinds, wraps, noWrap, merge: mergeGroups(checked, sites) };
+}
+
+/** The sites (of those hoisted) connected by indexes checked against more than one of them: the
+ *  groups of two or more, each in the order of the sites. */
+function mergeGroups(checked: Map<number, Set<string>>, sites: Map<string, LoadSite[]>): string[][] {
+  const group = new Map<string, number>(); // site key -> group number
+  const groups: Set<string>[] = [];
+  for (const against of checked.values()) {
+    const keys = [...against].filter((k) => sites.has(k));
+    if (keys.length < 2) continue;
+    // the groups these keys are in already, joined into one with the new keys
+    const joined = new Set<string>();
+    for (const k of keys) {
+      const g = group.get(k);
+      if (g === undefined) joined.add(k);
+      else if (groups[g].size > 0) { for (const o of groups[g]) joined.add(o); groups[g] = new Set(); }
+    }
+    for (const k of joined) group.set(k, groups.length);
+    groups.push(joined);
+  }
+  return groups.filter((g) => g.size >= 2).map((g) => [...sites.keys()].filter((k) => g.has(k)));
 }
 
 /** Whether two base operators (i32.const, local.get, global.get) read the same value in the loop. */
@@ -399,9 +437,28 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
         I(OP_BR_IF, "br_if", { depth: 0 });
       }
     }
-    // 3. the copy that reads the sites from locals (two labels in), else the loop as it was (one)
+    // 3. when each merge group's values are equal, the copy that reads one local for the group
+    // (three labels in: block $regular), then the copy that reads each site's own (two labels in),
+    // else the loop as it was (one)
     const replace = new Map<number, { site: LoadSite; local: number }>();
     for (const [key, list] of p.sites) for (const site of list) replace.set(site.start, { site, local: value.get(key)! });
+    if (p.merge.length > 0) {
+      I(OP_BLOCK, "block", { blockType: { kind: "empty" } });
+      const merged = new Map(replace);
+      for (const keys of p.merge) {
+        const first = value.get(keys[0])!;
+        for (const key of keys.slice(1)) {
+          I(OP_LOCAL_GET, "local.get", { index: first });
+          I(OP_LOCAL_GET, "local.get", { index: value.get(key)! });
+          I(0x47, "i32.ne");
+          I(OP_BR_IF, "br_if", { depth: 0 });
+          for (const site of p.sites.get(key)!) merged.set(site.start, { site, local: first });
+        }
+      }
+      for (const ins of copyLoop(body, p.start, p.end, merged, p.noWrap, 3)) out.push(ins);
+      I(OP_BR, "br", { depth: 2 });
+      I(OP_END, "end");
+    }
     for (const ins of copyLoop(body, p.start, p.end, replace, p.noWrap, 2)) out.push(ins);
     I(OP_BR, "br", { depth: 1 });
     I(OP_END, "end");
