@@ -1144,6 +1144,46 @@ TRAP_CASES.push(
  * Each prints its result and the lengths.
  */
 /**
+ * A pinned float local set, then stored right away (function.ts `storeOnlyRead`): when nothing reads
+ * it before its next set, the store takes the value from the register it was computed in and the
+ * local's own register is not written. `$fdefer` has the three cases: set again before any read
+ * (deferred), read again after the store (not), and a branch out of the loop after the store with
+ * the local read after the loop (not). `$farm` reads it in a trap arm after the store: the arm must
+ * print the value just stored, then trap.
+ */
+export function storeDeferModule(): string {
+  const pf = (v: string) => `(call $trace (i32.const 16) (i32.const 1) ${v} (f64.const 0) (f64.const 0) (f64.const 0) (f64.const 0))`;
+  return `(module ${prelude(`
+  (func $fdefer (param $p i32) (param $n i32) (result f64) (local $i i32) (local $v f64) (local $s f64)
+    (block $out
+      (loop $l
+        (local.set $v (f64.add (f64.convert_i32_s (local.get $i)) (f64.const 0.5)))
+        (f64.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))) (local.get $v))
+        (local.set $v (f64.mul (f64.convert_i32_s (local.get $i)) (f64.const 3)))
+        (f64.store offset=512 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))) (local.get $v))
+        (local.set $s (f64.add (local.get $s) (local.get $v)))
+        (local.set $v (f64.sub (local.get $s) (f64.const 0.25)))
+        (f64.store offset=1024 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))) (local.get $v))
+        (br_if $out (i32.eq (local.get $i) (i32.const 7)))
+        (local.set $v (f64.const 100))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+    (f64.add (f64.add (local.get $s) (local.get $v)) (f64.add (f64.load (i32.add (local.get $p) (i32.const 40))) (f64.load offset=1024 (local.get $p)))))
+  (func $farm (param $p i32) (local $i i32) (local $v f64)
+    (loop $l
+      (local.set $v (f64.mul (f64.convert_i32_s (local.get $i)) (f64.const 1.5)))
+      (f64.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 3))) (local.get $v))
+      (if (i32.eq (local.get $i) (i32.const 5)) (then ${pf("(local.get $v)")} (unreachable)))
+      (local.set $v (f64.const 0))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))`)}
+  (func (export "main")
+    ${pf("(call $fdefer (i32.const 2048) (i32.const 20))")}
+    ${pf("(call $fdefer (i32.const 2048) (i32.const 5))")}
+    (call $farm (i32.const 4096))))`;
+}
+
+/**
  * Loop versioning's third copy (tools/translate/hoist.ts `merge`): `$vdot` checks i against a's
  * length and b's; when the two are equal a copy reads one local for both (and checks i once), else
  * the copy that reads each. Equal lengths, then b shorter with i staying below it, then b shorter

@@ -60,6 +60,10 @@ describe("translator vs V8: registers and inlining", () => {
     const r = await differential(cases.versionModule());
     expect(r.output).toEqual(["r 820", "r 256", "r 820", "r -10", "r 10", "r 2099232", "r 1032202", "r 10", "r 30", "r 36", "r 2", "r 8", "r 0", "r 66"]);
   });
+  it("a pinned float local stored right after its set: from the register it was computed in, unless read again, after a branch or in a trap arm", async () => {
+    const r = await differential(cases.storeDeferModule());
+    expect(r.output).toEqual(["r 173", "r 135.25", "r 7.5", "trap: unreachable"]);
+  });
   it("loop versioning's third copy: one length for an index checked against two equal ones, else each its own (a shorter one traps)", async () => {
     const r = await differential(cases.versionMergeModule());
     expect(r.output).toEqual(["r 544", "r 144", "r -7008", "trap: unreachable"]);

@@ -235,6 +235,8 @@ const OP_I32_ADD = 0x6a, OP_IF = 0x04, OP_LOCAL_GET = 0x20, OP_LOCAL_SET = 0x21,
  *  8: SHA-256's `a = t1 + t2` reads t1 nine operators after `e = d + t1` (the state words shift in
  *  between), and read back from the frame t1 sits on the rounds' critical path (-4% time). */
 const READ_AGAIN_WINDOW = 12;
+/** `storeOnlyRead`: operators from a float local's set to its read by a store, and to its next set. */
+const STORE_ONLY_WINDOW = 12, STORE_DEAD_WINDOW = 160;
 /** The integer binary operators on constants (results wrapped to the operand width by the caller). */
 const FOLD: Record<"add" | "sub" | "and" | "or" | "xor" | "imul", (x: bigint, y: bigint) => bigint> = {
   add: (x, y) => x + y, sub: (x, y) => x - y, imul: (x, y) => x * y, and: (x, y) => x & y, or: (x, y) => x | y, xor: (x, y) => x ^ y,
@@ -364,6 +366,9 @@ export class FunctionTranslator implements FloatHost {
   /** The memory operand `foldAddress` made for the access right after it (taken by `addressOf`),
    *  with the register it owns that the access may reuse and the other one it owns (-1: none). */
   private folded: { m: Mem; r: number; other: number } | null = null;
+  /** A pinned float local set from xmm `x` and not (yet) written to its register: the store that
+   *  reads it takes `x` (`storeOnlyRead`). */
+  private deferredX: { local: number; x: number } | null = null;
   /** `block`/`if` operators (by index in `body`) that some branch targets. */
   private readonly targetedBlocks = new Set<number>();
   /**
@@ -454,6 +459,7 @@ export class FunctionTranslator implements FloatHost {
     this.translateRange(0, this.body.length);
     if (this.ctrls.length !== 0) throw new Error(`${this.displayName}: body does not end with 'end'`);
     if (this.folded) throw new Error(`${this.displayName}: a folded address no access took`);
+    if (this.deferredX) throw new Error(`${this.displayName}: a deferred local set no store took`);
     if (this.region) throw new Error(`${this.displayName}: pin region at ${this.region.start} not left`);
     this.emitDeferredArms();
 
@@ -1839,6 +1845,14 @@ export class FunctionTranslator implements FloatHost {
           }
           this.pushV(t, (this.localVals[l] ??= { k: "local", i: l }));
         }
+        else if (this.deferredX !== null && this.deferredX.local === ins.index) {
+          // Set from xmm `x` and read once, by the store `next` (`storeOnlyRead`): from `x`.
+          const x = this.deferredX.x;
+          this.deferredX = null;
+          if (!next || !this.floatFromPin(x, this.locals[ins.index!], next)) throw new Error(`${this.displayName}: a deferred local set without its store`);
+          this.xmms.give(x);
+          return 1;
+        }
         else if (next && this.floatFromPin(px, this.locals[ins.index!], next)) return 1;
         else if (next && this.floatUpdate(ins.index!, px)) return 3;
         else {
@@ -2067,7 +2081,10 @@ export class FunctionTranslator implements FloatHost {
     const pin = this.pinned.get(i);
     const px = this.pinnedX.get(i);
     if (pin !== undefined) this.moveGpr(reg(pin), o);
-    else if (px !== undefined) {
+    else if (px !== undefined && !tee && o.v.k === "xmm" && this.storeOnlyRead(i)) {
+      this.deferredX = { local: i, x: o.v.x }; // the register stays taken until the store
+      return 0;
+    } else if (px !== undefined) {
       if (o.v.k === "xmm") this.asm.movaps(px, o.v.x);
       else this.xmmSrcTo(o, px);
     } else if (!tee && o.v.k === "reg" && this.stretchLocal[i] === 1) this.dirty[i] = 1; // held below, stored only if need be
@@ -2088,6 +2105,46 @@ export class FunctionTranslator implements FloatHost {
       this.pushV(o.t, { k: "xmm", x });
     } else this.pushV(o.t, { k: "local", i });
     return 0;
+  }
+
+  /**
+   * Whether float local `l`, pinned and being set from an xmm register, is read only by a store
+   * (`f32.store`/`f64.store` of it) a few operators ahead, with only an address computed in between
+   * (integer locals, globals, constants, i32.shl/add, inline markers, untargeted blocks), and set
+   * again after that store before any read, branch or else (a trap arm that does not read it
+   * skipped; return or unreachable end it): asc's inlined `__set(i, v)` keeps v in a local it stores once. Then the
+   * value need not go to the local's register at all (`deferredX`): the store takes it from where
+   * it was computed. No pin region may start or end on the way.
+   */
+  private storeOnlyRead(l: number): boolean {
+    const body = this.body, storeOp = this.locals[l] === "f32" ? 0x38 : 0x39;
+    let k = this.pos + 1;
+    for (; k < body.length && k <= this.pos + STORE_ONLY_WINDOW; k++) {
+      const ins = body[k], op = ins.op;
+      if (op === OP_LOCAL_GET && ins.index === l) break;
+      if (this.regions.size !== 0 && this.regions.has(k)) return false;
+      if (op < 0 || op === 0x41 || op === 0x74 || op === OP_I32_ADD) continue; // inline markers, i32.const, i32.shl, i32.add
+      if ((op === OP_LOCAL_GET && isIntType(this.locals[ins.index!])) || (op === OP_GLOBAL_GET && isIntType(this.globalType(ins.index!)))) continue;
+      if (op === 0x02 && !this.targetedBlocks.has(k)) continue;
+      return false;
+    }
+    if (body[k]?.op !== OP_LOCAL_GET || body[k].index !== l || body[k + 1]?.op !== storeOp) return false;
+    if (this.region !== undefined && this.region.end <= k + 1) return false;
+    for (k += 2; k < body.length && k <= this.pos + STORE_DEAD_WINDOW; k++) {
+      const ins = body[k], op = ins.op;
+      if (op === OP_LOCAL_GET || op === OP_LOCAL_SET || op === OP_LOCAL_TEE) {
+        if (ins.index === l) return op !== OP_LOCAL_GET;
+      } else if (op === OP_IF) {
+        const end = this.targetedBlocks.has(k) ? undefined : this.trapArms.get(k);
+        if (end === undefined) return false;
+        for (; k < end; k++) { // the arm may read it, or branch where something does
+          const o = body[k].op;
+          if ((o === OP_LOCAL_GET && body[k].index === l) || o === 0x0c || o === 0x0d || o === 0x0e) return false;
+        }
+      } else if (op === 0x0c || op === 0x0d || op === 0x0e || op === 0x05) return false; // br, br_if, br_table, else
+      else if (op === 0x0f || op === 0x00) return true; // return, unreachable
+    }
+    return false;
   }
 
   private intBinary(op: "add" | "sub" | "and" | "or" | "xor" | "imul", size: 4 | 8, next: Instr | undefined): number {
