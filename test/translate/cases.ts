@@ -1128,21 +1128,19 @@ TRAP_CASES.push(
   { kind: "uninitialized element", body: "(drop (call_indirect $b (type $t) (i32.const 1)))", extra: TABLE },
 );
 
-/**
- * Loop versioning (tools/translate/hoist.ts): asc-style StaticArray<u32>s (length in bytes at
- * p - 4, read as `load(p - 20, 16) >>> 2`), loops that read lengths and store checked elements.
- * `$vsum` sums a[i] into b[i] while i < a's length (then negates the sum), or until i = stop
- * (a branch out of the loop, past the negation): with the arrays apart the copy that reads the
- * lengths once runs; with b's elements over a's header (b[3] is a's length) the store at i = 3
- * shrinks a, and the loop must stop there. `$vskip` reads a's length only in an arm never taken,
- * with a's header out of bounds: the test before the loop must not load it (no trap). `$vwrap`
- * stores 8-byte elements at b + (i << 3) with i checked against b's length in 4-byte elements, so
- * i << 3 wraps at i = 2^29 - 1 and the store lands on b's own header (length 8 bytes after it):
- * the loop must see that and stop after two steps. `$vloadwrap` loads 8-byte elements the same
- * way (nothing stored): at i = 2^29 - 1 and 2^30 - 2 the address wraps to just below b, which the
- * loads must read (the copy that forms addresses in 64 bits must not run: they would fault).
- * Each prints its result and the lengths.
- */
+/** asc's StaticArray<u32> length of `p` (bytes at p - 4, read as `load(p - 20, 16) >>> 2`), and its
+ *  check of `$i`: the arm prints `code - i`, then traps (versionModule, versionMergeModule). */
+const arrayLength = (p: string) => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
+const arrayCheck = (p: string, code: string) =>
+  `(if (i32.ge_u (local.get $i) ${arrayLength(p)}) (then (call $p32 (i32.sub (i32.const ${code}) (local.get $i))) (unreachable)))`;
+/** `$array(p, bytes)`: such an array's length header, and its elements 1, 2, 3, ... */
+const ARRAY_FUNC = `(func $array (param $p i32) (param $bytes i32) (local $i i32)
+    (i32.store (i32.sub (local.get $p) (i32.const 4)) (local.get $bytes))
+    (loop $l
+      (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (i32.add (local.get $i) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.shr_u (local.get $bytes) (i32.const 2))))))`;
+
 /**
  * A pinned float local set, then stored right away (function.ts `storeOnlyRead`): when nothing reads
  * it before its next set, the store takes the value from the register it was computed in and the
@@ -1191,8 +1189,7 @@ export function storeDeferModule(): string {
  * not if a's length stood for b's.
  */
 export function versionMergeModule(): string {
-  const len = (p: string) => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
-  const check = (p: string, code: string) => `(if (i32.ge_u (local.get $i) ${len(p)}) (then (call $p32 (i32.sub (i32.const ${code}) (local.get $i))) (unreachable)))`;
+  const len = arrayLength, check = arrayCheck;
   return `(module ${prelude(`
   (func $vdot (param $a i32) (param $b i32) (param $n i32) (result i32) (local $i i32) (local $s i32)
     (loop $l
@@ -1203,12 +1200,7 @@ export function versionMergeModule(): string {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $s))
-  (func $array (param $p i32) (param $bytes i32) (local $i i32)
-    (i32.store (i32.sub (local.get $p) (i32.const 4)) (local.get $bytes))
-    (loop $l
-      (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (i32.add (local.get $i) (i32.const 1)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.const 16)))))`)}
+  ${ARRAY_FUNC}`)}
   (func (export "main")
     (call $array (i32.const 1024) (i32.const 64)) (call $array (i32.const 2048) (i32.const 64))
     (call $p32 (call $vdot (i32.const 1024) (i32.const 2048) (i32.const 16)))
@@ -1217,9 +1209,23 @@ export function versionMergeModule(): string {
     (call $p32 (call $vdot (i32.const 1024) (i32.const 2048) (i32.const 12)))))`;
 }
 
+/**
+ * Loop versioning (tools/translate/hoist.ts): asc-style StaticArray<u32>s (length in bytes at
+ * p - 4, read as `load(p - 20, 16) >>> 2`), loops that read lengths and store checked elements.
+ * `$vsum` sums a[i] into b[i] while i < a's length (then negates the sum), or until i = stop
+ * (a branch out of the loop, past the negation): with the arrays apart the copy that reads the
+ * lengths once runs; with b's elements over a's header (b[3] is a's length) the store at i = 3
+ * shrinks a, and the loop must stop there. `$vskip` reads a's length only in an arm never taken,
+ * with a's header out of bounds: the test before the loop must not load it (no trap). `$vwrap`
+ * stores 8-byte elements at b + (i << 3) with i checked against b's length in 4-byte elements, so
+ * i << 3 wraps at i = 2^29 - 1 and the store lands on b's own header (length 8 bytes after it):
+ * the loop must see that and stop after two steps. `$vloadwrap` loads 8-byte elements the same
+ * way (nothing stored): at i = 2^29 - 1 and 2^30 - 2 the address wraps to just below b, which the
+ * loads must read (the copy that forms addresses in 64 bits must not run: they would fault).
+ * Each prints its result and the lengths.
+ */
 export function versionModule(): string {
-  const len = (p: string) => `(i32.shr_u (i32.load offset=16 (i32.sub (local.get ${p}) (i32.const 20))) (i32.const 2))`;
-  const check = (p: string, code: string) => `(if (i32.ge_u (local.get $i) ${len(p)}) (then (call $p32 (i32.sub (i32.const ${code}) (local.get $i))) (unreachable)))`;
+  const len = arrayLength, check = arrayCheck;
   return `(module ${prelude(`
   (func $vsum (param $a i32) (param $b i32) (param $stop i32) (result i32) (local $i i32) (local $s i32)
     (block $done
@@ -1273,12 +1279,7 @@ export function versionModule(): string {
       (local.set $i (i32.add (local.get $i) (local.get $step)))
       (br_if $l (i32.lt_u (local.get $i) ${len("$b")})))
     (local.get $s))
-  (func $array (param $p i32) (param $bytes i32) (local $i i32)
-    (i32.store (i32.sub (local.get $p) (i32.const 4)) (local.get $bytes))
-    (loop $l
-      (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (i32.add (local.get $i) (i32.const 1)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (i32.shr_u (local.get $bytes) (i32.const 2))))))
+  ${ARRAY_FUNC}
   (func $len (param $p i32) (call $p32 (i32.load (i32.sub (local.get $p) (i32.const 4)))))`)}
   (func (export "main")
     (call $array (i32.const 1024) (i32.const 256)) (call $array (i32.const 2048) (i32.const 256))
