@@ -11,9 +11,16 @@
  * Each case records `wasmSha256` (its input wasm, guest + host kernel): the generated module follows
  * the fuzz generator and the kernels follow asc and our sources, so two rounds' MB/s compare only
  * where the hashes agree.
+ *
+ * For scale, V8 compiling the generated guest module (without the host kernel) in a fresh process
+ * each time (no code cache), eagerly (`--no-wasm-lazy-compilation`), best of V8_RUNS: TurboFan, the
+ * optimising tier our code is compared with (bench translator), on one thread and with its
+ * background compile threads, and Liftoff, its baseline compiler (no optimisation).
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileKernelApp, compileSnippet, PROJECT_ROOT } from "../build/compile.ts";
 import { readModule } from "../wasm/reader.ts";
@@ -27,6 +34,35 @@ import { KERNELS } from "./translator.ts";
 const APPS = ["hello", "net-probe", "udp-echo"];
 /** Programs in the generated module (about 1 MB of wasm). */
 const GENERATED_PROGRAMS = 1500;
+/** V8's compilers on the generated module: Node flags, and processes per figure. */
+const V8_MODES: [string, string[]][] = [
+  ["TurboFan, one thread", ["--no-liftoff", "--single-threaded", "--no-wasm-lazy-compilation"]],
+  ["TurboFan, background threads", ["--no-liftoff", "--no-wasm-lazy-compilation"]],
+  ["Liftoff (baseline), one thread", ["--liftoff", "--no-wasm-tier-up", "--single-threaded", "--no-wasm-lazy-compilation"]],
+];
+const V8_RUNS = 3;
+
+/** V8's compile speed on `wasm` per V8_MODES, each the best of V8_RUNS fresh processes. */
+function v8CompileSpeeds(wasm: Uint8Array, log: (s: string) => void): { mode: string; ms: number; mbPerSecond: number }[] {
+  const dir = mkdtempSync(join(tmpdir(), "v8-compile-"));
+  try {
+    const file = join(dir, "module.wasm");
+    writeFileSync(file, wasm);
+    return V8_MODES.map(([mode, flags]) => {
+      let best = Infinity;
+      for (let i = 0; i < V8_RUNS; i++) {
+        const r = spawnSync(process.execPath, [...flags, join(PROJECT_ROOT, "tools/bench/v8-compile.mjs"), file], { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`V8 compile (${flags.join(" ")}) failed: ${r.stderr || r.error}`);
+        best = Math.min(best, JSON.parse(r.stdout).ms);
+      }
+      const mbPerSecond = +(wasm.length / 1e6 / (best / 1000)).toFixed(2);
+      log(`  V8 ${mode.padEnd(32)} ${best.toFixed(0).padStart(6)} ms ${mbPerSecond.toFixed(2).padStart(7)} MB/s`);
+      return { mode, ms: +best.toFixed(1), mbPerSecond };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 interface Case { name: string; wasmBytes: number; wasmSha256: string; link: () => void }
 
@@ -84,6 +120,8 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     log(`${c.name.padEnd(60)} ${(c.wasmBytes / 1024).toFixed(0).padStart(6)} KiB ${best.toFixed(0).padStart(6)} ms ${mbPerS.toFixed(2).padStart(7)} MB/s  wasm ${c.wasmSha256}`);
     return { name: c.name, wasmBytes: c.wasmBytes, wasmSha256: c.wasmSha256, ms: +best.toFixed(1), mbPerSecond: +mbPerS.toFixed(2) };
   });
+  log(`for scale, V8 compiling the generated guest module (${(generated.length / 1024).toFixed(0)} KiB, without the host kernel):`);
+  const v8 = v8CompileSpeeds(generated, log);
   const largest = results.reduce((a, b) => (b.wasmBytes > a.wasmBytes ? b : a));
   const total = results.reduce((n, r) => n + r.wasmBytes, 0), totalMs = results.reduce((n, r) => n + r.ms, 0);
   return {
@@ -94,5 +132,6 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     largest: { name: largest.name, wasmBytes: largest.wasmBytes, wasmSha256: largest.wasmSha256, mbPerSecond: largest.mbPerSecond },
     overallMbPerSecond: +(total / 1e6 / (totalMs / 1000)).toFixed(2),
     cases: results,
+    v8CompileOfGenerated: { wasmBytes: generated.length, method: `WebAssembly.compile in a fresh node process, eager, best of ${V8_RUNS}`, modes: v8 },
   };
 }
