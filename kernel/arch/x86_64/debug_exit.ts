@@ -6,6 +6,7 @@
 
 import { outl, cli, hlt } from "./intrinsics";
 import { linuxExit } from "../linux/console";
+import { uartFlush } from "./uart16550";
 
 @inline export const DEBUG_EXIT_PORT: u16 = 0xf4;
 
@@ -24,6 +25,7 @@ import { linuxExit } from "../linux/console";
 export function exit(status: i32): void {
   // Hosted Linux build (kernel/wasm-host-linux.ts defines the global): flush stdout, exit_group.
   if (isDefined(KERNEL_HOSTED_LINUX)) linuxExit(status);
+  uartFlush(); // the console's last bytes out first
   outl(DEBUG_EXIT_PORT, <u32>status);
   while (true) {
     cli();

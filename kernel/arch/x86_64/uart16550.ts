@@ -23,6 +23,7 @@ import { outb, inb, pause } from "./intrinsics";
 @inline const MCR: u16 = 4;           // modem control
 @inline const LSR: u16 = 5;           // line status
 @inline const LSR_THR_EMPTY: u8 = 0x20;
+@inline const LSR_TX_IDLE: u8 = 0x40;  // transmitter empty: FIFO and shift register
 @inline const LCR_DLAB: u8 = 0x80;
 @inline const LCR_8N1: u8 = 0x03;     // 8 data bits, no parity, 1 stop bit
 @inline const FCR_ENABLE_CLEAR: u8 = 0xc7; // enable FIFOs, clear RX/TX, 14-byte RX threshold
@@ -50,4 +51,13 @@ export function uartPutc(byte: u8): void {
     pause();
   }
   outb(COM1 + THR, byte);
+}
+
+/** Waits until the last byte has left the transmitter (LSR bit 6: FIFO and shift register empty),
+ *  at most MAX_SPINS polls: before the VM is powered off, so the console's last line is not cut. */
+export function uartFlush(): void {
+  for (let spins = 0; spins < MAX_SPINS; spins++) {
+    if (inb(COM1 + LSR) & LSR_TX_IDLE) return;
+    pause();
+  }
 }
