@@ -386,8 +386,8 @@ class FuncGen {
     const base = this.r.bool(0.8) ? checked : this.array().base;
     const address = `${base} local.get ${index} i32.const ${shift} i32.shl i32.add `;
     // a float value set into a local first, then stored from it (asc's inlined `__set(i, v)`: the
-    // translator stores it from where it was computed when nothing reads the local before its next set)
-    // (the value computed in a register: an integer converted and scaled, never NaN, no canonicalisation)
+    // translator stores it from where it was computed when nothing reads the local before its next
+    // set); the value an integer converted and scaled (in a register, never NaN: no canonicalisation)
     if ((t === "f32" || t === "f64") && l && this.r.bool(0.3)) {
       const scaled = ` ${t}.convert_i32_s ${t}.const ${this.r.int(2000) - 1000}.5 ${t}.mul local.set ${l} `;
       return [...code, this.expr("i32", d), scaled, address, ` local.get ${l} ${store}`];

@@ -2112,9 +2112,9 @@ export class FunctionTranslator implements FloatHost {
    * (`f32.store`/`f64.store` of it) a few operators ahead, with only an address computed in between
    * (integer locals, globals, constants, i32.shl/add, inline markers, untargeted blocks), and set
    * again after that store before any read, branch or else (a trap arm that does not read it
-   * skipped; return or unreachable end it): asc's inlined `__set(i, v)` keeps v in a local it stores once. Then the
-   * value need not go to the local's register at all (`deferredX`): the store takes it from where
-   * it was computed. No pin region may start or end on the way.
+   * skipped; return or unreachable end it): asc's inlined `__set(i, v)` keeps v in a local it
+   * stores once. Then the value need not go to the local's register at all (`deferredX`): the
+   * store takes it from where it was computed. No pin region may start or end on the way.
    */
   private storeOnlyRead(l: number): boolean {
     const body = this.body, storeOp = this.locals[l] === "f32" ? 0x38 : 0x39;
@@ -2245,12 +2245,8 @@ export class FunctionTranslator implements FloatHost {
    */
   private scaledAdd(k: 1 | 2 | 3): number {
     if (this.body[this.pos + 1].noWrap === true && this.foldAddress(k)) return 1;
-    const count = this.popV(), index = this.popV(), base = this.popV();
-    this.release(count);
-    const ri = this.inPlace(index) ?? this.toReg(index);
-    const cb = this.constOf(base);
-    const rb = cb === null ? this.inPlace(base) ?? this.toReg(base) : undefined;
-    const iOwned = this.owned(index, ri), bOwned = this.owned(base, rb);
+    const cb = this.constOf(this.peek(2));
+    const { ri, rb, iOwned, bOwned } = this.scaledOperands(cb);
     const r = iOwned ? ri : bOwned ? rb! : this.allocGpr();
     const scale = (1 << k) as 2 | 4 | 8;
     this.asm.lea(4, reg(r), rb === undefined ? mem(null, Number(BigInt.asIntN(32, cb!)), reg(ri), scale) : mem(reg(rb), 0, reg(ri), scale));
@@ -2287,11 +2283,7 @@ export class FunctionTranslator implements FloatHost {
     const bytes = LOAD_OPS[access.op]?.bytes ?? STORE_OPS[access.op]!;
     const disp = mc.base + baseConst + offset;
     if (disp > 0x7fffffff || baseConst + offset + bytes > 0x7fffffff) return false;
-    const count = this.popV(), index = this.popV(), base = this.popV();
-    this.release(count);
-    const ri = this.inPlace(index) ?? this.toReg(index);
-    const rb = cb === null ? this.inPlace(base) ?? this.toReg(base) : undefined;
-    const iOwned = this.owned(index, ri), bOwned = rb !== undefined && this.owned(base, rb);
+    const { ri, rb, iOwned, bOwned } = this.scaledOperands(cb);
     const scale = (1 << k) as 2 | 4 | 8;
     const a = this.asm;
     if (mc.mode === "sandbox") {
@@ -2303,6 +2295,16 @@ export class FunctionTranslator implements FloatHost {
     this.folded = iOwned ? { m, r: ri, other: bOwned ? rb! : -1 } : { m, r: bOwned ? rb! : -1, other: -1 };
     this.pushV("i32", { k: "const", v: 0 });
     return true;
+  }
+
+  /** Pops `base index count` of `base + (index << count)`: the index in a register, the base too
+   *  unless it is the constant `cb`, each owned by the caller or a pinned local's (`owned`). */
+  private scaledOperands(cb: bigint | null): { ri: number; rb: number | undefined; iOwned: boolean; bOwned: boolean } {
+    const count = this.popV(), index = this.popV(), base = this.popV();
+    this.release(count);
+    const ri = this.inPlace(index) ?? this.toReg(index);
+    const rb = cb === null ? this.inPlace(base) ?? this.toReg(base) : undefined;
+    return { ri, rb, iOwned: this.owned(index, ri), bOwned: this.owned(base, rb) };
   }
 
   /** Whether register `r` holding operand `o` is the caller's to reuse (not a pinned local's). */

@@ -71,6 +71,8 @@ export const MAX_LOOP_OPERATORS = 4000;
 /** Distinct sites and kinds of guarded store per loop (the test is sites x kinds comparisons), and
  *  distinct guarded load addresses tested for wrapping (beyond that, a load keeps its wrapping add). */
 const MAX_SITES = 16, MAX_KINDS = 8, MAX_WRAPS = 8;
+/** Values a guarded load's element address may come after (`guardedLoad`). */
+const MAX_PUSHES = 3;
 
 /** Bytes written by each store opcode (i32.store .. i64.store32). */
 const STORE_WIDTH = new Map([[0x36, 4], [0x37, 8], [0x38, 4], [0x39, 8], [0x3a, 1], [0x3b, 2], [0x3c, 1], [0x3d, 2], [0x3e, 4]]);
@@ -244,16 +246,25 @@ function sameBase(a: Instr, b: Instr): boolean {
   return a.op === b.op && a.index === b.index && a.value === b.value;
 }
 
-/** The store guarded by a check of local `index` against site `bound` whose arm ends just before
- *  `k`: `<base> local.get index; i32.const s; i32.shl; i32.add; <plain value>; store`. A base that
- *  reads the local the site tee'd its base into is that base (nothing set it since). */
-function guardedStore(body: Instr[], k: number, index: number, bound: LoadSite): { at: number; kind: StoreKind } | undefined {
+/** The element address at `k`, `<base> local.get index; i32.const s; i32.shl; i32.add` (asc's
+ *  accessors after inlining), of an index checked against site `bound`: its base and shift (its
+ *  add is at k + 4). A base that reads the local the site tee'd its base into is that base
+ *  (nothing set it since). */
+function elementAddressAt(body: Instr[], k: number, index: number, bound: LoadSite): { base: Instr; shift: number } | undefined {
   let base = body[k];
   if (base?.op !== OP_LOCAL_GET && base?.op !== OP_GLOBAL_GET && base?.op !== OP_I32_CONST) return undefined;
   if (base.op === OP_LOCAL_GET && base.index === bound.tee) base = bound.base;
   if (body[k + 1]?.op !== OP_LOCAL_GET || body[k + 1].index !== index) return undefined;
   if (body[k + 2]?.op !== OP_I32_CONST || body[k + 3]?.op !== OP_I32_SHL || body[k + 4]?.op !== OP_I32_ADD) return undefined;
-  const shift = (body[k + 2].value as number) & 31;
+  return { base, shift: (body[k + 2].value as number) & 31 };
+}
+
+/** The store guarded by a check of local `index` against site `bound` whose arm ends just before
+ *  `k`: an element address (`elementAddressAt`), a plain value, the store. */
+function guardedStore(body: Instr[], k: number, index: number, bound: LoadSite): { at: number; kind: StoreKind } | undefined {
+  const address = elementAddressAt(body, k, index, bound);
+  if (!address) return undefined;
+  const { base, shift } = address;
   let height = 0; // values above the address
   for (let i = k + 5; i < body.length; i++) {
     const ins = body[i];
@@ -270,28 +281,17 @@ function guardedStore(body: Instr[], k: number, index: number, bound: LoadSite):
 }
 
 /** The load guarded by a check of local `index` against site `bound` whose arm ends just before
- *  `k`: `<base> local.get index; i32.const s; i32.shl; i32.add; <load>` (asc's `__get`), after at
- *  most MAX_PUSHES reads of locals, globals or constants (`s += a[i]` pushes s first). */
+ *  `k`: an element address (`elementAddressAt`) and the load (asc's `__get`), after at most
+ *  MAX_PUSHES reads of locals, globals or constants (`s += a[i]` pushes s first). */
 function guardedLoad(body: Instr[], k: number, index: number, bound: LoadSite): GuardedLoad | undefined {
   for (let j = k; j <= k + MAX_PUSHES; j++) {
-    const load = guardedLoadAt(body, j, index, bound);
-    if (load) return load;
+    const address = elementAddressAt(body, j, index, bound);
+    const load = body[j + 5]?.op;
+    if (address && load !== undefined && load >= 0x28 && load <= 0x35) return { ...address, bound: bound.key, add: j + 4 };
     const op = body[j]?.op;
     if (op !== OP_LOCAL_GET && op !== OP_GLOBAL_GET && (op === undefined || op < 0x41 || op > 0x44)) return undefined;
   }
   return undefined;
-}
-const MAX_PUSHES = 3;
-
-function guardedLoadAt(body: Instr[], k: number, index: number, bound: LoadSite): GuardedLoad | undefined {
-  let base = body[k];
-  if (base?.op !== OP_LOCAL_GET && base?.op !== OP_GLOBAL_GET && base?.op !== OP_I32_CONST) return undefined;
-  if (base.op === OP_LOCAL_GET && base.index === bound.tee) base = bound.base;
-  if (body[k + 1]?.op !== OP_LOCAL_GET || body[k + 1].index !== index) return undefined;
-  if (body[k + 2]?.op !== OP_I32_CONST || body[k + 3]?.op !== OP_I32_SHL || body[k + 4]?.op !== OP_I32_ADD) return undefined;
-  const load = body[k + 5]?.op;
-  if (load === undefined || load < 0x28 || load > 0x35) return undefined;
-  return { base, bound: bound.key, shift: (body[k + 2].value as number) & 31, add: k + 4 };
 }
 
 /** A site's operators, its base's tee left out. */
@@ -303,14 +303,13 @@ function siteOps(body: Instr[], site: LoadSite): Instr[] {
 const make = (at: Instr, op: number, name: string, extra: Partial<Instr> = {}): Instr => ({ op, name, offset: at.offset, ...extra });
 
 /**
- * body[start..end] copied, with `replace` (site start -> site, local) read from locals, the adds
- * at `noWrap` marked, and the branches that leave the loop `labels` labels further out (the blocks
- * around the copies).
+ * body[start..end] copied onto `out`, with `replace` (site start -> site, local) read from locals,
+ * the adds at `noWrap` marked, and the branches that leave the loop `labels` labels further out
+ * (the blocks around the copies).
  */
 function copyLoop(
-  body: Instr[], start: number, end: number, replace: Map<number, { site: LoadSite; local: number }> | undefined, noWrap: Set<number> | undefined, labels: number,
-): Instr[] {
-  const out: Instr[] = [];
+  out: Instr[], body: Instr[], start: number, end: number, replace: Map<number, { site: LoadSite; local: number }> | undefined, noWrap: Set<number> | undefined, labels: number,
+): void {
   let level = 0; // labels open inside the copy
   const out1 = (d: number) => (d >= level ? d + labels : d);
   for (let i = start; i <= end; i++) {
@@ -333,7 +332,6 @@ function copyLoop(
       default: out.push(noWrap?.has(i) ? { ...ins, noWrap: true } : ins);
     }
   }
-  return out;
 }
 
 /**
@@ -455,14 +453,14 @@ export function versionLoops(nLocals: number, locals: ValType[], body: Instr[], 
           for (const site of p.sites.get(key)!) merged.set(site.start, { site, local: first });
         }
       }
-      for (const ins of copyLoop(body, p.start, p.end, merged, p.noWrap, 3)) out.push(ins);
+      copyLoop(out, body, p.start, p.end, merged, p.noWrap, 3);
       I(OP_BR, "br", { depth: 2 });
       I(OP_END, "end");
     }
-    for (const ins of copyLoop(body, p.start, p.end, replace, p.noWrap, 2)) out.push(ins);
+    copyLoop(out, body, p.start, p.end, replace, p.noWrap, 2);
     I(OP_BR, "br", { depth: 1 });
     I(OP_END, "end");
-    for (const ins of copyLoop(body, p.start, p.end, undefined, undefined, 1)) out.push(ins);
+    copyLoop(out, body, p.start, p.end, undefined, undefined, 1);
     I(OP_END, "end");
     from = p.end + 1;
   }
