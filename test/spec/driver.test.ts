@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readModule } from "../../tools/wasm/reader.ts";
-import { wasmHostLinuxModule } from "../../tools/link/build.ts";
+import { wasmHostLinuxModule, wasmHostModule } from "../../tools/link/build.ts";
 import { runSpecFile } from "../../tools/spec/run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spec-driver-"));
@@ -44,6 +44,21 @@ describe("spec driver", () => {
     expect(r.failures).toEqual([]);
     expect(r.passed).toBe(9);
   });
+
+  it("says once what the output ended with when records are missing (bare-metal runner cut short)", async () => {
+    const file = join(dir, "cut.wast");
+    writeFileSync(file, `${MODULE}
+      (assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 3))
+      (assert_return (invoke "add" (i32.const 2) (i32.const 2)) (i32.const 4))`);
+    const r = await runSpecFile(file, {
+      kernel: readModule(await wasmHostModule()), target: "metal",
+      runMetal: async () => ({ stdout: "[ 0.01] info: boot\n", problem: "" }),
+    });
+    expect(r.passed).toBe(0);
+    expect(r.failures.length).toBeGreaterThanOrEqual(2);
+    expect(r.failures.filter((f) => f.includes('the output, 19 characters, ends with "[ 0.01] info: boot\\n"'))).toHaveLength(1);
+    expect(r.failures.every((f) => f.includes("no result (process ended early"))).toBe(true);
+  }, 60_000);
 
   it("reports wrong results, missing traps and wrong trap kinds as failures", async () => {
     const r = await run("bad.wast", `${MODULE}

@@ -318,16 +318,25 @@ async function runScript(
   }
   if (records.size === 0 && process.env.SPEC_DEBUG) console.error("no records:", JSON.stringify(stdout), problem);
   const status = (record: number) => records.get(record)?.[0];
+  // Why a record is missing: the problem, else what the output ended with (said once per script:
+  // a rare loss of the last record on bare metal has not been explained yet).
+  let tailSaid = false;
+  const noResult = () => {
+    if (problem) return `no result (${problem})`;
+    if (tailSaid) return "no result (process ended early)";
+    tailSaid = true;
+    return `no result (process ended early; the output, ${stdout.length} characters, ends with ${JSON.stringify(stdout.slice(-300))})`;
+  };
   for (const m of mustTrap) {
     const s = status(m.record);
-    if (s === undefined) t.fail(m.line, `instantiation: no result (${problem || "process ended early"})`);
+    if (s === undefined) t.fail(m.line, `instantiation: ${noResult()}`);
     else if ((s === BigInt(UNLINKABLE)) === !!m.unlinkable && s !== 0n) t.pass();
     else t.fail(m.line, `expected instantiation to ${m.unlinkable ? "fail linking" : "trap"} (${m.text}), status ${s}`);
   }
   for (const inst of instances) {
     if (inst.record === undefined) continue;
     const s = status(inst.record);
-    if (s === undefined) t.fail(inst.line, `instantiation: no result (${problem || "process ended early"})`);
+    if (s === undefined) t.fail(inst.line, `instantiation: ${noResult()}`);
     else if (s === BigInt(UNLINKABLE)) t.fail(inst.line, "instantiation: import limits do not match (unlinkable)");
     else if (s !== 0n) t.fail(inst.line, `instantiation trapped: ${TRAP_TEXT[Number(s)] ?? s}`);
   }
@@ -340,7 +349,7 @@ async function runScript(
     }
     const rec = records.get(c.record);
     if (!rec) {
-      t.fail(c.line, `${what}: no result (${problem || "process ended early"})`);
+      t.fail(c.line, `${what}: ${noResult()}`);
       continue;
     }
     const st = Number(rec[0]);

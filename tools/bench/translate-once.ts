@@ -1,0 +1,18 @@
+// Reads, validates, translates and links a guest module with the Linux host kernel once, in the
+// fresh process it is started in (the code of the translator not yet optimised by V8: what one
+// `npm run wasm -- --hosted` pays), and prints the time as JSON on stdout: {ms}. Started by
+// tools/bench/translate-speed.ts. Usage: node --import tsx tools/bench/translate-once.ts <guest.wasm> <host.wasm>
+import { readFileSync } from "node:fs";
+import { readModule } from "../wasm/reader.ts";
+import { validateModule } from "../wasm/validate.ts";
+import { linkHosted } from "../link/hosted.ts";
+
+const [guest, host] = process.argv.slice(2).map((f) => new Uint8Array(readFileSync(f)));
+const t = performance.now();
+const read = (w: Uint8Array) => {
+  const m = readModule(w);
+  validateModule(m);
+  return m;
+};
+linkHosted({ kernel: read(host), guest: read(guest) });
+console.log(JSON.stringify({ ms: performance.now() - t }));
