@@ -17,6 +17,7 @@ import { readModule } from "../../tools/wasm/reader.ts";
 import { wasmHostLinuxModule } from "../../tools/link/build.ts";
 import { runSpecFile } from "../../tools/spec/run.ts";
 import { watToWasm } from "../translate/harness.ts";
+import { nodeTs } from "../../tools/loader/node.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hosted-test-"));
 let n = 0;
@@ -189,7 +190,7 @@ describe("hosted Linux target", () => {
   it("npm run wasm -- --hosted builds and runs the module as a process", () => {
     writeFileSync(join(dir, "trap.wasm"), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
       7, 8, 1, 4, 0x6d, 0x61, 0x69, 0x6e, 0, 0, 10, 5, 1, 3, 0, 0, 0x0b])); // (func (export "main") unreachable)
-    const r = spawnSync("npx", ["tsx", "tools/cli/wasm.ts", "--hosted", join(dir, "trap.wasm")], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(...nodeTs("tools/cli/wasm.ts", "--hosted", join(dir, "trap.wasm")), { encoding: "utf8", timeout: 60_000 });
     expect(r.stdout).toContain("trap: unreachable");
     expect(r.status).toBe(2);
   }, 90_000);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runQemu } from "../../tools/qemu/runner.ts";
+import { nodeTs } from "../../tools/loader/node.ts";
 
 const GREETING = "Hello from TypeScript on bare metal!";
 const out = mkdtempSync(join(tmpdir(), "image-test-"));
@@ -17,7 +18,7 @@ const elf = join(out, "hello.elf");
 let buildLog = "";
 
 beforeAll(() => {
-  const r = spawnSync("npx", ["tsx", "tools/cli/image.ts", "--app", "apps/hello", "--out", out], { encoding: "utf8", timeout: 240_000 });
+  const r = spawnSync(...nodeTs("tools/cli/image.ts", "--app", "apps/hello", "--out", out), { encoding: "utf8", timeout: 240_000 });
   buildLog = r.stdout + r.stderr;
   if (r.status !== 0) throw new Error(`npm run image failed (${r.status}):\n${buildLog}`);
 }, 300_000);

@@ -9,13 +9,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSnippet } from "../../tools/build/compile.ts";
 import { watToWasm } from "../translate/harness.ts";
+import { nodeTs } from "../../tools/loader/node.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wasm-cli-"));
 
 function runCli(wasm: Uint8Array | Buffer, name: string, args: string[] = []) {
   const file = join(dir, name);
   writeFileSync(file, wasm);
-  const r = spawnSync("npx", ["tsx", "tools/cli/wasm.ts", ...args, file], { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(...nodeTs("tools/cli/wasm.ts", ...args, file), { encoding: "utf8", timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -6,7 +6,7 @@
  *   - `assert_invalid`: readModule must accept and validateModule must throw WasmError.
  * Text-format `assert_malformed` modules are out of scope (they test the text parser).
  *
- * Usable as a script for a full report: npx tsx test/wasm/spec-suite.ts [file.wast ...]
+ * Usable as a script for a full report: npm run ts -- test/wasm/spec-suite.ts [file.wast ...]
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 // Reads, validates, translates and links a guest module with the Linux host kernel once, in the
 // fresh process it is started in (the code of the translator not yet optimised by V8: what one
 // `npm run wasm -- --hosted` pays), and prints the time as JSON on stdout: {ms}. Started by
-// tools/bench/translate-speed.ts. Usage: node --import tsx tools/bench/translate-once.ts <guest.wasm> <host.wasm>
+// tools/bench/translate-speed.ts. Usage: npm run ts -- tools/bench/translate-once.ts <guest.wasm> <host.wasm>
 import { readFileSync } from "node:fs";
 import { readModule } from "../wasm/reader.ts";
 import { validateModule } from "../wasm/validate.ts";

@@ -25,9 +25,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { compileKernelApp, compileSnippet, PROJECT_ROOT } from "../build/compile.ts";
 import { readModule } from "../wasm/reader.ts";
 import { validateModule } from "../wasm/validate.ts";
@@ -36,6 +34,7 @@ import { linkHosted } from "../link/hosted.ts";
 import { wasmHostLinuxModule } from "../link/build.ts";
 import { generateModule, moduleText } from "../fuzz/generate.ts";
 import { KERNELS } from "./translator.ts";
+import { nodeTs } from "../loader/node.ts";
 
 const APPS = ["hello", "net-probe", "udp-echo"];
 /** Programs in the generated module (about 1 MB of wasm). */
@@ -55,11 +54,9 @@ function coldTranslation(guest: Uint8Array, host: Uint8Array): number {
   try {
     writeFileSync(join(dir, "guest.wasm"), guest);
     writeFileSync(join(dir, "host.wasm"), host);
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
     let best = Infinity;
     for (let i = 0; i < COLD_RUNS; i++) {
-      const r = spawnSync(process.execPath, ["--max-semi-space-size=64", "--import", tsx, join(PROJECT_ROOT, "tools/bench/translate-once.ts"),
-        join(dir, "guest.wasm"), join(dir, "host.wasm")], { encoding: "utf8" });
+      const r = spawnSync(...nodeTs(join(PROJECT_ROOT, "tools/bench/translate-once.ts"), join(dir, "guest.wasm"), join(dir, "host.wasm")), { encoding: "utf8" });
       if (r.status !== 0) throw new Error(`translate-once failed: ${r.stderr || r.error}`);
       best = Math.min(best, JSON.parse(r.stdout).ms);
     }

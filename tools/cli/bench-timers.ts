@@ -1,5 +1,5 @@
 /**
- * `npx tsx tools/cli/bench-timers.ts [runs]`: timer precision and idle wake-ups of the event loop
+ * `npm run ts -- tools/cli/bench-timers.ts [runs]`: timer precision and idle wake-ups of the event loop
  * under QEMU TCG, recorded, never asserted. Builds the in-guest test image of test/events/fixture.ts,
  * boots it `runs` times (default 3) on `pc` and `microvm`, and collects its figure lines:
  *   timer <requested> us -> <actual> us     (setTimeout to callback, measured with now())

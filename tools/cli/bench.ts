@@ -22,6 +22,7 @@ import { linkImage } from "../link/image.ts";
 import { benchTranslator } from "../bench/translator.ts";
 import { benchTranslateSpeed } from "../bench/translate-speed.ts";
 import { benchUdp, renderSvg as renderUdpSvg } from "../bench/udp.ts";
+import { nodeTs } from "../loader/node.ts";
 
 const GREETING = "Hello from TypeScript on bare metal!";
 const RESULTS = "bench/results";
@@ -50,7 +51,7 @@ async function bootOnce(opts: Omit<QemuOptions, "timeoutMs" | "onSerial">): Prom
 async function benchBoot(runs: number): Promise<Record<string, unknown>> {
   const out = "build/bench";
   const t = performance.now();
-  const b = spawnSync("npx", ["tsx", "tools/cli/image.ts", "--app", "apps/hello", "--out", out], { encoding: "utf8" });
+  const b = spawnSync(...nodeTs("tools/cli/image.ts", "--app", "apps/hello", "--out", out), { encoding: "utf8" });
   const imageMs = performance.now() - t;
   if (b.status !== 0) throw new Error(`npm run image failed:\n${b.stderr}`);
   const elf = join(out, "hello.elf"), iso = join(out, "hello.iso");
@@ -141,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`bench ${s} (${runs} runs per target) ...`);
     if (s === "timers") {
       // Its own script (it builds the event-loop test image); writes bench/results/timers.json.
-      const t = spawnSync("npx", ["tsx", "tools/cli/bench-timers.ts", String(runs)], { stdio: "inherit" });
+      const t = spawnSync(...nodeTs("tools/cli/bench-timers.ts", String(runs)), { stdio: "inherit" });
       if (t.status !== 0) return t.status ?? 1;
       continue;
     }

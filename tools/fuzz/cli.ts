@@ -1,5 +1,5 @@
 /**
- * `npx tsx tools/fuzz/cli.ts --seed N --count K [options]`: differential fuzzing of the translator
+ * `npm run ts -- tools/fuzz/cli.ts --seed N --count K [options]`: differential fuzzing of the translator
  * against V8. Runs K generated modules (seeds N .. N+K-1), each holding `--programs` random programs,
  * under V8 and on bare metal, and reports the first differing line of each.
  *
@@ -17,7 +17,7 @@ import { describeMismatch, runSeed } from "./differential.ts";
 import { generateModule, moduleText, programText, type GenOptions } from "./generate.ts";
 import { isolate, shrink } from "./shrink.ts";
 
-const USAGE = "usage: npx tsx tools/fuzz/cli.ts --seed N [--count K] [--programs P] [--traps] [--program I] [--shrink] [--print] [--out FILE]";
+const USAGE = "usage: npm run ts -- tools/fuzz/cli.ts --seed N [--count K] [--programs P] [--traps] [--program I] [--shrink] [--print] [--out FILE]";
 
 async function replay(seed: number, programs: number, opts: GenOptions, index: number, doShrink: boolean, out?: string): Promise<number> {
   const module = generateModule(seed, programs, opts);

@@ -1,7 +1,7 @@
 /**
  * Run generated modules under V8 and on bare metal and compare them line by line. A mismatch is
  * attributed to the program whose `p N` header precedes the first differing line, so it can be
- * replayed alone (`npx tsx tools/fuzz/cli.ts --seed S --program N`).
+ * replayed alone (`npm run ts -- tools/fuzz/cli.ts --seed S --program N`).
  */
 import { runOnMetal, runOnV8, sameTrap, watToWasm, type RunResult } from "../../test/translate/harness.ts";
 import { generateModule, moduleText, programText, type GenOptions, type GeneratedModule, type Program } from "./generate.ts";
@@ -71,7 +71,7 @@ export function describeMismatch(run: ModuleRun, opts: GenOptions = {}): string 
   const context = (out: string[]) => out.slice(Math.max(0, m.line - 3), m.line + 3).join("\n    ");
   return [
     `fuzz mismatch: seed ${run.module.seed}, program ${m.program}, output line ${m.line}`,
-    `  replay: npx tsx tools/fuzz/cli.ts --seed ${run.module.seed} --count 1 --programs ${run.module.programs.length}${opts.traps ? " --traps" : ""} --program ${m.program} --shrink`,
+    `  replay: npm run ts -- tools/fuzz/cli.ts --seed ${run.module.seed} --count 1 --programs ${run.module.programs.length}${opts.traps ? " --traps" : ""} --program ${m.program} --shrink`,
     `  v8:    ${m.v8}`,
     `  metal: ${m.metal}`,
     `  v8 lines near it:\n    ${context(run.v8.output)}`,
