@@ -63,6 +63,18 @@ describe("hosted Linux target", () => {
     expect(r.status).toBe(2);
   });
 
+  it("without a name section, a backtrace names functions by their first export, else by index", async () => {
+    const wabt = await (await import("wabt")).default();
+    const m = wabt.parseWat("t.wat", `(module
+      (func $inner (unreachable))
+      (func $mid (export "middle") (export "other") (call $inner))
+      (func (export "main") (call $mid)))`);
+    const wasm = new Uint8Array(m.toBinary({}).buffer); // no names
+    m.destroy();
+    const separate = runElf((await buildHostedImage(wasm, undefined, { inline: false })).elf);
+    expect(separate.stdout).toMatch(/trap: unreachable\n  at guest\.func\[0\]\+0x[0-9a-f]+ \(0x[0-9a-f]+\)\n  at guest\.middle\+0x[0-9a-f]+ \(0x[0-9a-f]+\)\n  at guest\.main\+0x/);
+  });
+
   it("a trap in an inlined function names it, then its caller; without inlining (--no-inline) each has its frame", async () => {
     const wasm = await watToWasm(`(module
       (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))

@@ -111,6 +111,8 @@ export class TranslatedModule {
   private elemRuntimeFrom: number = Infinity;
   private dataRuntimeFrom: number = Infinity;
   private readonly initLabel: Label | undefined;
+  /** Export name by function index (funcName), made when first needed. */
+  private exportNames: Map<number, string> | undefined;
 
   constructor(readonly mod: WasmModule, private readonly opts: ModuleOptions) {
     if (mod.memories.length + mod.imports.filter((i) => i.desc.kind === "memory").length > 1) {
@@ -238,8 +240,13 @@ export class TranslatedModule {
   funcName(index: number): string {
     const named = this.mod.names.functions.get(index);
     if (named) return named;
-    const exp = this.mod.exports.find((e) => e.kind === "func" && e.index === index);
-    return exp ? `${this.opts.name}.${exp.name}` : `${this.opts.name}.func[${index}]`;
+    if (!this.exportNames) {
+      // The first export of each function (a module may export thousands: no search per function).
+      this.exportNames = new Map();
+      for (const e of this.mod.exports) if (e.kind === "func" && !this.exportNames.has(e.index)) this.exportNames.set(e.index, e.name);
+    }
+    const exported = this.exportNames.get(index);
+    return exported !== undefined ? `${this.opts.name}.${exported}` : `${this.opts.name}.func[${index}]`;
   }
 
   /** Translate every function at the current position of `asm` (64-bit text), then the bulk
