@@ -64,13 +64,10 @@ describe("hosted Linux target", () => {
   });
 
   it("without a name section, a backtrace names functions by their first export, else by index", async () => {
-    const wabt = await (await import("wabt")).default();
-    const m = wabt.parseWat("t.wat", `(module
+    const wasm = await watToWasm(`(module
       (func $inner (unreachable))
       (func $mid (export "middle") (export "other") (call $inner))
-      (func (export "main") (call $mid)))`);
-    const wasm = new Uint8Array(m.toBinary({}).buffer); // no names
-    m.destroy();
+      (func (export "main") (call $mid)))`, false); // no name section
     const separate = runElf((await buildHostedImage(wasm, undefined, { inline: false })).elf);
     expect(separate.stdout).toMatch(/trap: unreachable\n  at guest\.func\[0\]\+0x[0-9a-f]+ \(0x[0-9a-f]+\)\n  at guest\.middle\+0x[0-9a-f]+ \(0x[0-9a-f]+\)\n  at guest\.main\+0x/);
   });

@@ -116,11 +116,11 @@ export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000): Promise<
   }
 }
 
-export async function watToWasm(wat: string): Promise<Uint8Array> {
+export async function watToWasm(wat: string, names = true): Promise<Uint8Array> {
   const wabt = await (await import("wabt")).default();
   const m = wabt.parseWat("t.wat", wat, { multi_value: true, bulk_memory: true, sign_extension: true, sat_float_to_int: true, reference_types: true });
   try {
-    return new Uint8Array(m.toBinary({ write_debug_names: true }).buffer);
+    return new Uint8Array(m.toBinary({ write_debug_names: names }).buffer);
   } finally {
     m.destroy();
   }

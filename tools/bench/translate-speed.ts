@@ -48,44 +48,25 @@ const V8_MODES: [string, string[]][] = [
 const V8_RUNS = 3;
 const COLD_RUNS = 3;
 
-/** Best time of COLD_RUNS fresh processes each translating `guest` (+ `host`) once. */
-function coldTranslation(guest: Uint8Array, host: Uint8Array): number {
-  const dir = mkdtempSync(join(tmpdir(), "translate-once-"));
-  try {
-    writeFileSync(join(dir, "guest.wasm"), guest);
-    writeFileSync(join(dir, "host.wasm"), host);
-    let best = Infinity;
-    for (let i = 0; i < COLD_RUNS; i++) {
-      const r = spawnSync(...nodeTs(join(PROJECT_ROOT, "tools/bench/translate-once.ts"), join(dir, "guest.wasm"), join(dir, "host.wasm")), { encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`translate-once failed: ${r.stderr || r.error}`);
-      best = Math.min(best, JSON.parse(r.stdout).ms);
-    }
-    return best;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/** The best of `runs` fresh processes `[command, args]`, each printing its time as JSON {ms}. */
+function bestOfProcesses(runs: number, [command, args]: [string, string[]], what: string): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(command, args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${what} failed: ${r.stderr || r.error}`);
+    best = Math.min(best, JSON.parse(r.stdout).ms);
   }
+  return best;
 }
 
-/** V8's compile speed on `wasm` per V8_MODES, each the best of V8_RUNS fresh processes. */
-function v8CompileSpeeds(wasm: Uint8Array, log: (s: string) => void): { mode: string; ms: number; mbPerSecond: number }[] {
-  const dir = mkdtempSync(join(tmpdir(), "v8-compile-"));
-  try {
-    const file = join(dir, "module.wasm");
-    writeFileSync(file, wasm);
-    return V8_MODES.map(([mode, flags]) => {
-      let best = Infinity;
-      for (let i = 0; i < V8_RUNS; i++) {
-        const r = spawnSync(process.execPath, [...flags, join(PROJECT_ROOT, "tools/bench/v8-compile.mjs"), file], { encoding: "utf8" });
-        if (r.status !== 0) throw new Error(`V8 compile (${flags.join(" ")}) failed: ${r.stderr || r.error}`);
-        best = Math.min(best, JSON.parse(r.stdout).ms);
-      }
-      const mbPerSecond = +(wasm.length / 1e6 / (best / 1000)).toFixed(2);
-      log(`  V8 ${mode.padEnd(32)} ${best.toFixed(0).padStart(6)} ms ${mbPerSecond.toFixed(2).padStart(7)} MB/s`);
-      return { mode, ms: +best.toFixed(1), mbPerSecond };
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** V8's compile speed on the module in `file` (`bytes` long) per V8_MODES, each the best of V8_RUNS fresh processes. */
+function v8CompileSpeeds(file: string, bytes: number, log: (s: string) => void): { mode: string; ms: number; mbPerSecond: number }[] {
+  return V8_MODES.map(([mode, flags]) => {
+    const best = bestOfProcesses(V8_RUNS, [process.execPath, [...flags, join(PROJECT_ROOT, "tools/bench/v8-compile.mjs"), file]], `V8 compile (${flags.join(" ")})`);
+    const mbPerSecond = +(bytes / 1e6 / (best / 1000)).toFixed(2);
+    log(`  V8 ${mode.padEnd(32)} ${best.toFixed(0).padStart(6)} ms ${mbPerSecond.toFixed(2).padStart(7)} MB/s`);
+    return { mode, ms: +best.toFixed(1), mbPerSecond };
+  });
 }
 
 interface Case { name: string; wasmBytes: number; wasmSha256: string; link: () => void }
@@ -144,11 +125,21 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     log(`${c.name.padEnd(60)} ${(c.wasmBytes / 1024).toFixed(0).padStart(6)} KiB ${best.toFixed(0).padStart(6)} ms ${mbPerS.toFixed(2).padStart(7)} MB/s  wasm ${c.wasmSha256}`);
     return { name: c.name, wasmBytes: c.wasmBytes, wasmSha256: c.wasmSha256, ms: +best.toFixed(1), mbPerSecond: +mbPerS.toFixed(2) };
   });
-  const coldMs = coldTranslation(generated, host);
-  const coldMbPerSecond = +((generated.length + host.length) / 1e6 / (coldMs / 1000)).toFixed(2);
-  log(`generated, once in a fresh process (not warmed up), best of ${COLD_RUNS}: ${coldMs.toFixed(0)} ms ${coldMbPerSecond.toFixed(2)} MB/s`);
-  log(`for scale, V8 compiling the generated guest module (${(generated.length / 1024).toFixed(0)} KiB, without the host kernel):`);
-  const v8 = v8CompileSpeeds(generated, log);
+  // The fresh-process figures read the modules from files.
+  const dir = mkdtempSync(join(tmpdir(), "translate-speed-"));
+  let coldMs: number, coldMbPerSecond: number, v8: ReturnType<typeof v8CompileSpeeds>;
+  try {
+    const guestFile = join(dir, "guest.wasm"), hostFile = join(dir, "host.wasm");
+    writeFileSync(guestFile, generated);
+    writeFileSync(hostFile, host);
+    coldMs = bestOfProcesses(COLD_RUNS, nodeTs(join(PROJECT_ROOT, "tools/bench/translate-once.ts"), guestFile, hostFile), "translate-once");
+    coldMbPerSecond = +((generated.length + host.length) / 1e6 / (coldMs / 1000)).toFixed(2);
+    log(`generated, once in a fresh process (not warmed up), best of ${COLD_RUNS}: ${coldMs.toFixed(0)} ms ${coldMbPerSecond.toFixed(2)} MB/s`);
+    log(`for scale, V8 compiling the generated guest module (${(generated.length / 1024).toFixed(0)} KiB, without the host kernel):`);
+    v8 = v8CompileSpeeds(guestFile, generated.length, log);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const largest = results.reduce((a, b) => (b.wasmBytes > a.wasmBytes ? b : a));
   const total = results.reduce((n, r) => n + r.wasmBytes, 0), totalMs = results.reduce((n, r) => n + r.ms, 0);
   return {

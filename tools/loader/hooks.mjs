@@ -1,7 +1,7 @@
 // Module customization hooks (Node.js "Customization Hooks", module.register) that let Node 20 run
-// the project's TypeScript sources: a `.ts` (or `.mts`) file is compiled by esbuild when it is imported (types
-// stripped per tsconfig.json, an inline source map for stack traces), every other file loads as
-// Node loads it. Registered by register.mjs.
+// the project's TypeScript sources: a `.ts` (or `.mts`) file is compiled by esbuild when it is
+// imported (types stripped per tsconfig.json, an inline source map for stack traces), every other
+// file loads as Node loads it. Registered by register.mjs.
 //
 // Why not tsx: tsx also rewrites plain JavaScript that contains a dynamic import() and builds a
 // source map for it; binaryen's 15 MB index.js is such a file, and importing it (every build: asc
