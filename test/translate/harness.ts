@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildGuestImage } from "../../tools/link/build.ts";
+import { spawnSync } from "node:child_process";
+import { chmodSync } from "node:fs";
+import { buildGuestImage, buildHostedImage, type BuildOptions } from "../../tools/link/build.ts";
 import { runQemu } from "../../tools/qemu/runner.ts";
 
 export interface RunResult {
@@ -111,6 +113,24 @@ export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000): Promise<
     const r = await runQemu({ kernel: elf, machine: "microvm", memory: "512M", timeoutMs });
     const lines = r.serial.replace(/\r/g, "").split("\n").filter((l) => l.length > 0);
     return { output: lines.filter((l) => !KERNEL_LINE.test(l)), status: r.timedOut ? -1 : r.status, raw: r.serial };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The module translated for the hosted Linux target (build options `opts`) and run as a process;
+ *  `functions` says how many of the defined functions the quick tier took. */
+export async function runOnHosted(wasm: Uint8Array, opts: BuildOptions = {}, timeoutMs = 30_000): Promise<RunResult & { functions: { defined: number; quick: number } }> {
+  const image = await buildHostedImage(wasm, undefined, opts);
+  const dir = mkdtempSync(join(tmpdir(), "hosted-"));
+  try {
+    const exe = join(dir, "guest");
+    writeFileSync(exe, image.elf);
+    chmodSync(exe, 0o755);
+    const r = spawnSync(exe, [], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 });
+    const lines = r.stdout.split("\n").filter((l) => l.length > 0);
+    const status = r.error || r.signal ? -1 : r.status;
+    return { output: lines.filter((l) => !KERNEL_LINE.test(l)), status, raw: r.stdout + r.stderr, functions: image.functions };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
  */
 import { readModule } from "../wasm/reader.ts";
 import { validateModule } from "../wasm/validate.ts";
+import type { Tier } from "../translate/module.ts";
 import { writeIso9660 } from "../image/iso9660.ts";
 import { linkImage, type LinkedImage } from "./image.ts";
 import { compileKernelApp, compileWasmHost, kernelAscFlags, runAsc, PROJECT_ROOT } from "../build/compile.ts";
@@ -18,8 +19,9 @@ export interface AppImage extends LinkedImage {
   wasm: Uint8Array;
 }
 
-/** Build options a developer chooses: `inline: false` keeps every call (each function its own frame and ELF symbol, for gdb). */
-export interface BuildOptions { inline?: boolean }
+/** Build options a developer chooses: `inline: false` keeps every call (each function its own frame and ELF symbol, for gdb);
+ *  `tier: "quick"` translates in one quick pass where it can (tools/translate/quick/). */
+export interface BuildOptions { inline?: boolean; tier?: Tier }
 
 export async function buildAppImage(appDir: string, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<AppImage> {
   const compiled = await stages.run(`asc ${appDir} + kernel`, () => compileKernelApp(appDir));
@@ -28,7 +30,7 @@ export async function buildAppImage(appDir: string, stages = new Stages(() => {}
     validateModule(m);
     return m;
   });
-  const linked = await stages.run("translate + link", () => linkImage({ kernel: mod, inline: opts.inline }));
+  const linked = await stages.run("translate + link", () => linkImage({ kernel: mod, inline: opts.inline, tier: opts.tier }));
   const iso = await stages.run("write ISO 9660 + El Torito", () =>
     writeIso9660({
       volumeId: appDir.split("/").pop()!.toUpperCase().replace(/[^A-Z0-9_]/g, "_").slice(0, 32),
@@ -82,7 +84,7 @@ export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages
     validateModule(m);
     return m;
   });
-  return stages.run("translate + link", () => linkImage({ kernel: host, guest, bios: false, inline: opts.inline }));
+  return stages.run("translate + link", () => linkImage({ kernel: host, guest, bios: false, inline: opts.inline, tier: opts.tier }));
 }
 
 let linuxHostCache: Promise<Uint8Array> | undefined;
@@ -100,5 +102,5 @@ export async function buildHostedImage(guestWasm: Uint8Array, stages = new Stage
     validateModule(m);
     return m;
   });
-  return stages.run("translate + link (hosted)", () => linkHosted({ kernel: host, guest, inline: opts.inline }));
+  return stages.run("translate + link (hosted)", () => linkHosted({ kernel: host, guest, inline: opts.inline, tier: opts.tier }));
 }

@@ -26,7 +26,7 @@
 import { Assembler, Label, R, mem } from "../x86/assembler.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
-import { SignatureTable, PAGE } from "../translate/module.ts";
+import { SignatureTable, PAGE, type Tier } from "../translate/module.ts";
 import { ALL_TRAPS, Trap, type TrapKind } from "../translate/traps.ts";
 import {
   SIGNAL_STACK_BYTES, emitFaultHandler, emitFaultHandlerRodata, emitFaultHandlerSetup, faultHandlerLabels,
@@ -54,12 +54,16 @@ export interface HostedLinkInput {
   driver?: GuestDriver;
   /** Inline small functions (tools/translate/inline.ts); default true. False keeps every call, for gdb. */
   inline?: boolean;
+  /** Translator tier of every module (ModuleOptions.tier); default "optimizing". */
+  tier?: Tier;
 }
 
 export interface HostedImage {
   elf: Uint8Array;
   symbols: ElfSymbol[];
   textBytes: number;
+  /** Functions defined by the kernel and guest modules, and how many of them the quick tier translated. */
+  functions: { defined: number; quick: number };
 }
 
 /** `syscall` (0F 05). */
@@ -95,7 +99,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
     kernelMaxPages: GUEST_MEMORY_BASE / PAGE, guestMode: "guarded", guestTotalPages: HOSTED_GUEST_PAGES, guestRun, guestBytes,
     what: "a hosted module",
-    module: { traps, multiReturn, stackLimit, sse41, avx, imageSymbols, signatures, inline: input.inline },
+    module: { traps, multiReturn, stackLimit, sse41, avx, imageSymbols, signatures, inline: input.inline, tier: input.tier },
   });
   const exit = kernel.exportedFunc("_exit");
   if (!exit) throw new Error("kernel module does not export _exit(status: i32)");
@@ -317,7 +321,9 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
     symbols.push({ name, addr: l.address!, size: 0, kind: "object" });
   }
   const elf = writeElf64({ entry: entry.address!, segments, symbols });
-  return { elf, symbols, textBytes: textEnd - IMAGE_BASE };
+  const modules = [kernel, ...guests.modules];
+  const functions = { defined: modules.reduce((n, m) => n + m.mod.funcs.length, 0), quick: modules.reduce((n, m) => n + m.quickFunctions, 0) };
+  return { elf, symbols, textBytes: textEnd - IMAGE_BASE, functions };
 }
 
 /** Pages of all guest memories' maxima together: what guests may commit (each memory has its own

@@ -15,7 +15,7 @@ import { buildBiosBootFile } from "../../boot/bios.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
 import { UnsupportedError } from "../translate/errors.ts";
-import { SignatureTable, TranslatedModule, PAGE, type FunctionSymbol, type ModuleOptions } from "../translate/module.ts";
+import { SignatureTable, TranslatedModule, PAGE, type FunctionSymbol, type ModuleOptions, type Tier } from "../translate/module.ts";
 import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
 import { GuestSpace } from "./guests.ts";
 
@@ -52,6 +52,8 @@ export interface LinkInput {
   driver?: GuestDriver;
   /** Inline small functions (tools/translate/inline.ts); default true. False keeps every call, for gdb. */
   inline?: boolean;
+  /** Translator tier of every module (ModuleOptions.tier); default "optimizing". */
+  tier?: Tier;
 }
 
 /**
@@ -209,7 +211,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   const { kernel, guests, guest, trapEntry } = translateModules(input, {
     kernelMaxPages: hasGuests ? KERNEL_MAX_PAGES : KERNEL_MAX_PAGES_ALONE,
     guestMode: "sandbox", guestTotalPages: GUEST_MAX_PAGES, guestRun, guestBytes, what: "a module run on bare metal",
-    module: { traps, multiReturn, stackLimit, sse41, avx, imageSymbols, signatures, inline: input.inline },
+    module: { traps, multiReturn, stackLimit, sse41, avx, imageSymbols, signatures, inline: input.inline, tier: input.tier },
   });
 
   // ---- text: boot entry (32-bit, then 64-bit), wasm entry sequence, trap stubs, code.

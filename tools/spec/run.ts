@@ -28,6 +28,7 @@ import { linkImage } from "../link/image.ts";
 import type { TranslatedModule } from "../translate/module.ts";
 import type { GuestResolver } from "../link/guests.ts";
 import { SpecDriver, UNLINKABLE } from "./driver.ts";
+import type { Tier } from "../translate/module.ts";
 
 import { SPEC_DIR, specFiles, wast2json } from "./wast.ts";
 export { SPEC_DIR, specFiles };
@@ -120,6 +121,8 @@ export interface RunOptions {
   kernel: WasmModule;
   /** Run a linked image; returns stdout and a description of an abnormal end (or ""). */
   target?: "hosted" | "metal";
+  /** Translator tier of the script's modules (and the kernel's); default "optimizing". */
+  tier?: Tier;
   /** Runs one bare-metal image (only for target "metal"). */
   runMetal?: (elf: Uint8Array) => Promise<{ stdout: string; problem: string }>;
 }
@@ -288,8 +291,8 @@ async function runScript(
   let elf: Uint8Array;
   try {
     elf = opts.target === "metal"
-      ? linkImage({ kernel: opts.kernel, bios: false, driver }).elf
-      : linkHosted({ kernel: opts.kernel, driver }).elf;
+      ? linkImage({ kernel: opts.kernel, bios: false, driver, tier: opts.tier }).elf
+      : linkHosted({ kernel: opts.kernel, driver, tier: opts.tier }).elf;
   } catch (e) {
     if (!(e instanceof UnsupportedError)) throw e;
     // Refused while translating a function body: nothing of the script runs.

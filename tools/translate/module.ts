@@ -26,6 +26,7 @@ import { funcType } from "../wasm/validate.ts";
 import { FloatConstants, type ImportBinding, type MemoryConfig, type MemoryMode, type ModuleContext, type TableConfig } from "./context.ts";
 import { LinkError, UnsupportedError } from "./errors.ts";
 import { FunctionTranslator } from "./function.ts";
+import { QuickTranslator } from "./quick/function.ts";
 import { BulkMemory } from "./bulk.ts";
 import { Inliner } from "./inline.ts";
 import { promoteGlobals } from "./promote.ts";
@@ -73,7 +74,13 @@ export interface ModuleOptions {
   tableGrowReserve?: number;
   /** Expand calls to small functions in place (inline.ts); default true. */
   inline?: boolean;
+  /** "quick": every function the quick tier takes (quick/function.ts) is translated by it in one
+   *  pass, the others as usual; default "optimizing". */
+  tier?: Tier;
 }
+
+/** Which translator a module's functions go through (ModuleOptions.tier). */
+export type Tier = "optimizing" | "quick";
 
 export interface FunctionSymbol {
   name: string;
@@ -111,6 +118,10 @@ export class TranslatedModule {
   private elemRuntimeFrom: number = Infinity;
   private dataRuntimeFrom: number = Infinity;
   private readonly initLabel: Label | undefined;
+  /** Functions the quick tier translated (ModuleOptions.tier "quick"); the rest went through the optimising tier. */
+  quickFunctions = 0;
+  /** Where the quick tier stopped in each function it refused (module offsets), for diagnostics. */
+  readonly quickRefusals: number[] = [];
   /** Export name by function index (funcName), made when first needed. */
   private exportNames: Map<number, string> | undefined;
 
@@ -256,6 +267,7 @@ export class TranslatedModule {
     const mod = this.mod;
     const inliner = this.opts.inline === false ? null : new Inliner(mod);
     const ft = new FunctionTranslator(asm, this.ctx);
+    const quick = this.opts.tier === "quick" && mod.bytes ? new QuickTranslator(this.ctx) : null;
     const memoryChecked = this.ctx.memory !== null && this.ctx.memory.mode !== "identity";
     mod.funcs.forEach((f, i) => {
       const index = this.importCount + i;
@@ -265,6 +277,16 @@ export class TranslatedModule {
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
+      if (quick && f.bodyEnd !== undefined && quick.translate(index, mod.bytes!, f.bodyOffset, f.bodyEnd)) {
+        const c = quick.code;
+        asm.placeCode(c.buf, c.n, c.fields, c.fieldAt, c.fieldKind, c.fieldLabel, c.fieldAddend);
+        asm.bind(end);
+        this.functions.push({ name: start.name, start, end });
+        this.quickFunctions++;
+        if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
+        return;
+      }
+      if (quick) this.quickRefusals.push(quick.refusedAt);
       const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
       const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, this.ctx.globalTypes, this.ctx.importBindings);
       const nParams = this.ctx.funcTypes[index].params.length;

@@ -417,7 +417,7 @@ export function readModule(bytes: Uint8Array): WasmModule {
   const st: ReadState = { usesDataIndex: false };
   const m: WasmModule = {
     types: [], imports: [], funcs: [], tables: [], memories: [], globals: [], exports: [],
-    elems: [], datas: [], names: { functions: new Map() }, customSections: [],
+    elems: [], datas: [], names: { functions: new Map() }, customSections: [], bytes,
   };
 
   // 5.5.16 preamble: magic "\0asm" and version 1.
@@ -618,8 +618,9 @@ function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
   const body = BODY_SCRATCH.slice(0, n);
   BODY_SCRATCH.fill(undefined!, 0, n); // the instructions belong to `body` alone
   if (c.pos !== c.end) c.fail("section size mismatch: junk after the function's end", c.pos);
+  const bodyEnd = c.end;
   c.end = sectionEnd;
-  return { typeIndex, locals, body, bodyOffset };
+  return { typeIndex, locals, body, bodyOffset, bodyEnd };
 }
 
 /** 5.5.3 custom section; the "name" section (7.4.1) is decoded best-effort: errors in it are ignored. */

@@ -93,6 +93,9 @@ export interface Func {
   body: Instr[];
   /** Byte offset of the function's code entry contents (just after its size field). */
   bodyOffset: number;
+  /** Byte offset just past its code entry: [bodyOffset, bodyEnd) holds the locals declaration and
+   *  the expression (the quick tier, tools/translate/quick/, reads them from `WasmModule.bytes`). */
+  bodyEnd?: number;
 }
 export interface WasmModule {
   types: FuncType[];
@@ -110,4 +113,6 @@ export interface WasmModule {
   /** From the "name" custom section, if any (function index space). */
   names: { module?: string; functions: Map<number, string> };
   customSections: { name: string; bytes: Uint8Array }[];
+  /** The binary the module was read from (readModule). */
+  bytes?: Uint8Array;
 }

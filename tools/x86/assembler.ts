@@ -166,11 +166,14 @@ const SSE_SOURCE: Record<SseOp, string> = {
 };
 
 /** What fixups belong to, for their error messages (Fixups.what): "dd", "dq", then each compiled form's `what`. */
-const WHAT: string[] = ["dd", "dq"];
-const WHAT_DD = 0, WHAT_DQ = 1;
+const WHAT: string[] = ["dd", "dq", "placed code"];
+const WHAT_DD = 0, WHAT_DQ = 1, WHAT_PLACED = 2;
 
 /** Fixup kinds. rel16: IP wraps mod 64 KiB; rel32w: 32-bit mode, EIP wraps mod 4 GiB; rel32: 64-bit mode, signed. */
 const REL16 = 0, REL32 = 1, REL32W = 2, ABS16 = 3, ABS32 = 4, ABS32S = 5, ABS64 = 6;
+/** The label-field kinds of code made outside the assembler (`placeCode`): a 64-bit mode rel32
+ *  (end of the instruction = field + 4), a sign-extended absolute disp32/imm32, an absolute imm64. */
+export const FIELD_REL32 = REL32, FIELD_ABS32S = ABS32S, FIELD_ABS64 = ABS64;
 const FIXUP_KIND_NAMES = ["rel16", "rel32", "rel32w", "abs16", "abs32", "abs32s", "abs64"];
 
 /**
@@ -422,6 +425,18 @@ export class Assembler {
       if (!isInt(b) || b < 0 || b > 255) throw new Error(`x86: bytes: ${b} is not a byte`);
       this.put(b);
     }
+  }
+  /**
+   * Machine code encoded elsewhere (the quick tier, tools/translate/quick/): `code[0, n)` at the
+   * current offset, then its label fields: field i at `at[i]` within it, of kind `kind[i]`
+   * (FIELD_REL32 / FIELD_ABS32S / FIELD_ABS64), referring to `labels[i]` + `addend[i]`.
+   */
+  placeCode(code: Uint8Array, n: number, fields: number, at: Int32Array, kind: Uint8Array, labels: Label[], addend: Int32Array): void {
+    const base = this.len;
+    this.reserve(n);
+    this.buf.set(code.subarray(0, n), base);
+    this.len += n;
+    for (let i = 0; i < fields; i++) this.fixups.add(kind[i], base + at[i], labels[i], addend[i], WHAT_PLACED);
   }
   /** Pad with `fill` (default 0x90 nop in code, pass 0 for data) until the address is a multiple of `n`. */
   align(n: number, fill: number = 0x90): void {

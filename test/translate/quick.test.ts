@@ -1,0 +1,132 @@
+/**
+ * The quick tier (tools/translate/quick/): its instruction templates against an independent
+ * disassembler (iced-x86), its code against V8 on random programs (tools/fuzz/generate.ts) and on
+ * spec scripts, on the hosted target; functions it refuses go to the optimising tier.
+ */
+import { describe, expect, it } from "vitest";
+import { generateModule, moduleText } from "../../tools/fuzz/generate.ts";
+import { firstMismatch } from "../../tools/fuzz/differential.ts";
+import { runSpecFile } from "../../tools/spec/run.ts";
+import { readModule } from "../../tools/wasm/reader.ts";
+import { wasmHostLinuxModule } from "../../tools/link/build.ts";
+import { disassemble } from "../../tools/x86/disasm.ts";
+import { QuickCode, RAX, RCX, RDX, CC_NE } from "../../tools/translate/quick/code.ts";
+import { Label } from "../../tools/x86/assembler.ts";
+import { runOnHosted, runOnV8, watToWasm } from "./harness.ts";
+
+/** Seeds of the differential runs (FUZZ_SEED moves them, as in test/fuzz). */
+const env = process.env.FUZZ_SEED;
+const BASE = env === "random" ? (Math.random() * 1e9) | 0 : env ? Number(env) : 1;
+const MODULES = 4, PROGRAMS = 120, TRAP_MODULES = 3, TRAP_PROGRAMS = 30;
+
+describe("quick tier: instruction templates (iced-x86 decodes what the templates write)", () => {
+  it("frame slots, memory operands, absolute cells, registers, immediates, jumps", () => {
+    const c = new QuickCode();
+    const cell = new Label("cell");
+    c.load(1, RAX, -8);
+    c.load(0, RCX, -200);
+    c.store(24, RAX);
+    c.storeImm(-16, -1);
+    c.frame(0xf2, 0, 0x0f10, 0, -16); // movsd
+    c.frame(0x66, 0, 0x0f2e, 0, -24); // ucomisd
+    c.frame(0, 1, 0x63, RAX, -32); // movsxd
+    c.frame(0, 0, 0xff, 6, -40); // push
+    c.memory(0, 1, 0x8b, RAX, 0x1000000);
+    c.memory(0x66, 0, 0x89, RCX, 8);
+    c.memory(0, 0, 0x88, RCX, 1);
+    c.memory(0, 1, 0x8d, RDX, 0x7fffffff);
+    c.absolute(0, 1, 0x3b, 4, cell);
+    c.regs(0x66, 1, 0x0f7e, 0, RAX); // movq rax, xmm0
+    c.regs(0xf3, 1, 0x0f2a, 0, RAX); // cvtsi2ss xmm0, rax
+    c.regs(0, 1, 0xf7, 7, RCX); // idiv rcx
+    c.movabs(RAX, 0x89abcdef | 0, 0x01234567);
+    c.setccEax(CC_NE);
+    const j = c.jcc(CC_NE);
+    c.patchRel32(j, c.n);
+    const lines = disassemble(c.buf.subarray(0, c.n), 64, 0).map((l) => l.text);
+    expect(lines).toEqual([
+      "mov rax, qword ptr [rbp-8]",
+      "mov ecx, dword ptr [rbp-0xc8]",
+      "mov qword ptr [rbp+0x18], rax",
+      "mov qword ptr [rbp-0x10], 0xffffffffffffffff",
+      "movsd xmm0, qword ptr [rbp-0x10]",
+      "ucomisd xmm0, qword ptr [rbp-0x18]",
+      "movsxd rax, dword ptr [rbp-0x20]",
+      "push qword ptr [rbp-0x28]",
+      "mov rax, qword ptr [rax+0x1000000]",
+      "mov word ptr [rax+8], cx",
+      "mov byte ptr [rax+1], cl",
+      "lea rdx, [rax+0x7fffffff]",
+      "cmp rsp, qword ptr [0]",
+      "movq rax, xmm0",
+      "cvtsi2ss xmm0, rax",
+      "idiv rcx",
+      "mov rax, 0x123456789abcdef",
+      "setne al",
+      "movzx eax, al",
+      "jne 0x6d",
+    ]);
+    expect(c.fields).toBe(1); // the cell's disp32, resolved by the assembler
+  });
+});
+
+describe("quick tier: random programs against V8 (hosted)", () => {
+  for (let k = 0; k < MODULES; k++) {
+    const seed = BASE + 500 + k;
+    it(`seed ${seed}: ${PROGRAMS} programs print what V8 prints; most functions take the quick tier`, async () => {
+      const module = generateModule(seed, PROGRAMS);
+      const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
+      const [v8, quick] = await Promise.all([runOnV8(wasm), runOnHosted(wasm, { tier: "quick" })]);
+      const m = firstMismatch(v8, quick);
+      expect(m, m && `program ${m.program}: V8 ${m.line} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+      expect(quick.status).toBe(0);
+      expect(quick.functions.quick).toBeGreaterThan(quick.functions.defined / 2);
+    }, 120_000);
+  }
+  for (let k = 0; k < TRAP_MODULES; k++) {
+    const seed = BASE + 600 + k;
+    it(`seed ${seed} (may trap): output up to the trap and the trap kind as V8`, async () => {
+      const module = generateModule(seed, TRAP_PROGRAMS, { traps: true });
+      const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
+      const [v8, quick] = await Promise.all([runOnV8(wasm), runOnHosted(wasm, { tier: "quick" })]);
+      const m = firstMismatch(v8, quick);
+      expect(m, m && `program ${m.program}: V8 ${m.line} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+    }, 120_000);
+  }
+});
+
+describe("quick tier: a function it does not take goes to the optimising tier", () => {
+  it("f64.min in one function: that one optimised, the other quick, both right", async () => {
+    const wasm = await watToWasm(`(module
+      (import "env" "trace" (func $t (param i32 i32 f64 f64 f64 f64 f64)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "\\06\\00\\00\\00m\\00i\\00n\\00")
+      (func $min (param f64 f64) (result f64) (f64.min (local.get 0) (local.get 1)))
+      (func (export "main")
+        (call $t (i32.const 20) (i32.const 2) (call $min (f64.const -0.5) (f64.const 2)) (f64.const 7) (f64.const 0) (f64.const 0) (f64.const 0))))`);
+    const r = await runOnHosted(wasm, { tier: "quick" });
+    expect(r.output).toContain("min -0.5 7");
+    expect(r.functions.defined - r.functions.quick).toBeGreaterThanOrEqual(1);
+    expect(r.functions.quick).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
+
+/** Spec scripts whose modules the quick tier mostly takes (control flow, calls, integers, memory). */
+const SPEC_SAMPLE = ["i32.wast", "i64.wast", "block.wast", "loop.wast", "if.wast", "br.wast", "br_if.wast", "br_table.wast",
+  "call.wast", "call_indirect.wast", "local_tee.wast", "select.wast", "memory.wast", "address.wast", "f64_cmp.wast", "conversions.wast"];
+
+describe("quick tier: spec scripts (hosted)", () => {
+  it(`${SPEC_SAMPLE.length} scripts: 0 failed`, async () => {
+    const kernel = readModule(await wasmHostLinuxModule());
+    const failures: string[] = [];
+    let passed = 0;
+    for (const f of SPEC_SAMPLE) {
+      const r = await runSpecFile(f, { kernel, tier: "quick" });
+      passed += r.passed;
+      for (const x of r.failures.slice(0, 3)) failures.push(`${f}: ${JSON.stringify(x)}`);
+      if (r.failed > 3) failures.push(`${f}: ... ${r.failed} failed in all`);
+    }
+    expect(failures).toEqual([]);
+    expect(passed).toBeGreaterThan(4000);
+  }, 300_000);
+});

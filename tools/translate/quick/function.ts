@@ -1,0 +1,1034 @@
+/**
+ * The quick tier: one pass over a function body's bytes that decodes, validates and emits x86-64
+ * together, with no object per operator (WebAssembly core spec 2.0: §5.4 binary instructions,
+ * §3.3 validation of instructions, §4.4 their execution). The design is a baseline compiler's
+ * (V8's Liftoff, wasmtime's Winch) without their register cache: every operand-stack entry has its
+ * own frame slot, each operator loads its operands into rax/rcx/xmm0, computes, and stores its
+ * result, so the code is ~2-4x slower than the optimising tier's (function.ts) but it is produced
+ * about five times as fast.
+ *
+ * It covers the operators that ordinary code is made of: control flow (multi-value blocks and
+ * loops), calls and call_indirect, locals and globals, loads and stores in every memory mode, every
+ * integer operator but popcnt, float arithmetic, comparisons and the conversions that are single
+ * instructions. A function with anything else (min/max, rounding, float-to-int truncation,
+ * memory.grow, bulk memory and table operators, ref.func, intrinsic calls, an `if` with
+ * parameters, an unusual encoding) is refused as a whole: `translate` returns false having emitted
+ * nothing, and the module translator gives that function to the optimising tier. Both tiers keep
+ * the same ABI (tools/link/ABI.md), so their functions call each other; this tier writes no
+ * register the optimising tier pins (r9, r10, r12-r15, xmm10-xmm15).
+ *
+ * Validation here is complete for what it accepts (a function it accepts is valid), so a module
+ * read with lazy bodies need not be validated function by function beforehand: a refused function
+ * is decoded and validated by the ordinary path, which reports the error if there is one.
+ *
+ * Frame: [rbp + 16 + 8*(n-1-i)] parameter i of n (ABI), [rbp - 8*(k+1)] declared local k, then
+ * operand-stack entry d at [rbp - 8*(L + d + 1)] for L declared locals. Every slot holds 8 bytes:
+ * i32 and f32 values zero-extended, as the ABI passes them.
+ */
+import type { Label } from "../../x86/assembler.ts";
+import type { ValType } from "../../wasm/types.ts";
+import type { ModuleContext } from "../context.ts";
+import { Trap, type TrapKind } from "../traps.ts";
+import {
+  CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, QuickCode, RAX, RCX, RDI, RDX, R11,
+} from "./code.ts";
+
+const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FUNCREF = 0x70, EXTERNREF = 0x6f, UNKNOWN = 0;
+const TYPE_CODE: Record<ValType, number> = { i32: I32, i64: I64, f32: F32, f64: F64, v128: 0x7b, funcref: FUNCREF, externref: EXTERNREF };
+const EMPTY = new Uint8Array(0);
+const SINGLE: Uint8Array[] = [];
+for (const t of [I32, I64, F32, F64, FUNCREF, EXTERNREF]) SINGLE[t] = Uint8Array.of(t);
+
+/** Frame kinds on the control stack. */
+const K_FUNC = 0, K_BLOCK = 2, K_LOOP = 3, K_IF = 4;
+/** Thrown (never an Error: no stack trace) when the function is outside this tier. */
+const REFUSED = { refused: true };
+/** Largest frame this tier makes (slots): beyond it, the optimising tier. */
+const MAX_SLOTS = 1 << 16;
+
+/** Fixed operand and result types of the numeric operators 0x45-0xc4 (from the opcode table). */
+const NUM_P1 = new Uint8Array(256), NUM_P2 = new Uint8Array(256), NUM_R = new Uint8Array(256);
+{
+  const t = (s: string) => ({ i: I32, I: I64, f: F32, F: F64 })[s as "i"];
+  // [first opcode, last opcode, operands, result]
+  const ranges: [number, number, string, string][] = [
+    [0x45, 0x45, "i", "i"], [0x46, 0x4f, "ii", "i"], [0x50, 0x50, "I", "i"], [0x51, 0x5a, "II", "i"],
+    [0x5b, 0x60, "ff", "i"], [0x61, 0x66, "FF", "i"], [0x67, 0x69, "i", "i"], [0x6a, 0x78, "ii", "i"],
+    [0x79, 0x7b, "I", "I"], [0x7c, 0x8a, "II", "I"], [0x8b, 0x91, "f", "f"], [0x92, 0x98, "ff", "f"],
+    [0x99, 0x9f, "F", "F"], [0xa0, 0xa6, "FF", "F"], [0xa7, 0xa7, "I", "i"], [0xa8, 0xa9, "f", "i"],
+    [0xaa, 0xab, "F", "i"], [0xac, 0xad, "i", "I"], [0xae, 0xaf, "f", "I"], [0xb0, 0xb1, "F", "I"],
+    [0xb2, 0xb3, "i", "f"], [0xb4, 0xb5, "I", "f"], [0xb6, 0xb6, "F", "f"], [0xb7, 0xb8, "i", "F"],
+    [0xb9, 0xba, "I", "F"], [0xbb, 0xbb, "f", "F"], [0xbc, 0xbc, "f", "i"], [0xbd, 0xbd, "F", "I"],
+    [0xbe, 0xbe, "i", "f"], [0xbf, 0xbf, "I", "F"], [0xc0, 0xc1, "i", "i"], [0xc2, 0xc4, "I", "I"],
+  ];
+  for (const [lo, hi, p, r] of ranges) {
+    for (let op = lo; op <= hi; op++) {
+      NUM_P1[op] = t(p[0]);
+      NUM_P2[op] = p.length > 1 ? t(p[1]) : 0;
+      NUM_R[op] = t(r);
+    }
+  }
+}
+/** Loads 0x28-0x35 and stores 0x36-0x3e: value type, natural alignment (log2). */
+const MEM_TYPE = new Uint8Array(0x3f), MEM_ALIGN = new Uint8Array(0x3f);
+{
+  const rows: [number, number, number][] = [
+    [0x28, I32, 2], [0x29, I64, 3], [0x2a, F32, 2], [0x2b, F64, 3], [0x2c, I32, 0], [0x2d, I32, 0],
+    [0x2e, I32, 1], [0x2f, I32, 1], [0x30, I64, 0], [0x31, I64, 0], [0x32, I64, 1], [0x33, I64, 1],
+    [0x34, I64, 2], [0x35, I64, 2], [0x36, I32, 2], [0x37, I64, 3], [0x38, F32, 2], [0x39, F64, 3],
+    [0x3a, I32, 0], [0x3b, I32, 1], [0x3c, I64, 0], [0x3d, I64, 1], [0x3e, I64, 2],
+  ];
+  for (const [op, t, a] of rows) { MEM_TYPE[op] = t; MEM_ALIGN[op] = a; }
+}
+/** Load opcode -> [legacy prefix, REX.W, opcode] of `mov/movzx/movsx rax|eax, [rax + disp32]`. */
+const LOAD_FORM: [number, number, number][] = [];
+LOAD_FORM[0x28] = [0, 0, 0x8b]; LOAD_FORM[0x29] = [0, 1, 0x8b]; LOAD_FORM[0x2a] = [0, 0, 0x8b]; LOAD_FORM[0x2b] = [0, 1, 0x8b];
+LOAD_FORM[0x2c] = [0, 0, 0x0fbe]; LOAD_FORM[0x2d] = [0, 0, 0x0fb6]; LOAD_FORM[0x2e] = [0, 0, 0x0fbf]; LOAD_FORM[0x2f] = [0, 0, 0x0fb7];
+LOAD_FORM[0x30] = [0, 1, 0x0fbe]; LOAD_FORM[0x31] = [0, 0, 0x0fb6]; LOAD_FORM[0x32] = [0, 1, 0x0fbf]; LOAD_FORM[0x33] = [0, 0, 0x0fb7];
+LOAD_FORM[0x34] = [0, 1, 0x63]; LOAD_FORM[0x35] = [0, 0, 0x8b];
+/** Store opcode -> [legacy prefix, REX.W, opcode] of `mov [rax + disp32], rcx|ecx|cx|cl`. */
+const STORE_FORM: [number, number, number][] = [];
+STORE_FORM[0x36] = [0, 0, 0x89]; STORE_FORM[0x37] = [0, 1, 0x89]; STORE_FORM[0x38] = [0, 0, 0x89]; STORE_FORM[0x39] = [0, 1, 0x89];
+STORE_FORM[0x3a] = [0, 0, 0x88]; STORE_FORM[0x3b] = [0x66, 0, 0x89]; STORE_FORM[0x3c] = [0, 0, 0x88]; STORE_FORM[0x3d] = [0x66, 0, 0x89];
+STORE_FORM[0x3e] = [0, 0, 0x89];
+/** Access size in bytes of loads/stores (the sandbox check's end). */
+const MEM_BYTES = new Uint8Array(0x3f);
+for (const [op, n] of [[0x28, 4], [0x29, 8], [0x2a, 4], [0x2b, 8], [0x2c, 1], [0x2d, 1], [0x2e, 2], [0x2f, 2], [0x30, 1], [0x31, 1], [0x32, 2], [0x33, 2], [0x34, 4], [0x35, 4], [0x36, 4], [0x37, 8], [0x38, 4], [0x39, 8], [0x3a, 1], [0x3b, 2], [0x3c, 1], [0x3d, 2], [0x3e, 4]]) MEM_BYTES[op] = n;
+/** i32/i64 binary operators (offset from add): opcode of `op r, r/m` for the simple ones (0 = other). */
+const INT_ALU = [0x03, 0x2b, 0x0faf, 0, 0, 0, 0, 0x23, 0x0b, 0x33];
+/** Shift/rotate (offset from shl = 10): the /digit of D3 (shl /4, sar /7, shr /5, rol /0, ror /1). */
+const SHIFT_DIGIT = [4, 7, 5, 0, 1];
+/** Integer comparisons (offset from eq = 1): condition codes eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u. */
+const INT_CC = [0, CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_AE];
+/** Float arithmetic (offset from add): SSE opcode addss/sd 58, sub 5C, mul 59, div 5E (min/max refused). */
+const FLOAT_ALU = [0x0f58, 0x0f5c, 0x0f59, 0x0f5e];
+
+/** A module as this tier needs it: types as byte codes, looked up once. */
+interface QuickModule {
+  ctx: ModuleContext;
+  typeParams: Uint8Array[];
+  typeResults: Uint8Array[];
+  /** Type index of every function in the index space. */
+  funcTypeIndex: Int32Array;
+  /** Functions this tier may call (not intrinsics). */
+  callable: Uint8Array;
+  globalType: Uint8Array;
+  globalMutable: Uint8Array;
+  tableElem: Uint8Array;
+}
+
+export class QuickTranslator {
+  readonly code = new QuickCode();
+  /** Offset in the module of the operator the last refused function stopped at (diagnostics). */
+  refusedAt = -1;
+  private opStart = 0;
+  private readonly m: QuickModule;
+  // the body being read
+  private bytes: Uint8Array = EMPTY;
+  private p = 0;
+  private end = 0;
+  // locals
+  private localType = new Uint8Array(256);
+  private localDisp = new Int32Array(256);
+  private nLocals = 0;
+  private nParams = 0;
+  private declared = 0;
+  // operand stack (types) and its frame slots
+  private ts = new Uint8Array(1024);
+  private sp = 0;
+  private maxSp = 0;
+  // control stack
+  private cKind = new Uint8Array(256);
+  private cHeight = new Int32Array(256);
+  private cUnreachable = new Uint8Array(256);
+  /** Loops: the offset of their first instruction; others: the head of their list of forward jumps. */
+  private cPos = new Int32Array(256);
+  private cJumps = new Int32Array(256);
+  /** `if`: the jcc over its then arm (-1 once an else took it). */
+  private cElse = new Int32Array(256);
+  private cParams: Uint8Array[] = [];
+  private cResults: Uint8Array[] = [];
+  private csp = 0;
+  // forward jumps: a linked list per frame in two typed arrays
+  private jumpAt = new Int32Array(1024);
+  private jumpNext = new Int32Array(1024);
+  private jumps = 0;
+  // trap pads: the jcc/jmp fields that reach each kind's pad, a linked list per kind
+  private padHead = new Int32Array(16);
+
+  constructor(ctx: ModuleContext) {
+    const mod = ctx.mod;
+    const types = mod.types;
+    const code = (ts: ValType[]) => ts.length === 0 ? EMPTY : ts.length === 1 ? SINGLE[TYPE_CODE[ts[0]]] ?? Uint8Array.of(TYPE_CODE[ts[0]]) : Uint8Array.from(ts, (t) => TYPE_CODE[t]);
+    const nf = ctx.funcTypes.length;
+    const funcTypeIndex = new Int32Array(nf);
+    const callable = new Uint8Array(nf);
+    let k = 0;
+    for (const imp of mod.imports) if (imp.desc.kind === "func") funcTypeIndex[k++] = imp.desc.typeIndex;
+    for (const f of mod.funcs) funcTypeIndex[k++] = f.typeIndex;
+    for (let i = 0; i < nf; i++) callable[i] = ctx.funcLabels[i] !== undefined && (i >= ctx.importBindings.length || ctx.importBindings[i].kind === "call") ? 1 : 0;
+    this.m = {
+      ctx,
+      typeParams: types.map((t) => code(t.params)),
+      typeResults: types.map((t) => code(t.results)),
+      funcTypeIndex,
+      callable,
+      globalType: Uint8Array.from(ctx.globalTypes, (g) => TYPE_CODE[g.type]),
+      globalMutable: Uint8Array.from(ctx.globalTypes, (g) => (g.mutable ? 1 : 0)),
+      tableElem: Uint8Array.from(ctx.tables, (t) => TYPE_CODE[t.elem]),
+    };
+  }
+
+  /**
+   * Translate the body of function `funcIndex`: its bytes `bytes[start, end)` (the locals
+   * declaration, then the expression). Returns false, having emitted nothing, when the function is
+   * outside this tier; else the code is in `this.code` with its label fields.
+   */
+  translate(funcIndex: number, bytes: Uint8Array, start: number, end: number): boolean {
+    this.bytes = bytes;
+    this.p = start;
+    this.end = end;
+    this.code.reset();
+    try {
+      this.body(funcIndex);
+      return true;
+    } catch (e) {
+      if (e === REFUSED) { this.refusedAt = this.opStart; return false; }
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- decoding (§5.2.2 LEB128)
+
+  private u32(): number {
+    const b = this.bytes;
+    let x = b[this.p++];
+    if (x < 0x80) return x;
+    let r = x & 0x7f;
+    for (let s = 7; s < 35; s += 7) {
+      x = b[this.p++];
+      if (s === 28 && x > 0x0f) throw REFUSED; // 5th byte: 4 value bits, no continuation
+      r |= (x & 0x7f) << s;
+      if (x < 0x80) return r >>> 0;
+    }
+    throw REFUSED;
+  }
+  private s32(): number {
+    const b = this.bytes;
+    let r = 0, s = 0, x;
+    do {
+      if (s === 35) throw REFUSED;
+      x = b[this.p++];
+      if (s === 28 && !(x === (x & 0x07) || (x & 0x78) === 0x78) ) throw REFUSED; // sign bits must agree with bit 31
+      r |= (x & 0x7f) << s;
+      s += 7;
+    } while (x & 0x80);
+    if (s < 32 && (x & 0x40)) r |= -1 << s;
+    return r | 0;
+  }
+  /** An s64 into `lo` / `hi` (two's complement halves). */
+  private lo = 0;
+  private hi = 0;
+  private s64(): void {
+    const b = this.bytes;
+    let lo = 0, hi = 0, s = 0, x;
+    do {
+      if (s === 70) throw REFUSED;
+      x = b[this.p++];
+      if (s === 63 && x !== 0 && x !== 0x7f) throw REFUSED; // 10th byte: sign bits only
+      const v = x & 0x7f;
+      if (s < 32) {
+        lo |= v << s;
+        if (s > 25) hi |= v >>> (32 - s);
+      } else hi |= v << (s - 32);
+      s += 7;
+    } while (x & 0x80);
+    if (s < 64 && (x & 0x40)) {
+      if (s < 32) { lo |= -1 << s; hi = -1; } else hi |= -1 << (s - 32);
+    }
+    this.lo = lo | 0;
+    this.hi = hi | 0;
+  }
+  private byte(): number {
+    if (this.p >= this.end) throw REFUSED;
+    return this.bytes[this.p++];
+  }
+
+  // ---------------------------------------------------------------- validation (§3.3)
+
+  private push(t: number): void {
+    const sp = this.sp++;
+    this.ts[sp] = t;
+    if (sp >= this.maxSp) {
+      this.maxSp = sp + 1;
+      if (this.maxSp + 4 > this.ts.length) {
+        if (this.ts.length >= MAX_SLOTS) throw REFUSED;
+        const n = new Uint8Array(this.ts.length * 2);
+        n.set(this.ts);
+        this.ts = n;
+      }
+    }
+  }
+  /** Pop an operand of type `t` (UNKNOWN: any); returns its type (UNKNOWN below a polymorphic base). */
+  private pop(t: number): number {
+    const f = this.csp - 1;
+    if (this.sp === this.cHeight[f]) {
+      if (this.cUnreachable[f]) return UNKNOWN;
+      throw REFUSED;
+    }
+    const x = this.ts[--this.sp];
+    if (x !== t && x !== UNKNOWN && t !== UNKNOWN) throw REFUSED;
+    return x;
+  }
+  private popTypes(ts: Uint8Array): void {
+    for (let i = ts.length - 1; i >= 0; i--) this.pop(ts[i]);
+  }
+  /** Check the top of the stack against `ts` without popping (br_if, br_table). */
+  private checkTop(ts: Uint8Array): void {
+    const f = this.csp - 1, n = ts.length;
+    for (let i = 0; i < n; i++) {
+      const at = this.sp - n + i;
+      if (at < this.cHeight[f]) { if (this.cUnreachable[f]) continue; throw REFUSED; }
+      const x = this.ts[at];
+      if (x !== ts[i] && x !== UNKNOWN) throw REFUSED;
+    }
+  }
+  /** After br, br_table, return, unreachable: the rest of the frame is dead (stack polymorphic). */
+  private deadEnd(): void {
+    const f = this.csp - 1;
+    this.cUnreachable[f] = 1;
+    this.sp = this.cHeight[f];
+  }
+
+  /** Frame slot of operand-stack entry `d`. */
+  private slot(d: number): number {
+    return -8 * (this.declared + d + 1);
+  }
+
+  /** §5.4.1 blocktype: empty, one value type, or a type index (s33). */
+  private blockType(): number {
+    const b = this.bytes[this.p];
+    if (b === 0x40) { this.p++; return -1; }
+    if (b === I32 || b === I64 || b === F32 || b === F64 || b === FUNCREF || b === EXTERNREF) { this.p++; return -2 - b; }
+    const i = this.s32();
+    if (i < 0 || i >= this.m.typeParams.length) throw REFUSED;
+    return i;
+  }
+  private bParams(bt: number): Uint8Array {
+    return bt >= 0 ? this.m.typeParams[bt] : EMPTY;
+  }
+  private bResults(bt: number): Uint8Array {
+    return bt >= 0 ? this.m.typeResults[bt] : bt === -1 ? EMPTY : SINGLE[-2 - bt];
+  }
+
+  private pushFrame(kind: number, params: Uint8Array, results: Uint8Array): void {
+    this.popTypes(params);
+    const f = this.csp++;
+    if (f === this.cKind.length) this.growControl();
+    this.cKind[f] = kind;
+    this.cHeight[f] = this.sp;
+    this.cUnreachable[f] = 0;
+    this.cPos[f] = this.code.n;
+    this.cJumps[f] = -1;
+    this.cElse[f] = -1;
+    this.cParams[f] = params;
+    this.cResults[f] = results;
+    for (let i = 0; i < params.length; i++) this.push(params[i]);
+  }
+  private growControl(): void {
+    const n = this.cKind.length * 2;
+    const k = new Uint8Array(n), h = new Int32Array(n), u = new Uint8Array(n), p = new Int32Array(n), j = new Int32Array(n), e = new Int32Array(n);
+    k.set(this.cKind); h.set(this.cHeight); u.set(this.cUnreachable); p.set(this.cPos); j.set(this.cJumps); e.set(this.cElse);
+    this.cKind = k; this.cHeight = h; this.cUnreachable = u; this.cPos = p; this.cJumps = j; this.cElse = e;
+  }
+
+  // ---------------------------------------------------------------- emission helpers
+
+  /** Remember the rel32 field at `at` as a forward jump to the end of frame `f`. */
+  private jumpToEnd(f: number, at: number): void {
+    const i = this.jumps++;
+    if (i === this.jumpAt.length) {
+      const a = new Int32Array(i * 2), b = new Int32Array(i * 2);
+      a.set(this.jumpAt); b.set(this.jumpNext);
+      this.jumpAt = a; this.jumpNext = b;
+    }
+    this.jumpAt[i] = at;
+    this.jumpNext[i] = this.cJumps[f];
+    this.cJumps[f] = i;
+  }
+  /** jcc to the trap pad of `kind` (emitted after the body). */
+  private trapIf(cc: number, kind: TrapKind): void {
+    this.padJump(this.code.jcc(cc), kind);
+  }
+  private padJump(at: number, kind: TrapKind): void {
+    const i = this.jumps++;
+    if (i === this.jumpAt.length) {
+      const a = new Int32Array(i * 2), b = new Int32Array(i * 2);
+      a.set(this.jumpAt); b.set(this.jumpNext);
+      this.jumpAt = a; this.jumpNext = b;
+    }
+    this.jumpAt[i] = at;
+    this.jumpNext[i] = this.padHead[kind];
+    this.padHead[kind] = i;
+  }
+  /** Move the `n` values on top of the stack to entries [height, height + n) (a branch's values). */
+  private moveValues(n: number, height: number): void {
+    const from = this.sp - n;
+    if (from === height) return;
+    const c = this.code;
+    for (let i = 0; i < n; i++) {
+      c.load(1, RAX, this.slot(from + i));
+      c.store(this.slot(height + i), RAX);
+    }
+  }
+  /** Values a branch to frame `f` carries: a loop's parameters, else its results. */
+  private labelTypes(f: number): Uint8Array {
+    return this.cKind[f] === K_LOOP ? this.cParams[f] : this.cResults[f];
+  }
+  /** Jump (after the values moved) to frame `f`'s label: back to a loop's start, else forward to its end. */
+  private jumpTo(f: number, cc: number): void {
+    const c = this.code;
+    if (this.cKind[f] === K_LOOP) {
+      if (cc < 0) c.jmpTo(this.cPos[f]); else c.jccTo(cc, this.cPos[f]);
+    } else this.jumpToEnd(f, cc < 0 ? c.jmp() : c.jcc(cc));
+  }
+  private depthFrame(): number {
+    const d = this.u32();
+    if (d >= this.csp) throw REFUSED;
+    return this.csp - 1 - d;
+  }
+
+  // ---------------------------------------------------------------- the function
+
+  private body(funcIndex: number): void {
+    const m = this.m, c = this.code;
+    const ti = m.funcTypeIndex[funcIndex];
+    const params = m.typeParams[ti], results = m.typeResults[ti];
+    // Locals (§5.5.13): parameters, then the declared groups.
+    const np = params.length;
+    let nl = 0;
+    for (let i = 0; i < np; i++) {
+      this.localType[nl] = params[i];
+      this.localDisp[nl++] = 16 + 8 * (np - 1 - i);
+    }
+    const groups = this.u32();
+    for (let g = 0; g < groups; g++) {
+      const n = this.u32();
+      const t = this.byte();
+      if (t !== I32 && t !== I64 && t !== F32 && t !== F64 && t !== FUNCREF && t !== EXTERNREF) throw REFUSED;
+      if (nl + n > MAX_SLOTS) throw REFUSED;
+      if (nl + n > this.localType.length) {
+        const size = Math.max(this.localType.length * 2, nl + n);
+        const lt = new Uint8Array(size), ld = new Int32Array(size);
+        lt.set(this.localType); ld.set(this.localDisp);
+        this.localType = lt; this.localDisp = ld;
+      }
+      for (let k = 0; k < n; k++) {
+        this.localType[nl] = t;
+        this.localDisp[nl] = -8 * (nl - np + 1);
+        nl++;
+      }
+    }
+    this.nLocals = nl;
+    this.nParams = np;
+    this.declared = nl - np;
+    this.sp = 0;
+    this.maxSp = 0;
+    this.csp = 0;
+    this.jumps = 0;
+    this.padHead.fill(-1);
+
+    // Prologue (ABI.md "Calling convention"): push rbp; mov rbp, rsp; sub rsp, frame (patched);
+    // cmp rsp, [stackLimit]; jb trap 10; zero the declared locals.
+    c.room();
+    c.b(0x55); c.b(0x48); c.b(0x89); c.b(0xe5);
+    c.b(0x48); c.b(0x81); c.b(0xec);
+    const frameAt = c.n;
+    c.d(0);
+    c.absolute(0, 1, 0x3b, 4 /* rsp */, m.ctx.stackLimit);
+    this.trapIf(CC_B, Trap.callStackExhausted);
+    this.zeroLocals();
+
+    this.pushFrame(K_FUNC, EMPTY, results);
+    this.sequence();
+    if (this.p !== this.end) throw REFUSED; // junk after the function's end
+
+    // Trap pads: `call trap_K`, so the return address lies in this function.
+    for (let kind = 1; kind < 16; kind++) {
+      if (this.padHead[kind] < 0) continue;
+      for (let i = this.padHead[kind]; i >= 0; i = this.jumpNext[i]) c.patchRel32(this.jumpAt[i], c.n);
+      c.callLabel(m.ctx.traps.get(kind as TrapKind)!);
+    }
+    const frame = (8 * (this.declared + this.maxSp + 2) + 15) & ~15;
+    const b = c.buf;
+    b[frameAt] = frame; b[frameAt + 1] = frame >> 8; b[frameAt + 2] = frame >> 16; b[frameAt + 3] = frame >> 24;
+  }
+
+  /** Declared locals start at zero (§4.5.3.1 "Invocation"). */
+  private zeroLocals(): void {
+    const c = this.code, n = this.declared;
+    if (n <= 8) {
+      for (let k = 0; k < n; k++) c.storeImm(-8 * (k + 1), 0);
+      return;
+    }
+    // lea rdi, [rbp - 8n]; mov ecx, n; xor eax, eax; rep stosq (the direction flag is clear: ABI)
+    c.frame(0, 1, 0x8d, RDI, -8 * n);
+    c.room();
+    c.b(0xb9); c.d(n);
+    c.b(0x31); c.b(0xc0);
+    c.b(0xf3); c.b(0x48); c.b(0xab);
+  }
+
+  /** The operators up to the function's final `end`. */
+  private sequence(): void {
+    const c = this.code, m = this.m;
+    while (this.csp > 0) {
+      if (this.p >= this.end) throw REFUSED;
+      this.opStart = this.p;
+      const op = this.bytes[this.p++];
+      switch (op) {
+        case 0x00: // unreachable: call trap_1
+          this.padJump(c.jmp(), Trap.unreachable);
+          this.deadEnd();
+          break;
+        case 0x01: break; // nop
+        case 0x02: case 0x03: { // block, loop
+          const bt = this.blockType();
+          this.pushFrame(op, this.bParams(bt), this.bResults(bt));
+          break;
+        }
+        case 0x04: this.ifOp(); break;
+        case 0x05: this.elseOp(); break;
+        case 0x0b: this.endOp(); break;
+        case 0x0c: { // br
+          const f = this.depthFrame();
+          const ts = this.labelTypes(f);
+          this.checkTop(ts);
+          this.moveValues(ts.length, this.cHeight[f]);
+          this.jumpTo(f, -1);
+          this.deadEnd();
+          break;
+        }
+        case 0x0d: this.brIf(); break;
+        case 0x0e: this.brTable(); break;
+        case 0x0f: { // return: a branch to the function's frame
+          const ts = this.cResults[0];
+          this.checkTop(ts);
+          this.moveValues(ts.length, 0);
+          this.jumpTo(0, -1);
+          this.deadEnd();
+          break;
+        }
+        case 0x10: { // call
+          const fi = this.u32();
+          if (fi >= m.funcTypeIndex.length || !m.callable[fi]) throw REFUSED;
+          this.call(m.funcTypeIndex[fi], m.ctx.funcLabels[fi]!);
+          break;
+        }
+        case 0x11: this.callIndirect(); break;
+        case 0x1a: this.pop(UNKNOWN); break; // drop
+        case 0x1b: this.select(false); break;
+        case 0x1c: this.select(true); break;
+        case 0x20: { // local.get
+          const i = this.u32();
+          if (i >= this.nLocals) throw REFUSED;
+          c.load(1, RAX, this.localDisp[i]);
+          c.store(this.slot(this.sp), RAX);
+          this.push(this.localType[i]);
+          break;
+        }
+        case 0x21: case 0x22: { // local.set, local.tee
+          const i = this.u32();
+          if (i >= this.nLocals) throw REFUSED;
+          const t = this.localType[i];
+          this.pop(t);
+          c.load(1, RAX, this.slot(this.sp));
+          c.store(this.localDisp[i], RAX);
+          if (op === 0x22) this.push(t);
+          break;
+        }
+        case 0x23: { // global.get: mov rax, [cell]
+          const i = this.u32();
+          if (i >= m.globalType.length) throw REFUSED;
+          const t = m.globalType[i];
+          c.absolute(0, t === I32 || t === F32 ? 0 : 1, 0x8b, RAX, m.ctx.globals[i]); // 32-bit values zero-extended
+          c.store(this.slot(this.sp), RAX);
+          this.push(t);
+          break;
+        }
+        case 0x24: { // global.set: mov [cell], rax
+          const i = this.u32();
+          if (i >= m.globalType.length || !m.globalMutable[i]) throw REFUSED;
+          this.pop(m.globalType[i]);
+          c.load(1, RAX, this.slot(this.sp));
+          c.absolute(0, 1, 0x89, RAX, m.ctx.globals[i]);
+          break;
+        }
+        case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d: case 0x2e: case 0x2f:
+        case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35:
+          this.load(op);
+          break;
+        case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b: case 0x3c: case 0x3d: case 0x3e:
+          this.store(op);
+          break;
+        case 0x3f: { // memory.size: the pages cell
+          if (this.byte() !== 0 || !m.ctx.memory) throw REFUSED;
+          c.absolute(0, 1, 0x8b, RAX, m.ctx.memory.pages);
+          c.store(this.slot(this.sp), RAX);
+          this.push(I32);
+          break;
+        }
+        case 0x41: { // i32.const: mov qword [slot], imm32 (zero-extended: the high half by a second store when negative)
+          const v = this.s32();
+          if (v >= 0) c.storeImm(this.slot(this.sp), v);
+          else { c.room(); c.b(0xb8); c.d(v); c.store(this.slot(this.sp), RAX); } // mov eax, imm32 zero-extends
+          this.push(I32);
+          break;
+        }
+        case 0x42: { // i64.const
+          this.s64();
+          if (this.hi === this.lo >> 31) c.storeImm(this.slot(this.sp), this.lo);
+          else { c.movabs(RAX, this.lo, this.hi); c.store(this.slot(this.sp), RAX); }
+          this.push(I64);
+          break;
+        }
+        case 0x43: { // f32.const: its bits
+          if (this.p + 4 > this.end) throw REFUSED;
+          const b = this.bytes, q = this.p;
+          const v = b[q] | (b[q + 1] << 8) | (b[q + 2] << 16) | (b[q + 3] << 24);
+          this.p += 4;
+          if (v >= 0) c.storeImm(this.slot(this.sp), v);
+          else { c.room(); c.b(0xb8); c.d(v); c.store(this.slot(this.sp), RAX); }
+          this.push(F32);
+          break;
+        }
+        case 0x44: { // f64.const: its bits
+          if (this.p + 8 > this.end) throw REFUSED;
+          const b = this.bytes, q = this.p;
+          const lo = b[q] | (b[q + 1] << 8) | (b[q + 2] << 16) | (b[q + 3] << 24);
+          const hi = b[q + 4] | (b[q + 5] << 8) | (b[q + 6] << 16) | (b[q + 7] << 24);
+          this.p += 8;
+          if (hi === lo >> 31) c.storeImm(this.slot(this.sp), lo);
+          else { c.movabs(RAX, lo, hi); c.store(this.slot(this.sp), RAX); }
+          this.push(F64);
+          break;
+        }
+        case 0xd0: { // ref.null t
+          const t = this.byte();
+          if (t !== FUNCREF && t !== EXTERNREF) throw REFUSED;
+          c.storeImm(this.slot(this.sp), 0);
+          this.push(t);
+          break;
+        }
+        case 0xd1: { // ref.is_null: cmp qword [slot], 0; sete
+          const t = this.pop(UNKNOWN);
+          if (t !== FUNCREF && t !== EXTERNREF && t !== UNKNOWN) throw REFUSED;
+          c.frame(0, 1, 0x83, 7, this.slot(this.sp)); c.b(0);
+          c.setccEax(CC_E);
+          c.store(this.slot(this.sp), RAX);
+          this.push(I32);
+          break;
+        }
+        default:
+          if (op >= 0x45 && op <= 0xc4) this.numeric(op);
+          else throw REFUSED;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- control (§3.3.8, §4.4.8)
+
+  private ifOp(): void {
+    const bt = this.blockType();
+    const params = this.bParams(bt);
+    if (params.length) throw REFUSED; // the else arm would need the parameters saved
+    this.pop(I32);
+    const c = this.code;
+    c.load(0, RAX, this.slot(this.sp));
+    c.room(); c.b(0x85); c.b(0xc0); // test eax, eax
+    const skip = c.jcc(CC_E);
+    this.pushFrame(K_IF, params, this.bResults(bt));
+    this.cElse[this.csp - 1] = skip;
+  }
+  private elseOp(): void {
+    const f = this.csp - 1;
+    if (this.cKind[f] !== K_IF || this.cElse[f] < 0) throw REFUSED;
+    this.popTypes(this.cResults[f]);
+    if (this.sp !== this.cHeight[f]) throw REFUSED;
+    const c = this.code;
+    this.jumpToEnd(f, c.jmp());
+    c.patchRel32(this.cElse[f], c.n);
+    this.cElse[f] = -2; // taken by this else
+    this.cUnreachable[f] = 0;
+  }
+  private endOp(): void {
+    const f = this.csp - 1;
+    const results = this.cResults[f];
+    this.popTypes(results);
+    if (this.sp !== this.cHeight[f]) throw REFUSED;
+    const c = this.code;
+    // An `if` without else: its (empty) else arm passes the parameters on as the results.
+    if (this.cKind[f] === K_IF && this.cElse[f] >= 0) {
+      if (results.length !== 0) throw REFUSED;
+      c.patchRel32(this.cElse[f], c.n);
+    }
+    if (this.cKind[f] !== K_LOOP) for (let i = this.cJumps[f]; i >= 0; i = this.jumpNext[i]) c.patchRel32(this.jumpAt[i], c.n);
+    this.csp--;
+    for (let i = 0; i < results.length; i++) this.push(results[i]);
+    if (f === 0) this.epilogue(results);
+  }
+  /** Results to rax and the multi-return area; leave; ret. */
+  private epilogue(results: Uint8Array): void {
+    const c = this.code;
+    for (let i = 1; i < results.length; i++) {
+      c.load(1, RAX, this.slot(i));
+      c.absolute(0, 1, 0x89, RAX, this.m.ctx.multiReturn, 8 * (i - 1));
+    }
+    if (results.length) c.load(1, RAX, this.slot(0));
+    c.room(); c.b(0xc9); c.b(0xc3); // leave; ret
+  }
+  private brIf(): void {
+    const f = this.depthFrame();
+    this.pop(I32);
+    const ts = this.labelTypes(f);
+    this.popTypes(ts); // [t* i32] -> [t*] (§3.3.8): the values take the label's types
+    for (let i = 0; i < ts.length; i++) this.push(ts[i]);
+    const c = this.code;
+    c.load(0, RAX, this.slot(this.sp));
+    c.room(); c.b(0x85); c.b(0xc0); // test eax, eax
+    if (this.sp - ts.length === this.cHeight[f] || ts.length === 0) this.jumpTo(f, CC_NE);
+    else {
+      const skip = c.jcc(CC_E);
+      this.moveValues(ts.length, this.cHeight[f]);
+      this.jumpTo(f, -1);
+      c.patchRel32(skip, c.n);
+    }
+  }
+  /** br_table: a compare and jump per target, then the default (linear: emitted as fast as read). */
+  private brTable(): void {
+    const n = this.u32();
+    if (n > this.end - this.p) throw REFUSED;
+    this.pop(I32);
+    const c = this.code;
+    c.load(0, RAX, this.slot(this.sp));
+    let arity = -1;
+    for (let i = 0; i <= n; i++) {
+      const f = this.depthFrame();
+      const ts = this.labelTypes(f);
+      if (arity < 0) arity = ts.length;
+      else if (ts.length !== arity) throw REFUSED;
+      this.checkTop(ts);
+      const inPlace = this.sp - arity === this.cHeight[f] || arity === 0;
+      if (i < n) {
+        c.room(); c.b(0x3d); c.d(i); // cmp eax, i
+        if (inPlace) this.jumpTo(f, CC_E);
+        else {
+          const skip = c.jcc(CC_NE);
+          this.moveValues(arity, this.cHeight[f]);
+          this.jumpTo(f, -1);
+          c.patchRel32(skip, c.n);
+        }
+      } else {
+        this.moveValues(arity, this.cHeight[f]);
+        this.jumpTo(f, -1);
+      }
+    }
+    this.deadEnd();
+  }
+
+  // ---------------------------------------------------------------- calls (ABI.md)
+
+  /** Push the arguments (first first), call, pop them, store the results. */
+  private call(ti: number, target: Label | null): void {
+    const m = this.m, c = this.code;
+    const params = m.typeParams[ti], results = m.typeResults[ti];
+    this.popTypes(params);
+    const n = params.length;
+    for (let i = 0; i < n; i++) c.frame(0, 0, 0xff, 6, this.slot(this.sp + i)); // push qword [slot]
+    if (target) c.callLabel(target);
+    else { c.room(); c.b(0x41); c.b(0xff); c.b(0xd3); } // call r11
+    if (n) { c.room(); c.b(0x48); c.b(0x81); c.b(0xc4); c.d(8 * n); } // add rsp, 8n
+    for (let i = 0; i < results.length; i++) {
+      const w = results[i] === I32 || results[i] === F32 ? 0 : 1; // 32-bit results zero-extended
+      if (i) c.absolute(0, w, 0x8b, RAX, m.ctx.multiReturn, 8 * (i - 1));
+      else if (!w) c.regs(0, 0, 0x89, RAX, RAX); // mov eax, eax
+      c.store(this.slot(this.sp), RAX);
+      this.push(results[i]);
+    }
+  }
+  /** The entry (a funcref) checked: index < size (8), not null (9), signature (7); then the call through r11. */
+  private callIndirect(): void {
+    const m = this.m, c = this.code;
+    const ti = this.u32();
+    const table = this.u32();
+    if (ti >= m.typeParams.length || table >= m.tableElem.length || m.tableElem[table] !== FUNCREF) throw REFUSED;
+    const tc = m.ctx.tables[table];
+    this.pop(I32);
+    c.load(0, RAX, this.slot(this.sp));
+    c.absolute(0, 1, 0x3b, RAX, tc.size); // cmp rax, [size]
+    this.trapIf(CC_AE, Trap.undefinedElement);
+    c.movabsLabel(RCX, tc.entries);
+    c.room(); c.b(0x4c); c.b(0x8b); c.b(0x1c); c.b(0xc1); // mov r11, [rcx + rax*8]
+    c.b(0x4d); c.b(0x85); c.b(0xdb); // test r11, r11
+    this.trapIf(CC_E, Trap.uninitializedElement);
+    c.room(); c.b(0x41); c.b(0x81); c.b(0x7b); c.b(0xf8); c.d(m.ctx.sigIds[ti]); // cmp dword [r11 - 8], sig
+    this.trapIf(CC_NE, Trap.indirectCallTypeMismatch);
+    this.call(ti, null);
+  }
+
+  // ---------------------------------------------------------------- parametric (§3.3.4)
+
+  private select(typed: boolean): void {
+    let t: number;
+    if (typed) {
+      if (this.u32() !== 1) throw REFUSED;
+      t = this.byte();
+      if (t !== I32 && t !== I64 && t !== F32 && t !== F64 && t !== FUNCREF && t !== EXTERNREF) throw REFUSED;
+      this.pop(I32);
+      this.pop(t);
+      this.pop(t);
+    } else {
+      this.pop(I32);
+      const t2 = this.pop(UNKNOWN);
+      const t1 = this.pop(UNKNOWN);
+      if (t1 === FUNCREF || t1 === EXTERNREF || t2 === FUNCREF || t2 === EXTERNREF) throw REFUSED; // untyped select is numeric
+      if (t1 !== t2 && t1 !== UNKNOWN && t2 !== UNKNOWN) throw REFUSED;
+      t = t1 !== UNKNOWN ? t1 : t2;
+    }
+    // mov ecx, [c]; mov rax, [a]; test ecx, ecx; cmovz rax, [b]
+    const c = this.code, a = this.slot(this.sp);
+    c.load(0, RCX, this.slot(this.sp + 2));
+    c.load(1, RAX, a);
+    c.room(); c.b(0x85); c.b(0xc9);
+    c.frame(0, 1, 0x0f44, RAX, this.slot(this.sp + 1));
+    c.store(a, RAX);
+    this.push(t);
+  }
+
+  // ---------------------------------------------------------------- memory (§4.4.7)
+
+  /** memarg: alignment at most natural, offset; rax = the effective address's register part, the
+   *  sandbox check made; returns the disp32 (base + offset). */
+  private address(op: number, addrSlot: number): number {
+    const align = this.u32();
+    const offset = this.u32();
+    const mc = this.m.ctx.memory;
+    if (!mc || align > MEM_ALIGN[op]) throw REFUSED;
+    const disp = mc.base + offset;
+    if (disp > 0x7fffffff) throw REFUSED;
+    const c = this.code;
+    c.load(0, RAX, addrSlot); // zero-extends: wasm addresses are unsigned
+    if (mc.mode === "sandbox") {
+      // lea rdx, [rax + offset + bytes]; cmp rdx, [bytes]; ja trap 5
+      const end = offset + MEM_BYTES[op];
+      if (end > 0x7fffffff) throw REFUSED;
+      c.memory(0, 1, 0x8d, RDX, end);
+      c.absolute(0, 1, 0x3b, RDX, mc.bytes);
+      this.trapIf(CC_A, Trap.memoryOutOfBounds);
+    }
+    return disp;
+  }
+  private load(op: number): void {
+    this.pop(I32);
+    const a = this.slot(this.sp);
+    const disp = this.address(op, a);
+    const [prefix, w, opcode] = LOAD_FORM[op];
+    const c = this.code;
+    c.memory(prefix, w, opcode, RAX, disp);
+    c.store(a, RAX);
+    this.push(MEM_TYPE[op]);
+  }
+  private store(op: number): void {
+    this.pop(MEM_TYPE[op]);
+    this.pop(I32);
+    const c = this.code;
+    const a = this.slot(this.sp);
+    c.load(1, RCX, this.slot(this.sp + 1));
+    const disp = this.address(op, a);
+    const [prefix, w, opcode] = STORE_FORM[op];
+    c.memory(prefix, w, opcode, RCX, disp);
+  }
+
+  // ---------------------------------------------------------------- numeric (§4.4.1)
+
+  private numeric(op: number): void {
+    const p2 = NUM_P2[op];
+    if (p2) this.pop(p2);
+    this.pop(NUM_P1[op]);
+    const a = this.slot(this.sp), b = this.slot(this.sp + 1);
+    const c = this.code;
+    if (op <= 0x5a) this.compareInt(op, a, b);
+    else if (op <= 0x66) this.compareFloat(op, a, b);
+    else if (op <= 0x8a) this.integer(op, a, b);
+    else if (op <= 0xa6) this.float(op, a, b);
+    else this.conversion(op, a);
+    c.store(a, RAX);
+    this.push(NUM_R[op]);
+  }
+
+  /** eqz: cmp [a], 0; others: mov rax, [a]; cmp rax, [b]; then setcc; movzx. */
+  private compareInt(op: number, a: number, b: number): void {
+    const c = this.code;
+    const w = op >= 0x50 ? 1 : 0;
+    const k = op - (w ? 0x50 : 0x45);
+    if (k === 0) {
+      c.frame(0, w, 0x83, 7, a); c.b(0); // cmp [a], 0
+      c.setccEax(CC_E);
+      return;
+    }
+    c.load(w, RAX, a);
+    c.frame(0, w, 0x3b, RAX, b);
+    c.setccEax(INT_CC[k]);
+  }
+
+  /** ucomiss/ucomisd with the operands ordered so that unordered (CF = ZF = PF = 1) gives 0:
+   *  eq = e and np, ne = ne or p, lt = b > a (a), gt = a > b (a), le = b >= a (ae), ge = a >= b (ae). */
+  private compareFloat(op: number, a: number, b: number): void {
+    const c = this.code;
+    const d = op >= 0x61 ? 1 : 0;
+    const k = op - (d ? 0x61 : 0x5b);
+    const load = d ? 0xf2 : 0xf3, ucomi = d ? 0x66 : 0;
+    const swap = k === 2 || k === 4;
+    c.frame(load, 0, 0x0f10, 0, swap ? b : a); // movss/movsd xmm0, [x]
+    c.frame(ucomi, 0, 0x0f2e, 0, swap ? a : b); // ucomiss/ucomisd xmm0, [y]
+    c.room();
+    if (k === 0 || k === 1) {
+      // setcc al; setcc cl; and/or al, cl; movzx eax, al
+      c.b(0x0f); c.b(0x90 | (k === 0 ? CC_E : CC_NE)); c.b(0xc0);
+      c.b(0x0f); c.b(0x90 | (k === 0 ? CC_NP : CC_P)); c.b(0xc1);
+      c.b(k === 0 ? 0x20 : 0x08); c.b(0xc8);
+      c.b(0x0f); c.b(0xb6); c.b(0xc0);
+    } else c.setccEax(k <= 3 ? CC_A : 0x3 /* ae */);
+  }
+
+  private integer(op: number, a: number, b: number): void {
+    const c = this.code;
+    const w = op >= 0x79 ? 1 : 0;
+    const k = op - (w ? 0x79 : 0x67);
+    if (k === 0) { // clz: bsr; 2*width-1 when zero; xor width-1
+      c.frame(0, w, 0x0fbd, RAX, a);
+      c.room(); c.b(0xb9); c.d(w ? 127 : 63); // mov ecx, 127|63
+      c.regs(0, w, 0x0f44, RAX, RCX); // cmovz
+      c.room(); if (w) c.b(0x48); c.b(0x83); c.b(0xf0); c.b(w ? 63 : 31); // xor eax, 31|63
+      return;
+    }
+    if (k === 1) { // ctz: bsf; width when zero
+      c.frame(0, w, 0x0fbc, RAX, a);
+      c.room(); c.b(0xb9); c.d(w ? 64 : 32);
+      c.regs(0, w, 0x0f44, RAX, RCX);
+      return;
+    }
+    if (k === 2) throw REFUSED; // popcnt: a CPU feature the optimising tier checks
+    const bin = k - 3; // add sub mul div_s div_u rem_s rem_u and or xor shl shr_s shr_u rotl rotr
+    c.load(w, RAX, a);
+    const alu = INT_ALU[bin];
+    if (alu) { c.frame(0, w, alu, RAX, b); return; }
+    if (bin >= 10) { // shifts: the count in cl (x86 masks it as wasm does)
+      c.load(0, RCX, b);
+      c.regs(0, w, 0xd3, SHIFT_DIGIT[bin - 10], RAX);
+      return;
+    }
+    this.divide(bin, w, b);
+  }
+
+  /** div_s (3) div_u (4) rem_s (5) rem_u (6): rcx = divisor; zero traps 2; signed: -1 is special
+   *  (div: -x, trapping 3 when x is the minimum, which `neg` flags with OF; rem: 0). */
+  private divide(bin: number, w: number, b: number): void {
+    const c = this.code;
+    c.load(w, RCX, b);
+    c.regs(0, w, 0x85, RCX, RCX); // test rcx, rcx
+    this.trapIf(CC_E, Trap.divideByZero);
+    const signed = bin === 3 || bin === 5;
+    let done = -1;
+    if (signed) {
+      c.room(); if (w) c.b(0x48); c.b(0x83); c.b(0xf9); c.b(0xff); // cmp rcx, -1
+      const ordinary = c.jcc(CC_NE);
+      if (bin === 3) {
+        c.regs(0, w, 0xf7, 3, RAX); // neg rax
+        this.trapIf(CC_O, Trap.integerOverflow);
+      } else { c.room(); c.b(0x31); c.b(0xc0); } // xor eax, eax
+      done = c.jmp();
+      c.patchRel32(ordinary, c.n);
+      c.room(); if (w) c.b(0x48); c.b(0x99); // cdq / cqo
+      c.regs(0, w, 0xf7, 7, RCX); // idiv rcx
+    } else {
+      c.room(); c.b(0x31); c.b(0xd2); // xor edx, edx
+      c.regs(0, w, 0xf7, 6, RCX); // div rcx
+    }
+    if (bin >= 5) c.regs(0, w, 0x8b, RAX, RDX); // remainder: mov rax, rdx
+    if (done >= 0) c.patchRel32(done, c.n);
+  }
+
+  private float(op: number, a: number, b: number): void {
+    const c = this.code;
+    const d = op >= 0x99 ? 1 : 0;
+    const k = op - (d ? 0x99 : 0x8b); // abs neg ceil floor trunc nearest sqrt add sub mul div min max copysign
+    if (k === 0 || k === 1) { // abs / neg: the sign bit
+      c.load(d, RAX, a);
+      if (d) { c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(k === 0 ? 0xf0 : 0xf8); c.b(63); } // btr/btc rax, 63
+      else { c.room(); c.b(k === 0 ? 0x25 : 0x35); c.d(k === 0 ? 0x7fffffff : 0x80000000 | 0); } // and/xor eax, imm32
+      return;
+    }
+    if (k === 13) { // copysign: a's magnitude, b's sign
+      c.load(d, RAX, a);
+      c.load(d, RCX, b);
+      c.room();
+      if (d) {
+        c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); // btr rax, 63
+        c.b(0x48); c.b(0xc1); c.b(0xe9); c.b(63); // shr rcx, 63
+        c.b(0x48); c.b(0xc1); c.b(0xe1); c.b(63); // shl rcx, 63
+        c.b(0x48); c.b(0x09); c.b(0xc8); // or rax, rcx
+      } else {
+        c.b(0x25); c.d(0x7fffffff); // and eax, 0x7fffffff
+        c.b(0x81); c.b(0xe1); c.d(0x80000000 | 0); // and ecx, 0x80000000
+        c.b(0x09); c.b(0xc8); // or eax, ecx
+      }
+      return;
+    }
+    const prefix = d ? 0xf2 : 0xf3;
+    if (k === 6) c.frame(prefix, 0, 0x0f51, 0, a); // sqrtss/sd xmm0, [a]
+    else if (k >= 7 && k <= 10) {
+      c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
+      c.frame(prefix, 0, FLOAT_ALU[k - 7], 0, b); // op xmm0, [b]
+    } else throw REFUSED; // rounding (SSE4.1 or its fallback), min/max (NaN and ±0 rules)
+    c.regs(0x66, d, 0x0f7e, 0, RAX); // movd eax / movq rax, xmm0
+  }
+
+  private conversion(op: number, a: number): void {
+    const c = this.code;
+    switch (op) {
+      case 0xa7: c.load(0, RAX, a); return; // i32.wrap_i64: the low half
+      case 0xac: c.frame(0, 1, 0x63, RAX, a); return; // i64.extend_i32_s: movsxd rax, [a]
+      case 0xad: c.load(0, RAX, a); return; // i64.extend_i32_u
+      case 0xbc: case 0xbe: c.load(0, RAX, a); return; // reinterpret (32 bits)
+      case 0xbd: case 0xbf: c.load(1, RAX, a); return; // reinterpret (64 bits)
+      case 0xc0: c.frame(0, 0, 0x0fbe, RAX, a); return; // i32.extend8_s: movsx eax, byte [a]
+      case 0xc1: c.frame(0, 0, 0x0fbf, RAX, a); return; // i32.extend16_s
+      case 0xc2: c.frame(0, 1, 0x0fbe, RAX, a); return; // i64.extend8_s
+      case 0xc3: c.frame(0, 1, 0x0fbf, RAX, a); return; // i64.extend16_s
+      case 0xc4: c.frame(0, 1, 0x63, RAX, a); return; // i64.extend32_s
+      case 0xb2: case 0xb4: case 0xb7: case 0xb9: { // convert_i32_s / i64_s: cvtsi2ss/sd xmm0, [a]
+        const f64 = op >= 0xb7;
+        c.frame(f64 ? 0xf2 : 0xf3, op === 0xb4 || op === 0xb9 ? 1 : 0, 0x0f2a, 0, a);
+        c.regs(0x66, f64 ? 1 : 0, 0x0f7e, 0, RAX);
+        return;
+      }
+      case 0xb3: case 0xb8: { // convert_i32_u: the zero-extended value as a signed 64-bit one
+        const f64 = op === 0xb8;
+        c.load(0, RAX, a);
+        c.regs(f64 ? 0xf2 : 0xf3, 1, 0x0f2a, 0, RAX);
+        c.regs(0x66, f64 ? 1 : 0, 0x0f7e, 0, RAX);
+        return;
+      }
+      case 0xb6: // f32.demote_f64: cvtsd2ss xmm0, [a]
+        c.frame(0xf2, 0, 0x0f5a, 0, a);
+        c.regs(0x66, 0, 0x0f7e, 0, RAX);
+        return;
+      case 0xbb: // f64.promote_f32: cvtss2sd xmm0, [a]
+        c.frame(0xf3, 0, 0x0f5a, 0, a);
+        c.regs(0x66, 1, 0x0f7e, 0, RAX);
+        return;
+    }
+    throw REFUSED; // float-to-int truncation (traps), u64-to-float (rounding)
+  }
+}
