@@ -35,10 +35,14 @@ import { wasmHostLinuxModule } from "../link/build.ts";
 import { generateModule, moduleText } from "../fuzz/generate.ts";
 import { KERNELS } from "./translator.ts";
 import { nodeTs } from "../loader/node.ts";
+import type { Tier } from "../translate/module.ts";
 
 const APPS = ["hello", "net-probe", "udp-echo"];
 /** Programs in the generated module (about 1 MB of wasm). */
 const GENERATED_PROGRAMS = 1500;
+/** Programs in the generated module the quick tier is timed on (its code, about 5x the optimising
+ *  tier's, must fit the image: the 1,500-program module's does not). */
+const QUICK_PROGRAMS = 900;
 /** V8's compilers on the generated module: Node flags, and processes per figure. */
 const V8_MODES: [string, string[]][] = [
   ["TurboFan, one thread", ["--no-liftoff", "--single-threaded", "--no-wasm-lazy-compilation"]],
@@ -71,6 +75,20 @@ function v8CompileSpeeds(file: string, bytes: number, log: (s: string) => void):
 
 interface Case { name: string; wasmBytes: number; wasmSha256: string; link: () => void }
 
+/** Best of `runs` links of `c` after a warm-up, logged. */
+function measure(c: Case, runs: number, log: (s: string) => void) {
+  c.link(); // warm-up (JIT)
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    c.link();
+    best = Math.min(best, performance.now() - t);
+  }
+  const mbPerS = c.wasmBytes / 1e6 / (best / 1000);
+  log(`${c.name.padEnd(60)} ${(c.wasmBytes / 1024).toFixed(0).padStart(6)} KiB ${best.toFixed(0).padStart(6)} ms ${mbPerS.toFixed(2).padStart(7)} MB/s  wasm ${c.wasmSha256}`);
+  return { name: c.name, wasmBytes: c.wasmBytes, wasmSha256: c.wasmSha256, ms: +best.toFixed(1), mbPerSecond: +mbPerS.toFixed(2) };
+}
+
 /** First 16 hex digits of the SHA-256 of the input wasm (the parts in order). */
 function inputHash(...parts: Uint8Array[]): string {
   const h = createHash("sha256");
@@ -101,9 +119,9 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     cases.push({ name: `app ${app} (kernel + app, bare metal)`, wasmBytes: wasm.length, wasmSha256: inputHash(wasm), link: () => linkImage({ kernel: readValidated(wasm), bios: false }) });
   }
   const host = await wasmHostLinuxModule();
-  const hosted = (name: string, guest: Uint8Array): Case => ({
+  const hosted = (name: string, guest: Uint8Array, tier: Tier = "optimizing"): Case => ({
     name, wasmBytes: host.length + guest.length, wasmSha256: inputHash(guest, host),
-    link: () => linkHosted({ kernel: readValidated(host), guest: readValidated(guest) }),
+    link: () => linkHosted({ kernel: readValidated(host), guest: readValidated(guest), tier }),
   });
   for (const k of KERNELS) {
     const src = readFileSync(join(PROJECT_ROOT, "bench/translator", `${k}.ts`), "utf8");
@@ -113,18 +131,22 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
   const generated = await watToWasm(moduleText(gen.gen, gen.programs.map((program) => ({ program }))));
   cases.push(hosted(`generated (${GENERATED_PROGRAMS} fuzz programs, + host kernel, hosted)`, generated));
 
-  const results = cases.map((c) => {
-    c.link(); // warm-up (JIT)
-    let best = Infinity;
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      c.link();
-      best = Math.min(best, performance.now() - t);
-    }
-    const mbPerS = c.wasmBytes / 1e6 / (best / 1000);
-    log(`${c.name.padEnd(60)} ${(c.wasmBytes / 1024).toFixed(0).padStart(6)} KiB ${best.toFixed(0).padStart(6)} ms ${mbPerS.toFixed(2).padStart(7)} MB/s  wasm ${c.wasmSha256}`);
-    return { name: c.name, wasmBytes: c.wasmBytes, wasmSha256: c.wasmSha256, ms: +best.toFixed(1), mbPerSecond: +mbPerS.toFixed(2) };
-  });
+  const results = cases.map((c) => measure(c, runs, log));
+
+  // The quick tier, and the optimising one on the same module.
+  log(`quick tier (tools/translate/quick/), generated module of ${QUICK_PROGRAMS} programs:`);
+  const qGen = generateModule(0x7e57, QUICK_PROGRAMS);
+  const qWasm = await watToWasm(moduleText(qGen.gen, qGen.programs.map((program) => ({ program }))));
+  const quick = (["optimizing", "quick"] as const).map((tier) => ({ tier, ...measure(hosted(`generated (${QUICK_PROGRAMS} programs), ${tier}`, qWasm, tier), runs, log) }));
+  const qStats = linkHosted({ kernel: readValidated(host), guest: readValidated(qWasm), tier: "quick" }).functions;
+  log(`  functions the quick tier took: ${qStats.quick} of ${qStats.defined}`);
+  let largestInQuickTier = "links";
+  try {
+    linkHosted({ kernel: readValidated(host), guest: readValidated(generated), tier: "quick" });
+  } catch (e) {
+    largestInQuickTier = (e as Error).message;
+  }
+  log(`  the ${GENERATED_PROGRAMS}-program module in the quick tier: ${largestInQuickTier}`);
   // The fresh-process figures read the modules from files.
   const dir = mkdtempSync(join(tmpdir(), "translate-speed-"));
   let coldMs: number, coldMbPerSecond: number, v8: ReturnType<typeof v8CompileSpeeds>;
@@ -151,6 +173,7 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     largestOnceInFreshProcess: { ms: +coldMs.toFixed(1), mbPerSecond: coldMbPerSecond, method: `read + validate + translate + link once in a fresh node process (tools/bench/translate-once.ts), best of ${COLD_RUNS}` },
     overallMbPerSecond: +(total / 1e6 / (totalMs / 1000)).toFixed(2),
     cases: results,
+    quickTier: { programs: QUICK_PROGRAMS, functions: qStats, runs: quick, largestModule: largestInQuickTier },
     v8CompileOfGenerated: { wasmBytes: generated.length, method: `WebAssembly.compile in a fresh node process, eager, best of ${V8_RUNS}`, modes: v8 },
   };
 }

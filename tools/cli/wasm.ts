@@ -6,26 +6,29 @@
  * `--hosted`: the same kernel and guest as a Linux x86-64 executable (tools/link/hosted.ts, ABI.md
  * "Hosted Linux target"), run as a child process; same output and statuses. `--keep <file>` keeps
  * the executable (for gdb/perf). `--no-inline` keeps every call (tools/translate/inline.ts off), so
- * each function has its own frame and ELF symbol.
+ * each function has its own frame and ELF symbol. `--quick` translates through the quick tier
+ * (tools/translate/quick/: one pass, slower code) every function it takes.
  */
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { chmodSync } from "node:fs";
-import { buildGuestImage, buildHostedImage } from "../link/build.ts";
+import { buildGuestImage, buildHostedImage, type BuildOptions } from "../link/build.ts";
+import type { Tier } from "../translate/module.ts";
 import { runQemu } from "../qemu/runner.ts";
 import { Stages } from "./stages.ts";
 import { UnsupportedError, LinkError } from "../translate/errors.ts";
 import { WasmError } from "../wasm/reader.ts";
 
-const USAGE = `usage: npm run wasm -- [--hosted [--keep <file>]] [--no-inline] [--verbose] [--timeout <seconds>] [--machine microvm|pc] <module.wasm>`;
+const USAGE = `usage: npm run wasm -- [--hosted [--keep <file>]] [--no-inline] [--quick] [--verbose] [--timeout <seconds>] [--machine microvm|pc] <module.wasm>`;
 
 export const REFUSED = 3;
 
 async function main(argv: string[]): Promise<number> {
   let file: string | undefined;
   let hosted = false, verbose = false, timeout = 30, inline = true;
+  let tier: Tier = "optimizing";
   let keep: string | undefined;
   let machine: "microvm" | "pc" = "microvm";
   for (let i = 0; i < argv.length; i++) {
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     else if (a === "--timeout") timeout = Number(argv[++i]);
     else if (a === "--keep") keep = argv[++i];
     else if (a === "--no-inline") inline = false;
+    else if (a === "--quick") tier = "quick";
     else if (a === "--machine") machine = argv[++i] as "microvm" | "pc";
     else if (a === "-h" || a === "--help") { console.log(USAGE); return 0; }
     else if (a.startsWith("-")) { console.error(`unknown option: ${a}\n${USAGE}`); return 2; }
@@ -50,10 +54,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const stages = new Stages(verbose ? undefined : () => {});
-  if (hosted) return runHosted(bytes, stages, timeout, inline, keep);
+  if (hosted) return runHosted(bytes, stages, timeout, { inline, tier }, keep);
   let image;
   try {
-    image = await buildGuestImage(bytes, stages, { inline });
+    image = await buildGuestImage(bytes, stages, { inline, tier });
   } catch (e) {
     if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
       console.error(`refused: ${e.message}`);
@@ -84,10 +88,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Builds the hosted executable, runs it with stdout passed through, returns its exit status. */
-async function runHosted(bytes: Uint8Array, stages: Stages, timeout: number, inline: boolean, keep?: string): Promise<number> {
+async function runHosted(bytes: Uint8Array, stages: Stages, timeout: number, opts: BuildOptions, keep?: string): Promise<number> {
   let image;
   try {
-    image = await buildHostedImage(bytes, stages, { inline });
+    image = await buildHostedImage(bytes, stages, opts);
   } catch (e) {
     if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
       console.error(`refused: ${e.message}`);

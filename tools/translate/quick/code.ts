@@ -13,7 +13,7 @@
 import { FIELD_ABS32S, FIELD_ABS64, FIELD_REL32, type Label } from "../../x86/assembler.ts";
 
 /** Register numbers (ModRM.reg / r/m encoding; 8 and up need REX.R / REX.B). */
-export const RAX = 0, RCX = 1, RDX = 2, RSP = 4, RBP = 5, RDI = 7, R11 = 11;
+export const RAX = 0, RCX = 1, RDX = 2, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R8 = 8, R11 = 11;
 
 export class QuickCode {
   buf = new Uint8Array(1 << 16);
@@ -164,5 +164,5 @@ export class QuickCode {
 }
 
 /** Condition codes (the low nibble of Jcc / SETcc / CMOVcc). */
-export const CC_O = 0x0, CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5, CC_BE = 0x6, CC_A = 0x7,
+export const CC_O = 0x0, CC_S = 0x8, CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5, CC_BE = 0x6, CC_A = 0x7,
   CC_P = 0xa, CC_NP = 0xb, CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf;

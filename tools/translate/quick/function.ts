@@ -30,7 +30,7 @@ import type { ValType } from "../../wasm/types.ts";
 import type { ModuleContext } from "../context.ts";
 import { Trap, type TrapKind } from "../traps.ts";
 import {
-  CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, QuickCode, RAX, RCX, RDI, RDX, R11,
+  CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8,
 } from "./code.ts";
 
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FUNCREF = 0x70, EXTERNREF = 0x6f, UNKNOWN = 0;
@@ -103,6 +103,12 @@ const INT_CC = [0, CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_
 /** Float arithmetic (offset from add): SSE opcode addss/sd 58, sub 5C, mul 59, div 5E (min/max refused). */
 const FLOAT_ALU = [0x0f58, 0x0f5c, 0x0f59, 0x0f5e];
 
+/** f64 bounds of float-to-int truncation, exclusive (the f32 operand is widened first, exactly):
+ *  [target] -> [below, above]: s32 (-2^31-1, 2^31), u32 (-1, 2^32), s64 (the double below -2^63, 2^63), u64 (-1, 2^64). */
+const TRUNC_BOUNDS: [number, number][] = [[-2147483649, 2147483648], [-1, 4294967296], [-9223372036854777856, 9223372036854775808], [-1, 18446744073709551616]];
+const f64Bits = (x: number) => { const v = new DataView(new ArrayBuffer(8)); v.setFloat64(0, x, true); return v.getBigUint64(0, true); };
+const TWO63 = f64Bits(9223372036854775808);
+
 /** A module as this tier needs it: types as byte codes, looked up once. */
 interface QuickModule {
   ctx: ModuleContext;
@@ -146,6 +152,8 @@ export class QuickTranslator {
   private cJumps = new Int32Array(256);
   /** `if`: the jcc over its then arm (-1 once an else took it). */
   private cElse = new Int32Array(256);
+  /** `if` with parameters: how many entries below its height hold the parameters for its else arm. */
+  private cHidden = new Int32Array(256);
   private cParams: Uint8Array[] = [];
   private cResults: Uint8Array[] = [];
   private csp = 0;
@@ -331,15 +339,16 @@ export class QuickTranslator {
     this.cPos[f] = this.code.n;
     this.cJumps[f] = -1;
     this.cElse[f] = -1;
+    this.cHidden[f] = 0;
     this.cParams[f] = params;
     this.cResults[f] = results;
     for (let i = 0; i < params.length; i++) this.push(params[i]);
   }
   private growControl(): void {
     const n = this.cKind.length * 2;
-    const k = new Uint8Array(n), h = new Int32Array(n), u = new Uint8Array(n), p = new Int32Array(n), j = new Int32Array(n), e = new Int32Array(n);
-    k.set(this.cKind); h.set(this.cHeight); u.set(this.cUnreachable); p.set(this.cPos); j.set(this.cJumps); e.set(this.cElse);
-    this.cKind = k; this.cHeight = h; this.cUnreachable = u; this.cPos = p; this.cJumps = j; this.cElse = e;
+    const k = new Uint8Array(n), h = new Int32Array(n), u = new Uint8Array(n), p = new Int32Array(n), j = new Int32Array(n), e = new Int32Array(n), x = new Int32Array(n);
+    k.set(this.cKind); h.set(this.cHeight); u.set(this.cUnreachable); p.set(this.cPos); j.set(this.cJumps); e.set(this.cElse); x.set(this.cHidden);
+    this.cKind = k; this.cHeight = h; this.cUnreachable = u; this.cPos = p; this.cJumps = j; this.cElse = e; this.cHidden = x;
   }
 
   // ---------------------------------------------------------------- emission helpers
@@ -629,6 +638,19 @@ export class QuickTranslator {
           this.push(I32);
           break;
         }
+        case 0x40: this.memoryGrow(); break;
+        case 0xfc: {
+          const sub = this.u32();
+          if (sub <= 7) { // trunc_sat: [f32|f64] -> [i32|i64]
+            this.pop(sub & 2 ? F64 : F32);
+            const a = this.slot(this.sp);
+            this.truncate(a, (sub & 2) !== 0, sub >= 4, (sub & 1) === 0, true);
+            c.store(a, RAX);
+            this.push(sub >= 4 ? I64 : I32);
+          } else if (sub === 10 || sub === 11) this.bulk(sub);
+          else throw REFUSED; // memory.init, data.drop, table operators
+          break;
+        }
         default:
           if (op >= 0x45 && op <= 0xc4) this.numeric(op);
           else throw REFUSED;
@@ -638,17 +660,38 @@ export class QuickTranslator {
 
   // ---------------------------------------------------------------- control (§3.3.8, §4.4.8)
 
+  /**
+   * if: test, jump to the else arm. With parameters, the arms work on a copy of them made above
+   * the originals, which stay for the else arm (entries [h - p, h) of a frame of height h, hidden);
+   * the results land above them too and move down at the end.
+   */
   private ifOp(): void {
     const bt = this.blockType();
     const params = this.bParams(bt);
-    if (params.length) throw REFUSED; // the else arm would need the parameters saved
     this.pop(I32);
     const c = this.code;
     c.load(0, RAX, this.slot(this.sp));
     c.room(); c.b(0x85); c.b(0xc0); // test eax, eax
+    const p = params.length;
+    if (p) {
+      this.popTypes(params);
+      const base = this.sp;
+      for (let i = 0; i < p; i++) this.push(params[i]); // the originals, hidden below the frame
+      for (let i = 0; i < p; i++) this.push(params[i]); // the copies, the frame's parameters
+      this.copyUp(base, p); // movs: the flags stay
+    }
     const skip = c.jcc(CC_E);
     this.pushFrame(K_IF, params, this.bResults(bt));
     this.cElse[this.csp - 1] = skip;
+    this.cHidden[this.csp - 1] = p;
+  }
+  /** Entries [base, base + p) copied to [base + p, base + 2p) (through rcx). */
+  private copyUp(base: number, p: number): void {
+    const c = this.code;
+    for (let i = 0; i < p; i++) {
+      c.load(1, RCX, this.slot(base + i));
+      c.store(this.slot(base + p + i), RCX);
+    }
   }
   private elseOp(): void {
     const f = this.csp - 1;
@@ -660,6 +703,9 @@ export class QuickTranslator {
     c.patchRel32(this.cElse[f], c.n);
     this.cElse[f] = -2; // taken by this else
     this.cUnreachable[f] = 0;
+    const p = this.cHidden[f];
+    if (p) this.copyUp(this.cHeight[f] - p, p);
+    for (let i = 0; i < p; i++) this.push(this.cParams[f][i]);
   }
   private endOp(): void {
     const f = this.csp - 1;
@@ -668,12 +714,27 @@ export class QuickTranslator {
     if (this.sp !== this.cHeight[f]) throw REFUSED;
     const c = this.code;
     // An `if` without else: its (empty) else arm passes the parameters on as the results.
+    const hidden = this.cHidden[f];
     if (this.cKind[f] === K_IF && this.cElse[f] >= 0) {
-      if (results.length !== 0) throw REFUSED;
-      c.patchRel32(this.cElse[f], c.n);
+      const params = this.cParams[f];
+      if (results.length !== params.length) throw REFUSED;
+      for (let i = 0; i < params.length; i++) if (params[i] !== results[i]) throw REFUSED;
+      if (hidden) {
+        this.jumpToEnd(f, c.jmp());
+        c.patchRel32(this.cElse[f], c.n);
+        this.copyUp(this.cHeight[f] - hidden, hidden);
+      } else c.patchRel32(this.cElse[f], c.n);
     }
     if (this.cKind[f] !== K_LOOP) for (let i = this.cJumps[f]; i >= 0; i = this.jumpNext[i]) c.patchRel32(this.jumpAt[i], c.n);
     this.csp--;
+    if (hidden) { // the results down over the parameters kept for the else arm
+      const base = this.sp - hidden;
+      for (let i = 0; i < results.length; i++) {
+        c.load(1, RAX, this.slot(this.sp + i));
+        c.store(this.slot(base + i), RAX);
+      }
+      this.sp = base;
+    }
     for (let i = 0; i < results.length; i++) this.push(results[i]);
     if (f === 0) this.epilogue(results);
   }
@@ -918,7 +979,7 @@ export class QuickTranslator {
       c.regs(0, w, 0x0f44, RAX, RCX);
       return;
     }
-    if (k === 2) throw REFUSED; // popcnt: a CPU feature the optimising tier checks
+    if (k === 2) { this.popcount(w, a); return; }
     const bin = k - 3; // add sub mul div_s div_u rem_s rem_u and or xor shl shr_s shr_u rotl rotr
     c.load(w, RAX, a);
     const alu = INT_ALU[bin];
@@ -990,8 +1051,186 @@ export class QuickTranslator {
     else if (k >= 7 && k <= 10) {
       c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
       c.frame(prefix, 0, FLOAT_ALU[k - 7], 0, b); // op xmm0, [b]
-    } else throw REFUSED; // rounding (SSE4.1 or its fallback), min/max (NaN and ±0 rules)
+    } else if (k === 11 || k === 12) this.minMax(d, k === 11, a, b);
+    else throw REFUSED; // rounding (SSE4.1 or its fallback)
     c.regs(0x66, d, 0x0f7e, 0, RAX); // movd eax / movq rax, xmm0
+  }
+
+  /** min/max (§4.3.3 fmin/fmax): NaN if either is NaN, -0 below +0; minss/maxss give neither, so:
+   *  ucomis; unordered -> add (a NaN); equal -> or (min: -0 wins) / and (max: +0 wins); else minss/maxss. */
+  private minMax(d: number, min: boolean, a: number, b: number): void {
+    const c = this.code;
+    const prefix = d ? 0xf2 : 0xf3, packed = d ? 0x66 : 0;
+    c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
+    c.frame(prefix, 0, 0x0f10, 1, b); // movss/sd xmm1, [b]
+    c.regs(packed, 0, 0x0f2e, 0, 1); // ucomiss/sd xmm0, xmm1
+    const nan = c.jcc(CC_P);
+    const ordinary = c.jcc(CC_NE);
+    c.regs(packed, 0, min ? 0x0f56 : 0x0f54, 0, 1); // orps/orpd or andps/andpd xmm0, xmm1
+    const done1 = c.jmp();
+    c.patchRel32(ordinary, c.n);
+    c.regs(prefix, 0, min ? 0x0f5d : 0x0f5f, 0, 1); // minss/sd or maxss/sd xmm0, xmm1
+    const done2 = c.jmp();
+    c.patchRel32(nan, c.n);
+    c.regs(prefix, 0, 0x0f58, 0, 1); // addss/sd xmm0, xmm1: a quiet NaN
+    c.patchRel32(done1, c.n);
+    c.patchRel32(done2, c.n);
+  }
+
+  /** SWAR population count (Hacker's Delight 5-1; popcnt is not in the x86-64 baseline) of [a] into rax. */
+  private popcount(w: number, a: number): void {
+    const c = this.code;
+    const mask = (r: number, m32: number) => { // and r, m (m repeated to 64 bits through rdx when w)
+      if (w) { c.movabs(RDX, m32, m32); c.regs(0, 1, 0x23, r, RDX); } else { c.regs(0, 0, 0x81, 4, r); c.d(m32); }
+    };
+    c.load(w, RAX, a);
+    c.regs(0, w, 0x8b, RCX, RAX); c.regs(0, w, 0xc1, 5, RCX); c.b(1); // mov rcx, rax; shr rcx, 1
+    mask(RCX, 0x55555555);
+    c.regs(0, w, 0x2b, RAX, RCX); // sub rax, rcx
+    c.regs(0, w, 0x8b, RCX, RAX); mask(RCX, 0x33333333); // rcx = x & 0x33..
+    c.regs(0, w, 0xc1, 5, RAX); c.b(2); mask(RAX, 0x33333333); // rax = (x >> 2) & 0x33..
+    c.regs(0, w, 0x03, RAX, RCX); // add rax, rcx
+    c.regs(0, w, 0x8b, RCX, RAX); c.regs(0, w, 0xc1, 5, RCX); c.b(4); // rcx = x >> 4
+    c.regs(0, w, 0x03, RAX, RCX); mask(RAX, 0x0f0f0f0f); // x = (x + (x >> 4)) & 0x0f..
+    if (w) { c.movabs(RDX, 0x01010101, 0x01010101); c.regs(0, 1, 0x0faf, RAX, RDX); } // imul rax, rdx
+    else { c.regs(0, 0, 0x69, RAX, RAX); c.d(0x01010101); } // imul eax, eax, 0x01010101
+    c.regs(0, w, 0xc1, 5, RAX); c.b(w ? 56 : 24); // the top byte: the sum
+  }
+
+  /** u64 -> f32/f64 (§4.3.2 convert_u): below 2^63 as signed; else halved with the low bit kept
+   *  (so the rounding is right), converted, doubled. */
+  private convertU64(f64: boolean, a: number): void {
+    const c = this.code;
+    const prefix = f64 ? 0xf2 : 0xf3;
+    c.load(1, RAX, a);
+    c.regs(0, 1, 0x85, RAX, RAX); // test rax, rax
+    const big = c.jcc(CC_S);
+    c.regs(prefix, 1, 0x0f2a, 0, RAX); // cvtsi2ss/sd xmm0, rax
+    const done = c.jmp();
+    c.patchRel32(big, c.n);
+    c.regs(0, 1, 0x8b, RCX, RAX); c.regs(0, 1, 0xc1, 5, RCX); c.b(1); // mov rcx, rax; shr rcx, 1
+    c.room(); c.b(0x83); c.b(0xe0); c.b(1); // and eax, 1
+    c.regs(0, 1, 0x0b, RCX, RAX); // or rcx, rax
+    c.regs(prefix, 1, 0x0f2a, 0, RCX); // cvtsi2ss/sd xmm0, rcx
+    c.regs(prefix, 0, 0x0f58, 0, 0); // addss/sd xmm0, xmm0
+    c.patchRel32(done, c.n);
+    c.regs(0x66, f64 ? 1 : 0, 0x0f7e, 0, RAX); // movd eax / movq rax, xmm0
+  }
+
+  /**
+   * Float-to-int truncation (§4.3.2 trunc, trunc_sat) of the f32/f64 at [a] into rax: widened to
+   * f64, NaN -> trap 4 (sat: 0), at or beyond a bound (TRUNC_BOUNDS) -> trap 3 (sat: the bound's
+   * integer), else cvttsd2si (u64 at or above 2^63: minus 2^63, converted, top bit set).
+   */
+  private truncate(a: number, fromF64: boolean, toI64: boolean, signed: boolean, sat: boolean): void {
+    const c = this.code, fc = this.m.ctx.floatConstants;
+    const target = (toI64 ? 2 : 0) + (signed ? 0 : 1);
+    const [below, above] = TRUNC_BOUNDS[target];
+    const lo = fc.ref(f64Bits(below)), hi = fc.ref(f64Bits(above));
+    if (fromF64) c.frame(0xf2, 0, 0x0f10, 0, a); // movsd xmm0, [a]
+    else c.frame(0xf3, 0, 0x0f5a, 0, a); // cvtss2sd xmm0, [a] (exact)
+    let nan = -1, low = -1, high = -1;
+    if (sat) { c.room(); c.b(0x31); c.b(0xc0); } // xor eax, eax: NaN's result
+    c.regs(0x66, 0, 0x0f2e, 0, 0); // ucomisd xmm0, xmm0
+    if (sat) nan = c.jcc(CC_P); else this.trapIf(CC_P, Trap.invalidConversion);
+    c.absolute(0x66, 0, 0x0f2e, 0, lo.label, lo.offset); // ucomisd xmm0, [below]
+    if (sat) low = c.jcc(CC_BE); else this.trapIf(CC_BE, Trap.integerOverflow);
+    c.absolute(0x66, 0, 0x0f2e, 0, hi.label, hi.offset); // ucomisd xmm0, [above]
+    if (sat) high = c.jcc(CC_AE); else this.trapIf(CC_AE, Trap.integerOverflow);
+    if (target === 3) { // u64
+      const t = fc.ref(TWO63);
+      c.absolute(0x66, 0, 0x0f2e, 0, t.label, t.offset); // ucomisd xmm0, [2^63]
+      const big = c.jcc(CC_AE);
+      c.regs(0xf2, 1, 0x0f2c, RAX, 0); // cvttsd2si rax, xmm0
+      const done = c.jmp();
+      c.patchRel32(big, c.n);
+      c.absolute(0xf2, 0, 0x0f5c, 0, t.label, t.offset); // subsd xmm0, [2^63]
+      c.regs(0xf2, 1, 0x0f2c, RAX, 0);
+      c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf8); c.b(63); // btc rax, 63
+      c.patchRel32(done, c.n);
+    } else c.regs(0xf2, target === 0 ? 0 : 1, 0x0f2c, RAX, 0); // cvttsd2si eax|rax, xmm0 (u32 through rax: < 2^32)
+    if (!sat) return;
+    const done = c.jmp();
+    c.patchRel32(low, c.n);
+    if (target === 0) { c.room(); c.b(0xb8); c.d(0x80000000 | 0); } // mov eax, INT32_MIN
+    else if (target === 2) c.movabs(RAX, 0, 0x80000000 | 0);
+    else { c.room(); c.b(0x31); c.b(0xc0); } // unsigned: 0
+    const done2 = c.jmp();
+    c.patchRel32(high, c.n);
+    if (target === 0) { c.room(); c.b(0xb8); c.d(0x7fffffff); }
+    else if (target === 1) { c.room(); c.b(0xb8); c.d(-1); } // mov eax, 0xffffffff
+    else if (target === 2) c.movabs(RAX, -1, 0x7fffffff);
+    else c.movabs(RAX, -1, -1);
+    c.patchRel32(nan, c.n);
+    c.patchRel32(done, c.n);
+    c.patchRel32(done2, c.n);
+  }
+
+  /** memory.grow (§4.4.7): old size, or -1 beyond the maximum; in guarded mode the new pages are
+   *  made accessible with mprotect(2) first (its failure is -1 too). As the optimising tier. */
+  private memoryGrow(): void {
+    const c = this.code, mc = this.m.ctx.memory;
+    if (this.byte() !== 0 || !mc) throw REFUSED;
+    this.pop(I32);
+    const x = this.slot(this.sp);
+    c.load(0, RAX, x); // delta pages
+    c.absolute(0, 1, 0x8b, RCX, mc.pages); // rcx = old pages
+    c.room(); c.b(0x48); c.b(0x8d); c.b(0x14); c.b(0x08); // lea rdx, [rax + rcx]
+    c.regs(0, 1, 0x81, 7, RDX); c.d(mc.maxPages); // cmp rdx, maxPages
+    const fail1 = c.jcc(CC_A);
+    let fail2 = -1;
+    if (mc.mode === "guarded") {
+      // mprotect(base + old bytes, delta bytes, PROT_READ|PROT_WRITE): syscall 10 (clobbers rcx, r11)
+      c.regs(0, 1, 0x8b, R8, RDX); // mov r8, rdx
+      c.regs(0, 1, 0x8b, RSI, RAX); c.regs(0, 1, 0xc1, 4, RSI); c.b(16); // rsi = delta << 16
+      c.regs(0, 1, 0x8b, RDI, RCX); c.regs(0, 1, 0xc1, 4, RDI); c.b(16); // rdi = old << 16
+      if (mc.base > 0x7fffffff) throw REFUSED;
+      c.room(); c.b(0x48); c.b(0x8d); c.b(0xbf); c.d(mc.base); // lea rdi, [rdi + base]
+      c.b(0xba); c.d(3); // mov edx, 3
+      c.b(0xb8); c.d(10); // mov eax, 10
+      c.b(0x0f); c.b(0x05); // syscall
+      c.regs(0, 1, 0x85, RAX, RAX);
+      fail2 = c.jcc(CC_NE);
+      c.absolute(0, 1, 0x8b, RCX, mc.pages);
+      c.regs(0, 1, 0x8b, RDX, R8); // mov rdx, r8
+    }
+    c.absolute(0, 1, 0x89, RDX, mc.pages); // mov [pages], rdx
+    c.regs(0, 1, 0xc1, 4, RDX); c.b(16); // shl rdx, 16
+    c.absolute(0, 1, 0x89, RDX, mc.bytes); // mov [bytes], rdx
+    c.regs(0, 0, 0x8b, RAX, RCX); // mov eax, ecx: the old size
+    const done = c.jmp();
+    c.patchRel32(fail1, c.n);
+    if (fail2 >= 0) c.patchRel32(fail2, c.n);
+    c.room(); c.b(0xb8); c.d(-1); // mov eax, -1
+    c.patchRel32(done, c.n);
+    c.store(x, RAX);
+    this.push(I32);
+  }
+
+  /** memory.copy (10) / memory.fill (11): the range(s) checked (sandbox and guarded: trap before
+   *  writing anything), the base added, then the module's memmove/memset (bulk.ts). */
+  private bulk(sub: number): void {
+    const c = this.code, mc = this.m.ctx.memory;
+    if (this.byte() !== 0 || (sub === 10 && this.byte() !== 0) || !mc || mc.base > 0x7fffffff) throw REFUSED;
+    this.pop(I32); this.pop(I32); this.pop(I32);
+    const d = this.slot(this.sp), v = this.slot(this.sp + 1), n = this.slot(this.sp + 2);
+    c.load(0, RCX, n);
+    c.load(0, RDI, d);
+    if (sub === 10) c.load(0, RSI, v);
+    const check = (r: number) => { // lea rax, [r + rcx]; cmp rax, [bytes]; ja trap 5
+      if (mc.mode === "identity") return;
+      c.room(); c.b(0x48); c.b(0x8d); c.b(0x04); c.b(0x08 | (r & 7)); // lea rax, [r + rcx*1]
+      c.absolute(0, 1, 0x3b, RAX, mc.bytes);
+      this.trapIf(CC_A, Trap.memoryOutOfBounds);
+    };
+    check(RDI);
+    if (sub === 10) check(RSI);
+    if (mc.base !== 0) {
+      c.room(); c.b(0x48); c.b(0x8d); c.b(0xbf); c.d(mc.base); // lea rdi, [rdi + base]
+      if (sub === 10) { c.b(0x48); c.b(0x8d); c.b(0xb6); c.d(mc.base); } // lea rsi, [rsi + base]
+    }
+    if (sub === 11) c.frame(0, 0, 0x0fb6, RAX, v); // movzx eax, byte [v]
+    c.callLabel(sub === 10 ? this.m.ctx.bulkMemory.copy : this.m.ctx.bulkMemory.fill);
   }
 
   private conversion(op: number, a: number): void {
@@ -1029,6 +1268,13 @@ export class QuickTranslator {
         c.regs(0x66, 1, 0x0f7e, 0, RAX);
         return;
     }
-    throw REFUSED; // float-to-int truncation (traps), u64-to-float (rounding)
+    if (op === 0xb5 || op === 0xba) { this.convertU64(op === 0xba, a); return; }
+    if ((op >= 0xa8 && op <= 0xab) || (op >= 0xae && op <= 0xb1)) {
+      // trunc: a8 f32>s32 a9 f32>u32 aa f64>s32 ab f64>u32 ae f32>s64 af f32>u64 b0 f64>s64 b1 f64>u64
+      const k = op >= 0xae ? op - 0xae : op - 0xa8;
+      this.truncate(a, k >= 2, op >= 0xae, (k & 1) === 0, false);
+      return;
+    }
+    throw REFUSED;
   }
 }
