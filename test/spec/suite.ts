@@ -8,6 +8,7 @@ import { expect, it } from "vitest";
 import { readModule } from "../../tools/wasm/reader.ts";
 import { wasmHostLinuxModule } from "../../tools/link/build.ts";
 import { runSpecFile, specFiles, SPEC_DIR } from "../../tools/spec/run.ts";
+import type { Tier } from "../../tools/translate/module.ts";
 
 /** Skip reasons the suite may report (unsupported features); anything else fails the test. Every
  *  non-SIMD assertion runs today, cross-module linking included (tools/link/guests.ts). */
@@ -26,20 +27,21 @@ export function shardFiles(k: number, n: number): string[] {
   return out[k].sort();
 }
 
-export function specShard(k: number, n: number): void {
-  it(`WebAssembly core spec suite, hosted target, shard ${k + 1}/${n}`, async () => {
+/** Shard `k` of `n` through translator tier `tier` (the quick tier: tools/translate/quick/). */
+export function specShard(k: number, n: number, tier: Tier = "optimizing"): void {
+  it(`WebAssembly core spec suite, hosted target, ${tier} tier, shard ${k + 1}/${n}`, async () => {
     const kernel = readModule(await wasmHostLinuxModule());
     let passed = 0, skipped = 0;
     const failures: string[] = [];
     const reasons = new Map<string, number>();
     for (const f of shardFiles(k, n)) {
-      const r = await runSpecFile(f, { kernel });
+      const r = await runSpecFile(f, { kernel, tier });
       passed += r.passed;
       skipped += r.skipped;
       failures.push(...r.failures);
       for (const [why, c] of r.skips) reasons.set(why, (reasons.get(why) ?? 0) + c);
     }
-    console.log(`spec shard ${k + 1}/${n}: ${passed} passed, ${failures.length} failed, ${skipped} skipped`, Object.fromEntries(reasons));
+    console.log(`spec shard ${k + 1}/${n} (${tier} tier): ${passed} passed, ${failures.length} failed, ${skipped} skipped`, Object.fromEntries(reasons));
     expect(failures).toEqual([]);
     expect([...reasons.keys()].filter((why) => !ALLOWED_SKIPS.includes(why))).toEqual([]);
     expect(passed).toBeGreaterThan(5000);

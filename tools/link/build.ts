@@ -26,7 +26,7 @@ export interface BuildOptions { inline?: boolean; tier?: Tier }
 export async function buildAppImage(appDir: string, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<AppImage> {
   const compiled = await stages.run(`asc ${appDir} + kernel`, () => compileKernelApp(appDir));
   const mod = await stages.run("read + validate wasm", () => {
-    const m = readModule(compiled.wasm);
+    const m = readModule(compiled.wasm, { lazyBodies: opts.tier === "quick" });
     validateModule(m);
     return m;
   });
@@ -78,9 +78,9 @@ async function cachedWasmHost(flavour = "wasm-host", compile: () => Promise<{ wa
 /** Link an arbitrary guest module with the wasm host kernel. Throws WasmError / UnsupportedError. */
 export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<LinkedImage> {
   const hostWasm = await stages.run("asc kernel/wasm-host", () => wasmHostModule());
-  const host = readModule(hostWasm);
+  const host = readModule(hostWasm, { lazyBodies: opts.tier === "quick" });
   const guest = await stages.run("read + validate guest", () => {
-    const m = readModule(guestWasm);
+    const m = readModule(guestWasm, { lazyBodies: opts.tier === "quick" });
     validateModule(m);
     return m;
   });
@@ -96,9 +96,9 @@ export function wasmHostLinuxModule(): Promise<Uint8Array> {
 
 /** Link a guest module with the Linux host kernel as a Linux executable (tools/link/hosted.ts). */
 export async function buildHostedImage(guestWasm: Uint8Array, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<HostedImage> {
-  const host = readModule(await stages.run("asc kernel/wasm-host-linux", () => wasmHostLinuxModule()));
+  const host = readModule(await stages.run("asc kernel/wasm-host-linux", () => wasmHostLinuxModule()), { lazyBodies: opts.tier === "quick" });
   const guest = await stages.run("read + validate guest", () => {
-    const m = readModule(guestWasm);
+    const m = readModule(guestWasm, { lazyBodies: opts.tier === "quick" });
     validateModule(m);
     return m;
   });

@@ -411,8 +411,48 @@ function readConstExpr(c: Cursor, st: ReadState): Instr[] {
 // between the element (9) and code (10) sections.
 const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12 };
 
+export interface ReadOptions {
+  /** Leave function bodies undecoded: each Func is a LazyFunc, whose locals and operators are
+   *  decoded (and, once validateModule has seen the module, validated) when first read. A
+   *  malformed body is then reported when it is read, not here. For the quick tier
+   *  (tools/translate/quick/), which reads the bytes itself. */
+  lazyBodies?: boolean;
+}
+
+/**
+ * A function whose body is decoded on first use (ReadOptions.lazyBodies): `locals` and `body`
+ * decode [bodyOffset, bodyEnd) of the module's bytes once; then `check` runs (set by
+ * validateModule: the body's validation), so whoever reads a body reads a valid one.
+ */
+export class LazyFunc implements Func {
+  private decoded: { locals: ValType[]; body: Instr[] } | undefined;
+  /** Validation of the decoded body (validateModule sets it instead of validating now). */
+  check: (() => void) | undefined;
+  constructor(readonly typeIndex: number, readonly bodyOffset: number, readonly bodyEnd: number, private readonly m: WasmModule) {}
+  get isDecoded(): boolean {
+    return this.decoded !== undefined;
+  }
+  get locals(): ValType[] {
+    return this.decode().locals;
+  }
+  get body(): Instr[] {
+    return this.decode().body;
+  }
+  private decode(): { locals: ValType[]; body: Instr[] } {
+    if (this.decoded) return this.decoded;
+    const c = new Cursor(this.m.bytes!, this.bodyOffset, this.bodyEnd);
+    c.inSection = true;
+    const st: ReadState = { usesDataIndex: false };
+    const { locals, body } = decodeBody(c, st, this.bodyOffset);
+    if (st.usesDataIndex && this.m.dataCount === undefined) c.fail("data count section required", this.bodyOffset);
+    this.decoded = { locals, body };
+    this.check?.();
+    return this.decoded;
+  }
+}
+
 /** 5.5 module: decodes a complete binary module. Throws WasmError if it is malformed. */
-export function readModule(bytes: Uint8Array): WasmModule {
+export function readModule(bytes: Uint8Array, opts: ReadOptions = {}): WasmModule {
   const c = new Cursor(bytes, 0, bytes.length);
   const st: ReadState = { usesDataIndex: false };
   const m: WasmModule = {
@@ -464,7 +504,7 @@ export function readModule(bytes: Uint8Array): WasmModule {
         const at = c.pos;
         const n = c.u32();
         if (n !== (funcTypeIndices?.length ?? 0)) c.fail("function and code section have inconsistent lengths", at);
-        for (let i = 0; i < n; i++) m.funcs.push(readCode(c, st, funcTypeIndices![i]));
+        for (let i = 0; i < n; i++) m.funcs.push(opts.lazyBodies ? skipCode(c, m, funcTypeIndices![i]) : readCode(c, st, funcTypeIndices![i]));
         break;
       }
       case 11: {
@@ -601,6 +641,24 @@ function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
   if (size > c.end - c.pos) c.fail("unexpected end of section or function", sizeAt);
   const sectionEnd = c.end;
   c.end = bodyOffset + size;
+  const { locals, body } = decodeBody(c, st, bodyOffset);
+  const bodyEnd = c.end;
+  c.end = sectionEnd;
+  return { typeIndex, locals, body, bodyOffset, bodyEnd };
+}
+
+/** A code entry's size only (ReadOptions.lazyBodies): the body is a LazyFunc's, decoded when read. */
+function skipCode(c: Cursor, m: WasmModule, typeIndex: number): Func {
+  const sizeAt = c.pos;
+  const size = c.u32();
+  const bodyOffset = c.pos;
+  if (size > c.end - c.pos) c.fail("unexpected end of section or function", sizeAt);
+  c.pos = bodyOffset + size;
+  return new LazyFunc(typeIndex, bodyOffset, bodyOffset + size, m);
+}
+
+/** The locals declaration and the expression of a code entry, `c` narrowed to it. */
+function decodeBody(c: Cursor, st: ReadState, bodyOffset: number): { locals: ValType[]; body: Instr[] } {
   const locals: ValType[] = [];
   const groups = c.u32();
   let total = 0;
@@ -618,9 +676,7 @@ function readCode(c: Cursor, st: ReadState, typeIndex: number): Func {
   const body = BODY_SCRATCH.slice(0, n);
   BODY_SCRATCH.fill(undefined!, 0, n); // the instructions belong to `body` alone
   if (c.pos !== c.end) c.fail("section size mismatch: junk after the function's end", c.pos);
-  const bodyEnd = c.end;
-  c.end = sectionEnd;
-  return { typeIndex, locals, body, bodyOffset, bodyEnd };
+  return { locals, body };
 }
 
 /** 5.5.3 custom section; the "name" section (7.4.1) is decoded best-effort: errors in it are ignored. */

@@ -14,7 +14,7 @@
  * local", ...).
  */
 import { OPCODES, type OpInfo } from "./opcodes.ts";
-import { WasmError } from "./reader.ts";
+import { LazyFunc, WasmError } from "./reader.ts";
 import type { BlockType, FuncType, GlobalType, Instr, Limits, TableType, ValType, WasmModule } from "./types.ts";
 
 /** Number of imported functions: defined function i has index importedFuncCount(m) + i. */
@@ -146,7 +146,11 @@ export function validateModule(m: WasmModule): void {
     }
   }
   const base = c.funcs.length - m.funcs.length;
-  m.funcs.forEach((f, i) => new FuncValidator(c, base + i).run());
+  m.funcs.forEach((f, i) => {
+    // A body not decoded yet (ReadOptions.lazyBodies) is validated when it is (LazyFunc.check).
+    if (f instanceof LazyFunc && !f.isDecoded) f.check = () => new FuncValidator(c, base + i).run();
+    else new FuncValidator(c, base + i).run();
+  });
 }
 
 function checkLimits(l: Limits, bound: number, what: string): void {

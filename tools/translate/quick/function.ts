@@ -27,6 +27,7 @@
  */
 import type { Label } from "../../x86/assembler.ts";
 import type { ValType } from "../../wasm/types.ts";
+import { MAX_LOCALS } from "../../wasm/reader.ts";
 import type { ModuleContext } from "../context.ts";
 import { Trap, type TrapKind } from "../traps.ts";
 import {
@@ -425,7 +426,7 @@ export class QuickTranslator {
       const n = this.u32();
       const t = this.byte();
       if (t !== I32 && t !== I64 && t !== F32 && t !== F64 && t !== FUNCREF && t !== EXTERNREF) throw REFUSED;
-      if (nl + n > MAX_SLOTS) throw REFUSED;
+      if (nl + n > MAX_LOCALS) throw REFUSED; // the reader's limit: it reports the error
       if (nl + n > this.localType.length) {
         const size = Math.max(this.localType.length * 2, nl + n);
         const lt = new Uint8Array(size), ld = new Int32Array(size);
@@ -1052,7 +1053,7 @@ export class QuickTranslator {
       c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
       c.frame(prefix, 0, FLOAT_ALU[k - 7], 0, b); // op xmm0, [b]
     } else if (k === 11 || k === 12) this.minMax(d, k === 11, a, b);
-    else throw REFUSED; // rounding (SSE4.1 or its fallback)
+    else this.round(d, k, a); // ceil floor trunc nearest
     c.regs(0x66, d, 0x0f7e, 0, RAX); // movd eax / movq rax, xmm0
   }
 
@@ -1075,6 +1076,68 @@ export class QuickTranslator {
     c.regs(prefix, 0, 0x0f58, 0, 1); // addss/sd xmm0, xmm1: a quiet NaN
     c.patchRel32(done1, c.n);
     c.patchRel32(done2, c.n);
+  }
+
+  /**
+   * ceil (2) floor (3) trunc (4) nearest (5) of [a] into xmm0 (§4.3.3 fceil ...): roundss/roundsd
+   * when the CPU has SSE4.1 (the cell set at start-up), else as the optimising tier's software path
+   * (float.ts): |x| at or above 2^52 (2^23 for f32), infinities and NaN are integral already;
+   * nearest adds and subtracts 2^52 (ties to even); the others truncate through an i64 and step by
+   * one; the result takes x's sign (-0.5 -> -0).
+   */
+  private round(d: number, k: number, a: number): void {
+    const c = this.code, m = this.m.ctx;
+    const prefix = d ? 0xf2 : 0xf3, packed = d ? 0x66 : 0;
+    const big = m.floatConstants.ref(d ? f64Bits(2 ** 52) : 0x4b000000n);
+    const one = m.floatConstants.ref(d ? f64Bits(1) : 0x3f800000n);
+    c.absolute(0, 1, 0x83, 7, m.sse41); c.b(0); // cmp qword [sse41], 0
+    const soft = c.jcc(CC_E);
+    // roundss/roundsd xmm0, [a], mode | 8 (66 0F 3A 0A/0B /r ib; bit 3: no precision exception)
+    c.room();
+    c.b(0x66); c.b(0x0f); c.b(0x3a); c.b(d ? 0x0b : 0x0a);
+    if (a >= -128) { c.b(0x45); c.b(a); } else { c.b(0x85); c.d(a); }
+    c.b([0, 0, 2, 1, 3, 0][k] | 8);
+    const done = c.jmp();
+    c.patchRel32(soft, c.n);
+    c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
+    c.load(d, RAX, a);
+    if (d) { c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); } // btr rax, 63: |x|
+    else { c.room(); c.b(0x25); c.d(0x7fffffff); }
+    c.regs(0x66, d, 0x0f6e, 1, RAX); // movd/movq xmm1, rax
+    c.absolute(packed, 0, 0x0f2e, 1, big.label, big.offset); // ucomis xmm1, [big]
+    const nan = c.jcc(CC_P);
+    const integral = c.jcc(CC_AE);
+    if (k === 5) {
+      c.absolute(prefix, 0, 0x0f58, 1, big.label, big.offset); // add xmm1, [big]
+      c.absolute(prefix, 0, 0x0f5c, 1, big.label, big.offset); // sub xmm1, [big]
+    } else {
+      c.regs(prefix, 1, 0x0f2c, RAX, 0); // cvttss2si/cvttsd2si rax, xmm0
+      c.regs(prefix, 1, 0x0f2a, 1, RAX); // cvtsi2ss/sd xmm1, rax
+      if (k !== 4) {
+        c.regs(packed, 0, 0x0f2e, 1, 0); // ucomis xmm1, xmm0
+        const ok = c.jcc(k === 3 ? CC_BE : CC_AE); // floor: t <= x; ceil: t >= x
+        c.absolute(prefix, 0, k === 3 ? 0x0f5c : 0x0f58, 1, one.label, one.offset); // sub/add xmm1, [1]
+        c.patchRel32(ok, c.n);
+      }
+    }
+    // the sign of x: rax = |r| | sign(x)
+    c.regs(0x66, d, 0x0f7e, 1, RAX); // movd/movq rax, xmm1
+    c.load(d, RDX, a);
+    c.room();
+    if (d) {
+      c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); // btr rax, 63
+      c.b(0x48); c.b(0xc1); c.b(0xea); c.b(63); // shr rdx, 63
+      c.b(0x48); c.b(0xc1); c.b(0xe2); c.b(63); // shl rdx, 63
+      c.b(0x48); c.b(0x09); c.b(0xd0); // or rax, rdx
+    } else {
+      c.b(0x25); c.d(0x7fffffff); // and eax, 0x7fffffff
+      c.b(0x81); c.b(0xe2); c.d(0x80000000 | 0); // and edx, 0x80000000
+      c.b(0x09); c.b(0xd0); // or eax, edx
+    }
+    c.regs(0x66, d, 0x0f6e, 0, RAX); // movd/movq xmm0, rax
+    c.patchRel32(nan, c.n);
+    c.patchRel32(integral, c.n);
+    c.patchRel32(done, c.n);
   }
 
   /** SWAR population count (Hacker's Delight 5-1; popcnt is not in the x86-64 baseline) of [a] into rax. */
