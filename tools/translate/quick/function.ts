@@ -31,7 +31,7 @@ import { MAX_LOCALS } from "../../wasm/reader.ts";
 import type { ModuleContext } from "../context.ts";
 import { Trap, type TrapKind } from "../traps.ts";
 import {
-  CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8,
+  CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8, R11,
 } from "./code.ts";
 
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FUNCREF = 0x70, EXTERNREF = 0x6f, UNKNOWN = 0;
@@ -40,6 +40,8 @@ const EMPTY = new Uint8Array(0);
 const SINGLE: Uint8Array[] = [];
 for (const t of [I32, I64, F32, F64, FUNCREF, EXTERNREF]) SINGLE[t] = Uint8Array.of(t);
 
+/** Where an operand-stack entry's value is (QuickTranslator.ek). */
+const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2;
 /** Frame kinds on the control stack. */
 const K_FUNC = 0, K_BLOCK = 2, K_LOOP = 3, K_IF = 4;
 /** Thrown (never an Error: no stack trace) when the function is outside this tier. */
@@ -109,6 +111,9 @@ const FLOAT_ALU = [0x0f58, 0x0f5c, 0x0f59, 0x0f5e];
 const TRUNC_BOUNDS: [number, number][] = [[-2147483649, 2147483648], [-1, 4294967296], [-9223372036854777856, 9223372036854775808], [-1, 18446744073709551616]];
 const f64Bits = (x: number) => { const v = new DataView(new ArrayBuffer(8)); v.setFloat64(0, x, true); return v.getBigUint64(0, true); };
 const TWO63 = f64Bits(9223372036854775808);
+/** The bounds' bit patterns, and the rounding constants (2^52 / 2^23 as f32, 1.0), made once. */
+const TRUNC_BITS = TRUNC_BOUNDS.map(([lo, hi]) => [f64Bits(lo), f64Bits(hi)]);
+const ROUND_BIG = [0x4b000000n, f64Bits(2 ** 52)], ROUND_ONE = [0x3f800000n, f64Bits(1)];
 
 /** A module as this tier needs it: types as byte codes, looked up once. */
 interface QuickModule {
@@ -142,6 +147,13 @@ export class QuickTranslator {
   private declared = 0;
   // operand stack (types) and its frame slots
   private ts = new Uint8Array(1024);
+  /** Where each entry's value is (E_SLOT: its frame slot; E_LOCAL: local `ev` not read yet;
+   *  E_CONST: the 32-bit value `ev`, sign-extended for i64/f64, not stored yet). Deferred entries
+   *  live only within straight-line code: every control operator stores them first (`flush`). */
+  private ek = new Uint8Array(1024);
+  private ev = new Int32Array(1024);
+  /** Lowest entry that may be deferred (flush starts there). */
+  private deferredLow = 0;
   private sp = 0;
   private maxSp = 0;
   // control stack
@@ -268,15 +280,25 @@ export class QuickTranslator {
   private push(t: number): void {
     const sp = this.sp++;
     this.ts[sp] = t;
+    this.ek[sp] = E_SLOT;
     if (sp >= this.maxSp) {
       this.maxSp = sp + 1;
       if (this.maxSp + 4 > this.ts.length) {
         if (this.ts.length >= MAX_SLOTS) throw REFUSED;
-        const n = new Uint8Array(this.ts.length * 2);
-        n.set(this.ts);
-        this.ts = n;
+        const n = this.ts.length * 2;
+        const ts = new Uint8Array(n), ek = new Uint8Array(n), ev = new Int32Array(n);
+        ts.set(this.ts); ek.set(this.ek); ev.set(this.ev);
+        this.ts = ts; this.ek = ek; this.ev = ev;
       }
     }
+  }
+  /** Push an entry whose value stays where it is (local `k`) or is a constant, until used. */
+  private pushDeferred(t: number, kind: number, v: number): void {
+    const i = this.sp;
+    this.push(t);
+    this.ek[i] = kind;
+    this.ev[i] = v;
+    if (i < this.deferredLow) this.deferredLow = i;
   }
   /** Pop an operand of type `t` (UNKNOWN: any); returns its type (UNKNOWN below a polymorphic base). */
   private pop(t: number): number {
@@ -312,6 +334,47 @@ export class QuickTranslator {
   /** Frame slot of operand-stack entry `d`. */
   private slot(d: number): number {
     return -8 * (this.declared + d + 1);
+  }
+
+  // ---------------------------------------------------------------- deferred entries
+
+  /** Store deferred entry `i` to its slot (through r11, which holds nothing across operators). */
+  private materialize(i: number): void {
+    const c = this.code, k = this.ek[i], v = this.ev[i], d = this.slot(i);
+    if (k === E_LOCAL) {
+      c.load(1, R11, this.localDisp[v]);
+      c.store(d, R11);
+    } else if (v >= 0 || this.is64(i)) c.storeImm(d, v); // sign-extended: right for i64/f64, and for non-negative 32-bit values
+    else { c.room(); c.b(0x41); c.b(0xbb); c.d(v); c.store(d, R11); } // mov r11d, imm32 (zero-extends)
+    this.ek[i] = E_SLOT;
+  }
+  private is64(i: number): boolean {
+    const t = this.ts[i];
+    return t === I64 || t === F64;
+  }
+  /** Every deferred entry below `limit` to its slot (before control flow: values must be in their slots). */
+  private flush(limit: number = this.sp): void {
+    for (let i = this.deferredLow; i < limit; i++) if (this.ek[i] !== E_SLOT) this.materialize(i);
+    this.deferredLow = limit;
+  }
+  /** Entry `i`'s value into `reg` (32 bits zero-extended when w = 0). */
+  private ld(w: number, reg: number, i: number): void {
+    const c = this.code, k = this.ek[i];
+    if (k === E_SLOT) c.load(w, reg, this.slot(i));
+    else if (k === E_LOCAL) c.load(w, reg, this.localDisp[this.ev[i]]);
+    else if (w && this.is64(i)) { c.regs(0, 1, 0xc7, 0, reg); c.d(this.ev[i]); } // mov r64, simm32
+    else { c.room(); if (reg & 8) c.b(0x41); c.b(0xb8 | (reg & 7)); c.d(this.ev[i]); } // mov r32, imm32
+  }
+  /** A frame operand holding entry `i`'s value: its slot, or the local's (a constant is stored first). */
+  private rm(i: number): number {
+    const k = this.ek[i];
+    if (k === E_LOCAL) return this.localDisp[this.ev[i]];
+    if (k === E_CONST) this.materialize(i);
+    return this.slot(i);
+  }
+  /** Before local `k` is written: the entries still reading it take its old value now. */
+  private beforeLocalWrite(k: number): void {
+    for (let i = this.deferredLow; i < this.sp; i++) if (this.ek[i] === E_LOCAL && this.ev[i] === k) this.materialize(i);
   }
 
   /** §5.4.1 blocktype: empty, one value type, or a type index (s33). */
@@ -444,6 +507,7 @@ export class QuickTranslator {
     this.declared = nl - np;
     this.sp = 0;
     this.maxSp = 0;
+    this.deferredLow = 0;
     this.csp = 0;
     this.jumps = 0;
     this.padHead.fill(-1);
@@ -503,6 +567,7 @@ export class QuickTranslator {
           break;
         case 0x01: break; // nop
         case 0x02: case 0x03: { // block, loop
+          this.flush();
           const bt = this.blockType();
           this.pushFrame(op, this.bParams(bt), this.bResults(bt));
           break;
@@ -511,6 +576,7 @@ export class QuickTranslator {
         case 0x05: this.elseOp(); break;
         case 0x0b: this.endOp(); break;
         case 0x0c: { // br
+          this.flush();
           const f = this.depthFrame();
           const ts = this.labelTypes(f);
           this.checkTop(ts);
@@ -522,6 +588,7 @@ export class QuickTranslator {
         case 0x0d: this.brIf(); break;
         case 0x0e: this.brTable(); break;
         case 0x0f: { // return: a branch to the function's frame
+          this.flush();
           const ts = this.cResults[0];
           this.checkTop(ts);
           this.moveValues(ts.length, 0);
@@ -542,9 +609,7 @@ export class QuickTranslator {
         case 0x20: { // local.get
           const i = this.u32();
           if (i >= this.nLocals) throw REFUSED;
-          c.load(1, RAX, this.localDisp[i]);
-          c.store(this.slot(this.sp), RAX);
-          this.push(this.localType[i]);
+          this.pushDeferred(this.localType[i], E_LOCAL, i); // read where it is used
           break;
         }
         case 0x21: case 0x22: { // local.set, local.tee
@@ -552,9 +617,14 @@ export class QuickTranslator {
           if (i >= this.nLocals) throw REFUSED;
           const t = this.localType[i];
           this.pop(t);
-          c.load(1, RAX, this.slot(this.sp));
+          if (this.ek[this.sp] === E_LOCAL && this.ev[this.sp] === i) { // local.set k of local.get k
+            if (op === 0x22) this.pushDeferred(t, E_LOCAL, i);
+            break;
+          }
+          this.ld(1, RAX, this.sp);
+          this.beforeLocalWrite(i);
           c.store(this.localDisp[i], RAX);
-          if (op === 0x22) this.push(t);
+          if (op === 0x22) this.pushDeferred(t, E_LOCAL, i); // the value is the local's now
           break;
         }
         case 0x23: { // global.get: mov rax, [cell]
@@ -570,7 +640,7 @@ export class QuickTranslator {
           const i = this.u32();
           if (i >= m.globalType.length || !m.globalMutable[i]) throw REFUSED;
           this.pop(m.globalType[i]);
-          c.load(1, RAX, this.slot(this.sp));
+          this.ld(1, RAX, this.sp);
           c.absolute(0, 1, 0x89, RAX, m.ctx.globals[i]);
           break;
         }
@@ -588,18 +658,13 @@ export class QuickTranslator {
           this.push(I32);
           break;
         }
-        case 0x41: { // i32.const: mov qword [slot], imm32 (zero-extended: the high half by a second store when negative)
-          const v = this.s32();
-          if (v >= 0) c.storeImm(this.slot(this.sp), v);
-          else { c.room(); c.b(0xb8); c.d(v); c.store(this.slot(this.sp), RAX); } // mov eax, imm32 zero-extends
-          this.push(I32);
+        case 0x41: // i32.const: used as an immediate, or stored when needed
+          this.pushDeferred(I32, E_CONST, this.s32());
           break;
-        }
-        case 0x42: { // i64.const
+        case 0x42: { // i64.const: deferred when it is a sign-extended imm32
           this.s64();
-          if (this.hi === this.lo >> 31) c.storeImm(this.slot(this.sp), this.lo);
-          else { c.movabs(RAX, this.lo, this.hi); c.store(this.slot(this.sp), RAX); }
-          this.push(I64);
+          if (this.hi === this.lo >> 31) this.pushDeferred(I64, E_CONST, this.lo);
+          else { c.movabs(RAX, this.lo, this.hi); c.store(this.slot(this.sp), RAX); this.push(I64); }
           break;
         }
         case 0x43: { // f32.const: its bits
@@ -607,9 +672,7 @@ export class QuickTranslator {
           const b = this.bytes, q = this.p;
           const v = b[q] | (b[q + 1] << 8) | (b[q + 2] << 16) | (b[q + 3] << 24);
           this.p += 4;
-          if (v >= 0) c.storeImm(this.slot(this.sp), v);
-          else { c.room(); c.b(0xb8); c.d(v); c.store(this.slot(this.sp), RAX); }
-          this.push(F32);
+          this.pushDeferred(F32, E_CONST, v);
           break;
         }
         case 0x44: { // f64.const: its bits
@@ -618,22 +681,20 @@ export class QuickTranslator {
           const lo = b[q] | (b[q + 1] << 8) | (b[q + 2] << 16) | (b[q + 3] << 24);
           const hi = b[q + 4] | (b[q + 5] << 8) | (b[q + 6] << 16) | (b[q + 7] << 24);
           this.p += 8;
-          if (hi === lo >> 31) c.storeImm(this.slot(this.sp), lo);
-          else { c.movabs(RAX, lo, hi); c.store(this.slot(this.sp), RAX); }
-          this.push(F64);
+          if (hi === lo >> 31) this.pushDeferred(F64, E_CONST, lo);
+          else { c.movabs(RAX, lo, hi); c.store(this.slot(this.sp), RAX); this.push(F64); }
           break;
         }
         case 0xd0: { // ref.null t
           const t = this.byte();
           if (t !== FUNCREF && t !== EXTERNREF) throw REFUSED;
-          c.storeImm(this.slot(this.sp), 0);
-          this.push(t);
+          this.pushDeferred(t, E_CONST, 0);
           break;
         }
         case 0xd1: { // ref.is_null: cmp qword [slot], 0; sete
           const t = this.pop(UNKNOWN);
           if (t !== FUNCREF && t !== EXTERNREF && t !== UNKNOWN) throw REFUSED;
-          c.frame(0, 1, 0x83, 7, this.slot(this.sp)); c.b(0);
+          c.frame(0, 1, 0x83, 7, this.rm(this.sp)); c.b(0);
           c.setccEax(CC_E);
           c.store(this.slot(this.sp), RAX);
           this.push(I32);
@@ -644,9 +705,8 @@ export class QuickTranslator {
           const sub = this.u32();
           if (sub <= 7) { // trunc_sat: [f32|f64] -> [i32|i64]
             this.pop(sub & 2 ? F64 : F32);
-            const a = this.slot(this.sp);
-            this.truncate(a, (sub & 2) !== 0, sub >= 4, (sub & 1) === 0, true);
-            c.store(a, RAX);
+            this.truncate(this.rm(this.sp), (sub & 2) !== 0, sub >= 4, (sub & 1) === 0, true);
+            c.store(this.slot(this.sp), RAX);
             this.push(sub >= 4 ? I64 : I32);
           } else if (sub === 10 || sub === 11) this.bulk(sub);
           else throw REFUSED; // memory.init, data.drop, table operators
@@ -669,9 +729,10 @@ export class QuickTranslator {
   private ifOp(): void {
     const bt = this.blockType();
     const params = this.bParams(bt);
+    this.flush(this.sp - 1);
     this.pop(I32);
     const c = this.code;
-    c.load(0, RAX, this.slot(this.sp));
+    this.ld(0, RAX, this.sp);
     c.room(); c.b(0x85); c.b(0xc0); // test eax, eax
     const p = params.length;
     if (p) {
@@ -695,6 +756,7 @@ export class QuickTranslator {
     }
   }
   private elseOp(): void {
+    this.flush();
     const f = this.csp - 1;
     if (this.cKind[f] !== K_IF || this.cElse[f] < 0) throw REFUSED;
     this.popTypes(this.cResults[f]);
@@ -709,6 +771,7 @@ export class QuickTranslator {
     for (let i = 0; i < p; i++) this.push(this.cParams[f][i]);
   }
   private endOp(): void {
+    this.flush();
     const f = this.csp - 1;
     const results = this.cResults[f];
     this.popTypes(results);
@@ -750,13 +813,14 @@ export class QuickTranslator {
     c.room(); c.b(0xc9); c.b(0xc3); // leave; ret
   }
   private brIf(): void {
+    this.flush(this.sp - 1);
     const f = this.depthFrame();
     this.pop(I32);
     const ts = this.labelTypes(f);
     this.popTypes(ts); // [t* i32] -> [t*] (§3.3.8): the values take the label's types
     for (let i = 0; i < ts.length; i++) this.push(ts[i]);
     const c = this.code;
-    c.load(0, RAX, this.slot(this.sp));
+    this.ld(0, RAX, this.sp); // the condition, above the values (their types now the label's)
     c.room(); c.b(0x85); c.b(0xc0); // test eax, eax
     if (this.sp - ts.length === this.cHeight[f] || ts.length === 0) this.jumpTo(f, CC_NE);
     else {
@@ -770,9 +834,10 @@ export class QuickTranslator {
   private brTable(): void {
     const n = this.u32();
     if (n > this.end - this.p) throw REFUSED;
+    this.flush(this.sp - 1);
     this.pop(I32);
     const c = this.code;
-    c.load(0, RAX, this.slot(this.sp));
+    this.ld(0, RAX, this.sp);
     let arity = -1;
     for (let i = 0; i <= n; i++) {
       const f = this.depthFrame();
@@ -806,7 +871,7 @@ export class QuickTranslator {
     const params = m.typeParams[ti], results = m.typeResults[ti];
     this.popTypes(params);
     const n = params.length;
-    for (let i = 0; i < n; i++) c.frame(0, 0, 0xff, 6, this.slot(this.sp + i)); // push qword [slot]
+    for (let i = 0; i < n; i++) c.frame(0, 0, 0xff, 6, this.rm(this.sp + i)); // push qword [slot or local]
     if (target) c.callLabel(target);
     else { c.room(); c.b(0x41); c.b(0xff); c.b(0xd3); } // call r11
     if (n) { c.room(); c.b(0x48); c.b(0x81); c.b(0xc4); c.d(8 * n); } // add rsp, 8n
@@ -826,7 +891,8 @@ export class QuickTranslator {
     if (ti >= m.typeParams.length || table >= m.tableElem.length || m.tableElem[table] !== FUNCREF) throw REFUSED;
     const tc = m.ctx.tables[table];
     this.pop(I32);
-    c.load(0, RAX, this.slot(this.sp));
+    this.flush(this.sp); // the arguments in their slots: r11 holds the target from here on
+    this.ld(0, RAX, this.sp);
     c.absolute(0, 1, 0x3b, RAX, tc.size); // cmp rax, [size]
     this.trapIf(CC_AE, Trap.undefinedElement);
     c.movabsLabel(RCX, tc.entries);
@@ -858,12 +924,12 @@ export class QuickTranslator {
       t = t1 !== UNKNOWN ? t1 : t2;
     }
     // mov ecx, [c]; mov rax, [a]; test ecx, ecx; cmovz rax, [b]
-    const c = this.code, a = this.slot(this.sp);
-    c.load(0, RCX, this.slot(this.sp + 2));
-    c.load(1, RAX, a);
+    const c = this.code;
+    this.ld(0, RCX, this.sp + 2);
+    this.ld(1, RAX, this.sp);
     c.room(); c.b(0x85); c.b(0xc9);
-    c.frame(0, 1, 0x0f44, RAX, this.slot(this.sp + 1));
-    c.store(a, RAX);
+    c.frame(0, 1, 0x0f44, RAX, this.rm(this.sp + 1));
+    c.store(this.slot(this.sp), RAX);
     this.push(t);
   }
 
@@ -871,7 +937,7 @@ export class QuickTranslator {
 
   /** memarg: alignment at most natural, offset; rax = the effective address's register part, the
    *  sandbox check made; returns the disp32 (base + offset). */
-  private address(op: number, addrSlot: number): number {
+  private address(op: number, addr: number): number {
     const align = this.u32();
     const offset = this.u32();
     const mc = this.m.ctx.memory;
@@ -879,7 +945,7 @@ export class QuickTranslator {
     const disp = mc.base + offset;
     if (disp > 0x7fffffff) throw REFUSED;
     const c = this.code;
-    c.load(0, RAX, addrSlot); // zero-extends: wasm addresses are unsigned
+    this.ld(0, RAX, addr); // zero-extends: wasm addresses are unsigned
     if (mc.mode === "sandbox") {
       // lea rdx, [rax + offset + bytes]; cmp rdx, [bytes]; ja trap 5
       const end = offset + MEM_BYTES[op];
@@ -892,21 +958,19 @@ export class QuickTranslator {
   }
   private load(op: number): void {
     this.pop(I32);
-    const a = this.slot(this.sp);
-    const disp = this.address(op, a);
+    const disp = this.address(op, this.sp);
     const [prefix, w, opcode] = LOAD_FORM[op];
     const c = this.code;
     c.memory(prefix, w, opcode, RAX, disp);
-    c.store(a, RAX);
+    c.store(this.slot(this.sp), RAX);
     this.push(MEM_TYPE[op]);
   }
   private store(op: number): void {
     this.pop(MEM_TYPE[op]);
     this.pop(I32);
     const c = this.code;
-    const a = this.slot(this.sp);
-    c.load(1, RCX, this.slot(this.sp + 1));
-    const disp = this.address(op, a);
+    this.ld(1, RCX, this.sp + 1);
+    const disp = this.address(op, this.sp);
     const [prefix, w, opcode] = STORE_FORM[op];
     c.memory(prefix, w, opcode, RCX, disp);
   }
@@ -917,14 +981,14 @@ export class QuickTranslator {
     const p2 = NUM_P2[op];
     if (p2) this.pop(p2);
     this.pop(NUM_P1[op]);
-    const a = this.slot(this.sp), b = this.slot(this.sp + 1);
+    const a = this.rm(this.sp), b = p2 ? this.rm(this.sp + 1) : 0;
     const c = this.code;
     if (op <= 0x5a) this.compareInt(op, a, b);
     else if (op <= 0x66) this.compareFloat(op, a, b);
     else if (op <= 0x8a) this.integer(op, a, b);
     else if (op <= 0xa6) this.float(op, a, b);
     else this.conversion(op, a);
-    c.store(a, RAX);
+    c.store(this.slot(this.sp), RAX);
     this.push(NUM_R[op]);
   }
 
@@ -1088,8 +1152,8 @@ export class QuickTranslator {
   private round(d: number, k: number, a: number): void {
     const c = this.code, m = this.m.ctx;
     const prefix = d ? 0xf2 : 0xf3, packed = d ? 0x66 : 0;
-    const big = m.floatConstants.ref(d ? f64Bits(2 ** 52) : 0x4b000000n);
-    const one = m.floatConstants.ref(d ? f64Bits(1) : 0x3f800000n);
+    const big = m.floatConstants.ref(ROUND_BIG[d]);
+    const one = m.floatConstants.ref(ROUND_ONE[d]);
     c.absolute(0, 1, 0x83, 7, m.sse41); c.b(0); // cmp qword [sse41], 0
     const soft = c.jcc(CC_E);
     // roundss/roundsd xmm0, [a], mode | 8 (66 0F 3A 0A/0B /r ib; bit 3: no precision exception)
@@ -1188,8 +1252,7 @@ export class QuickTranslator {
   private truncate(a: number, fromF64: boolean, toI64: boolean, signed: boolean, sat: boolean): void {
     const c = this.code, fc = this.m.ctx.floatConstants;
     const target = (toI64 ? 2 : 0) + (signed ? 0 : 1);
-    const [below, above] = TRUNC_BOUNDS[target];
-    const lo = fc.ref(f64Bits(below)), hi = fc.ref(f64Bits(above));
+    const lo = fc.ref(TRUNC_BITS[target][0]), hi = fc.ref(TRUNC_BITS[target][1]);
     if (fromF64) c.frame(0xf2, 0, 0x0f10, 0, a); // movsd xmm0, [a]
     else c.frame(0xf3, 0, 0x0f5a, 0, a); // cvtss2sd xmm0, [a] (exact)
     let nan = -1, low = -1, high = -1;
@@ -1236,7 +1299,7 @@ export class QuickTranslator {
     if (this.byte() !== 0 || !mc) throw REFUSED;
     this.pop(I32);
     const x = this.slot(this.sp);
-    c.load(0, RAX, x); // delta pages
+    this.ld(0, RAX, this.sp); // delta pages
     c.absolute(0, 1, 0x8b, RCX, mc.pages); // rcx = old pages
     c.room(); c.b(0x48); c.b(0x8d); c.b(0x14); c.b(0x08); // lea rdx, [rax + rcx]
     c.regs(0, 1, 0x81, 7, RDX); c.d(mc.maxPages); // cmp rdx, maxPages
@@ -1276,10 +1339,10 @@ export class QuickTranslator {
     const c = this.code, mc = this.m.ctx.memory;
     if (this.byte() !== 0 || (sub === 10 && this.byte() !== 0) || !mc || mc.base > 0x7fffffff) throw REFUSED;
     this.pop(I32); this.pop(I32); this.pop(I32);
-    const d = this.slot(this.sp), v = this.slot(this.sp + 1), n = this.slot(this.sp + 2);
-    c.load(0, RCX, n);
-    c.load(0, RDI, d);
-    if (sub === 10) c.load(0, RSI, v);
+    const d = this.sp, v = this.sp + 1, n = this.sp + 2;
+    this.ld(0, RCX, n);
+    this.ld(0, RDI, d);
+    if (sub === 10) this.ld(0, RSI, v);
     const check = (r: number) => { // lea rax, [r + rcx]; cmp rax, [bytes]; ja trap 5
       if (mc.mode === "identity") return;
       c.room(); c.b(0x48); c.b(0x8d); c.b(0x04); c.b(0x08 | (r & 7)); // lea rax, [r + rcx*1]
@@ -1292,7 +1355,7 @@ export class QuickTranslator {
       c.room(); c.b(0x48); c.b(0x8d); c.b(0xbf); c.d(mc.base); // lea rdi, [rdi + base]
       if (sub === 10) { c.b(0x48); c.b(0x8d); c.b(0xb6); c.d(mc.base); } // lea rsi, [rsi + base]
     }
-    if (sub === 11) c.frame(0, 0, 0x0fb6, RAX, v); // movzx eax, byte [v]
+    if (sub === 11) { this.ld(0, RAX, v); c.room(); c.b(0x0f); c.b(0xb6); c.b(0xc0); } // movzx eax, al
     c.callLabel(sub === 10 ? this.m.ctx.bulkMemory.copy : this.m.ctx.bulkMemory.fill);
   }
 
