@@ -542,7 +542,8 @@ export class QuickTranslator {
   private zeroLocals(): void {
     const c = this.code, n = this.declared;
     if (n <= 8) {
-      for (let k = 0; k < n; k++) c.storeImm(-8 * (k + 1), 0);
+      if (n) { c.room(); c.b(0x31); c.b(0xc0); } // xor eax, eax
+      for (let k = 0; k < n; k++) c.store(-8 * (k + 1), RAX);
       return;
     }
     // lea rdi, [rbp - 8n]; mov ecx, n; xor eax, eax; rep stosq (the direction flag is clear: ABI)
@@ -871,7 +872,14 @@ export class QuickTranslator {
     const params = m.typeParams[ti], results = m.typeResults[ti];
     this.popTypes(params);
     const n = params.length;
-    for (let i = 0; i < n; i++) c.frame(0, 0, 0xff, 6, this.rm(this.sp + i)); // push qword [slot or local]
+    for (let i = 0; i < n; i++) {
+      const x = this.sp + i;
+      if (this.ek[x] === E_CONST && (this.ev[x] >= 0 || this.is64(x))) { // push imm (sign-extended to 64 bits)
+        const v = this.ev[x];
+        c.room();
+        if (v >= -128 && v < 128) { c.b(0x6a); c.b(v); } else { c.b(0x68); c.d(v); }
+      } else c.frame(0, 0, 0xff, 6, this.rm(x)); // push qword [slot or local]
+    }
     if (target) c.callLabel(target);
     else { c.room(); c.b(0x41); c.b(0xff); c.b(0xd3); } // call r11
     if (n) { c.room(); c.b(0x48); c.b(0x81); c.b(0xc4); c.d(8 * n); } // add rsp, 8n
@@ -981,6 +989,11 @@ export class QuickTranslator {
     const p2 = NUM_P2[op];
     if (p2) this.pop(p2);
     this.pop(NUM_P1[op]);
+    if (p2 && this.ek[this.sp + 1] === E_CONST && this.withImmediate(op)) {
+      this.code.store(this.slot(this.sp), RAX);
+      this.push(NUM_R[op]);
+      return;
+    }
     const a = this.rm(this.sp), b = p2 ? this.rm(this.sp + 1) : 0;
     const c = this.code;
     if (op <= 0x5a) this.compareInt(op, a, b);
@@ -990,6 +1003,38 @@ export class QuickTranslator {
     else this.conversion(op, a);
     c.store(this.slot(this.sp), RAX);
     this.push(NUM_R[op]);
+  }
+
+  /**
+   * An integer operator whose right operand is a constant (deferred, E_CONST), with the constant as
+   * its immediate: add/sub/and/or/xor (81 /digit id, 83 /digit ib), mul (69 /r id), shifts (C1
+   * /digit ib), comparisons (cmp, setcc). Returns false, emitting nothing, for the others.
+   */
+  private withImmediate(op: number): boolean {
+    const c = this.code, v = this.ev[this.sp + 1];
+    if ((op >= 0x46 && op <= 0x4f) || (op >= 0x51 && op <= 0x5a)) {
+      const w = op >= 0x51 ? 1 : 0;
+      this.ld(w, RAX, this.sp);
+      this.aluImm(w, 7, v); // cmp
+      c.setccEax(INT_CC[op - (w ? 0x50 : 0x45)]);
+      return true;
+    }
+    if (!((op >= 0x6a && op <= 0x78) || (op >= 0x7c && op <= 0x8a))) return false;
+    const w = op >= 0x7c ? 1 : 0;
+    const bin = op - (w ? 0x7c : 0x6a);
+    if (bin >= 3 && bin <= 6) return false; // division and remainder: their traps
+    const digit = [0, 5, 0, 0, 0, 0, 0, 4, 1, 6][bin]; // the /digit of add, sub, and, or, xor
+    this.ld(w, RAX, this.sp);
+    if (bin === 2) { c.regs(0, w, 0x69, RAX, RAX); c.d(v); } // imul rax, rax, imm32
+    else if (bin < 10) this.aluImm(w, digit, v);
+    else { c.regs(0, w, 0xc1, SHIFT_DIGIT[bin - 10], RAX); c.b(v & (w ? 63 : 31)); } // shl/sar/shr/rol/ror rax, imm8
+    return true;
+  }
+  /** `op rax|eax, imm` for the ALU group (81 /digit id, or 83 /digit ib when it fits a byte). */
+  private aluImm(w: number, digit: number, v: number): void {
+    const c = this.code;
+    if (v >= -128 && v < 128) { c.regs(0, w, 0x83, digit, RAX); c.b(v); }
+    else { c.regs(0, w, 0x81, digit, RAX); c.d(v); }
   }
 
   /** eqz: cmp [a], 0; others: mov rax, [a]; cmp rax, [b]; then setcc; movzx. */
