@@ -12,6 +12,10 @@
  */
 import { FIELD_ABS32S, FIELD_ABS64, FIELD_REL32, type Label } from "../../x86/assembler.ts";
 
+/** A pseudo frame displacement: the operand is rax itself (a value the quick tier keeps there);
+ *  `frame` and `load` then use the register form. */
+export const IN_RAX = 0x7fff0000;
+
 /** Register numbers (ModRM.reg / r/m encoding; 8 and up need REX.R / REX.B). */
 export const RAX = 0, RCX = 1, RDX = 2, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R8 = 8, R11 = 11;
 
@@ -78,6 +82,7 @@ export class QuickCode {
 
   /** `op reg, [rbp + disp]` (or `op [rbp + disp], reg` for store opcodes). */
   frame(prefix: number, w: number, op: number, reg: number, disp: number): void {
+    if (disp === IN_RAX) { this.regs(prefix, w, op, reg, RAX); return; }
     this.head(prefix, w, op, reg, RBP);
     if (disp >= -128 && disp < 128) { this.b(0x45 | ((reg & 7) << 3)); this.b(disp); }
     else { this.b(0x85 | ((reg & 7) << 3)); this.d(disp); }
@@ -103,7 +108,10 @@ export class QuickCode {
   }
 
   /** mov r32/r64, [rbp + disp] (8B /r): a 32-bit load zero-extends. */
-  load(w: number, r: number, disp: number): void { this.frame(0, w, 0x8b, r, disp); }
+  load(w: number, r: number, disp: number): void {
+    if (disp === IN_RAX && r === RAX) return; // already there (32-bit values zero-extended)
+    this.frame(0, w, 0x8b, r, disp);
+  }
   /** mov [rbp + disp], r64 (REX.W 89 /r). */
   store(disp: number, r: number): void { this.frame(0, 1, 0x89, r, disp); }
   /** mov qword [rbp + disp], imm32 sign-extended (REX.W C7 /0 id). */

@@ -31,7 +31,7 @@ import { MAX_LOCALS } from "../../wasm/reader.ts";
 import type { ModuleContext } from "../context.ts";
 import { Trap, type TrapKind } from "../traps.ts";
 import {
-  CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8, R11,
+  IN_RAX, CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8, R11,
 } from "./code.ts";
 
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FUNCREF = 0x70, EXTERNREF = 0x6f, UNKNOWN = 0;
@@ -41,7 +41,19 @@ const SINGLE: Uint8Array[] = [];
 for (const t of [I32, I64, F32, F64, FUNCREF, EXTERNREF]) SINGLE[t] = Uint8Array.of(t);
 
 /** Where an operand-stack entry's value is (QuickTranslator.ek). */
-const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2;
+const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2, E_RAX = 3;
+/** RAX_GUARD[op]: where a value held in rax may be for operator `op` to take it (guardRax). */
+const RAX_SPILL = 0, RAX_TOP = 1, RAX_TWO = 2, RAX_ANY = 3;
+const RAX_GUARD = new Uint8Array(256);
+{
+  // Control (they store it with the others), calls (they check), pushes that emit nothing, nop, drop.
+  for (const op of [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x1a, 0x20, 0x41, 0x42, 0x43, 0x44, 0xd0]) RAX_GUARD[op] = RAX_ANY;
+  // The top operand read first: select (its condition), local.set/tee, global.set, loads, memory.grow, numeric, ref.is_null, 0xFC.
+  for (const op of [0x1b, 0x1c, 0x21, 0x22, 0x24, 0x40, 0xd1, 0xfc]) RAX_GUARD[op] = RAX_TOP;
+  for (let op = 0x28; op <= 0x35; op++) RAX_GUARD[op] = RAX_TOP;
+  for (let op = 0x45; op <= 0xc4; op++) RAX_GUARD[op] = RAX_TOP; // binary ones also below the top (guardRax)
+  for (let op = 0x36; op <= 0x3e; op++) RAX_GUARD[op] = RAX_TWO; // stores: the value or the address
+}
 /** Frame kinds on the control stack. */
 const K_FUNC = 0, K_BLOCK = 2, K_LOOP = 3, K_IF = 4;
 /** Thrown (never an Error: no stack trace) when the function is outside this tier. */
@@ -154,6 +166,8 @@ export class QuickTranslator {
   private ev = new Int32Array(1024);
   /** Lowest entry that may be deferred (flush starts there). */
   private deferredLow = 0;
+  /** The entry whose value is in rax (E_RAX: an operator's result not stored yet), or -1. */
+  private raxHeld = -1;
   private sp = 0;
   private maxSp = 0;
   // control stack
@@ -292,6 +306,39 @@ export class QuickTranslator {
       }
     }
   }
+  /** Push the value in rax (an operator's result): stored only if rax is needed first (`guardRax`). */
+  private pushRax(t: number): void {
+    const i = this.sp;
+    this.push(t);
+    this.ek[i] = E_RAX;
+    this.raxHeld = i;
+    if (i < this.deferredLow) this.deferredLow = i;
+  }
+  /** Store the value held in rax to its slot. */
+  private spillRax(): void {
+    const h = this.raxHeld;
+    if (h >= 0 && h < this.sp && this.ek[h] === E_RAX) {
+      this.code.store(this.slot(h), RAX);
+      this.ek[h] = E_SLOT;
+    }
+    this.raxHeld = -1;
+  }
+  /**
+   * Before operator `op`: the value held in rax survives only into operators that read it before
+   * they write rax. Control operators store it with the others (`flush`); calls keep it only as an
+   * argument (`call`); an operator that pushes without emitting code keeps it; the top entry goes
+   * into every operator that reads its operands through ld/rm first; the one below the top into
+   * binary numeric operators and stores; else it is stored now.
+   */
+  private guardRax(op: number): void {
+    const h = this.raxHeld;
+    if (h >= this.sp || this.ek[h] !== E_RAX) { this.raxHeld = -1; return; }
+    const g = RAX_GUARD[op];
+    if (g === RAX_ANY) return;
+    if (h === this.sp - 1 && g >= RAX_TOP) return;
+    if (h === this.sp - 2 && (g === RAX_TWO || (op >= 0x45 && op <= 0xc4 && NUM_P2[op] !== 0))) return;
+    this.spillRax();
+  }
   /** Push an entry whose value stays where it is (local `k`) or is a constant, until used. */
   private pushDeferred(t: number, kind: number, v: number): void {
     const i = this.sp;
@@ -326,6 +373,7 @@ export class QuickTranslator {
   }
   /** After br, br_table, return, unreachable: the rest of the frame is dead (stack polymorphic). */
   private deadEnd(): void {
+    this.raxHeld = -1;
     const f = this.csp - 1;
     this.cUnreachable[f] = 1;
     this.sp = this.cHeight[f];
@@ -341,7 +389,10 @@ export class QuickTranslator {
   /** Store deferred entry `i` to its slot (through r11, which holds nothing across operators). */
   private materialize(i: number): void {
     const c = this.code, k = this.ek[i], v = this.ev[i], d = this.slot(i);
-    if (k === E_LOCAL) {
+    if (k === E_RAX) {
+      c.store(d, RAX);
+      this.raxHeld = -1;
+    } else if (k === E_LOCAL) {
       c.load(1, R11, this.localDisp[v]);
       c.store(d, R11);
     } else if (v >= 0 || this.is64(i)) c.storeImm(d, v); // sign-extended: right for i64/f64, and for non-negative 32-bit values
@@ -361,6 +412,7 @@ export class QuickTranslator {
   private ld(w: number, reg: number, i: number): void {
     const c = this.code, k = this.ek[i];
     if (k === E_SLOT) c.load(w, reg, this.slot(i));
+    else if (k === E_RAX) { if (reg !== RAX) c.regs(0, 1, 0x8b, reg, RAX); } // mov reg, rax (32-bit values are zero-extended)
     else if (k === E_LOCAL) c.load(w, reg, this.localDisp[this.ev[i]]);
     else if (w && this.is64(i)) { c.regs(0, 1, 0xc7, 0, reg); c.d(this.ev[i]); } // mov r64, simm32
     else { c.room(); if (reg & 8) c.b(0x41); c.b(0xb8 | (reg & 7)); c.d(this.ev[i]); } // mov r32, imm32
@@ -369,8 +421,12 @@ export class QuickTranslator {
   private rm(i: number): number {
     const k = this.ek[i];
     if (k === E_LOCAL) return this.localDisp[this.ev[i]];
-    if (k === E_CONST) this.materialize(i);
+    if (k !== E_SLOT) this.materialize(i);
     return this.slot(i);
+  }
+  /** As rm, but a value held in rax stays there: IN_RAX (for `c.load` into rax and register forms). */
+  private rmA(i: number): number {
+    return this.ek[i] === E_RAX ? IN_RAX : this.rm(i);
   }
   /** Before local `k` is written: the entries still reading it take its old value now. */
   private beforeLocalWrite(k: number): void {
@@ -508,6 +564,7 @@ export class QuickTranslator {
     this.sp = 0;
     this.maxSp = 0;
     this.deferredLow = 0;
+    this.raxHeld = -1;
     this.csp = 0;
     this.jumps = 0;
     this.padHead.fill(-1);
@@ -561,6 +618,7 @@ export class QuickTranslator {
       if (this.p >= this.end) throw REFUSED;
       this.opStart = this.p;
       const op = this.bytes[this.p++];
+      if (this.raxHeld >= 0) this.guardRax(op);
       switch (op) {
         case 0x00: // unreachable: call trap_1
           this.padJump(c.jmp(), Trap.unreachable);
@@ -633,8 +691,7 @@ export class QuickTranslator {
           if (i >= m.globalType.length) throw REFUSED;
           const t = m.globalType[i];
           c.absolute(0, t === I32 || t === F32 ? 0 : 1, 0x8b, RAX, m.ctx.globals[i]); // 32-bit values zero-extended
-          c.store(this.slot(this.sp), RAX);
-          this.push(t);
+          this.pushRax(t);
           break;
         }
         case 0x24: { // global.set: mov [cell], rax
@@ -655,8 +712,7 @@ export class QuickTranslator {
         case 0x3f: { // memory.size: the pages cell
           if (this.byte() !== 0 || !m.ctx.memory) throw REFUSED;
           c.absolute(0, 1, 0x8b, RAX, m.ctx.memory.pages);
-          c.store(this.slot(this.sp), RAX);
-          this.push(I32);
+          this.pushRax(I32);
           break;
         }
         case 0x41: // i32.const: used as an immediate, or stored when needed
@@ -665,7 +721,7 @@ export class QuickTranslator {
         case 0x42: { // i64.const: deferred when it is a sign-extended imm32
           this.s64();
           if (this.hi === this.lo >> 31) this.pushDeferred(I64, E_CONST, this.lo);
-          else { c.movabs(RAX, this.lo, this.hi); c.store(this.slot(this.sp), RAX); this.push(I64); }
+          else { c.movabs(R11, this.lo, this.hi); c.store(this.slot(this.sp), R11); this.push(I64); }
           break;
         }
         case 0x43: { // f32.const: its bits
@@ -683,7 +739,7 @@ export class QuickTranslator {
           const hi = b[q + 4] | (b[q + 5] << 8) | (b[q + 6] << 16) | (b[q + 7] << 24);
           this.p += 8;
           if (hi === lo >> 31) this.pushDeferred(F64, E_CONST, lo);
-          else { c.movabs(RAX, lo, hi); c.store(this.slot(this.sp), RAX); this.push(F64); }
+          else { c.movabs(R11, lo, hi); c.store(this.slot(this.sp), R11); this.push(F64); }
           break;
         }
         case 0xd0: { // ref.null t
@@ -697,8 +753,7 @@ export class QuickTranslator {
           if (t !== FUNCREF && t !== EXTERNREF && t !== UNKNOWN) throw REFUSED;
           c.frame(0, 1, 0x83, 7, this.rm(this.sp)); c.b(0);
           c.setccEax(CC_E);
-          c.store(this.slot(this.sp), RAX);
-          this.push(I32);
+          this.pushRax(I32);
           break;
         }
         case 0x40: this.memoryGrow(); break;
@@ -707,8 +762,7 @@ export class QuickTranslator {
           if (sub <= 7) { // trunc_sat: [f32|f64] -> [i32|i64]
             this.pop(sub & 2 ? F64 : F32);
             this.truncate(this.rm(this.sp), (sub & 2) !== 0, sub >= 4, (sub & 1) === 0, true);
-            c.store(this.slot(this.sp), RAX);
-            this.push(sub >= 4 ? I64 : I32);
+            this.pushRax(sub >= 4 ? I64 : I32);
           } else if (sub === 10 || sub === 11) this.bulk(sub);
           else throw REFUSED; // memory.init, data.drop, table operators
           break;
@@ -872,9 +926,11 @@ export class QuickTranslator {
     const params = m.typeParams[ti], results = m.typeResults[ti];
     this.popTypes(params);
     const n = params.length;
+    if (this.raxHeld >= 0 && this.raxHeld < this.sp) this.spillRax(); // not an argument: the call clobbers rax
     for (let i = 0; i < n; i++) {
       const x = this.sp + i;
-      if (this.ek[x] === E_CONST && (this.ev[x] >= 0 || this.is64(x))) { // push imm (sign-extended to 64 bits)
+      if (this.ek[x] === E_RAX) { c.room(); c.b(0x50); } // push rax
+      else if (this.ek[x] === E_CONST && (this.ev[x] >= 0 || this.is64(x))) { // push imm (sign-extended to 64 bits)
         const v = this.ev[x];
         c.room();
         if (v >= -128 && v < 128) { c.b(0x6a); c.b(v); } else { c.b(0x68); c.d(v); }
@@ -887,8 +943,8 @@ export class QuickTranslator {
       const w = results[i] === I32 || results[i] === F32 ? 0 : 1; // 32-bit results zero-extended
       if (i) c.absolute(0, w, 0x8b, RAX, m.ctx.multiReturn, 8 * (i - 1));
       else if (!w) c.regs(0, 0, 0x89, RAX, RAX); // mov eax, eax
-      c.store(this.slot(this.sp), RAX);
-      this.push(results[i]);
+      if (results.length === 1) this.pushRax(results[i]);
+      else { c.store(this.slot(this.sp), RAX); this.push(results[i]); }
     }
   }
   /** The entry (a funcref) checked: index < size (8), not null (9), signature (7); then the call through r11. */
@@ -937,8 +993,7 @@ export class QuickTranslator {
     this.ld(1, RAX, this.sp);
     c.room(); c.b(0x85); c.b(0xc9);
     c.frame(0, 1, 0x0f44, RAX, this.rm(this.sp + 1));
-    c.store(this.slot(this.sp), RAX);
-    this.push(t);
+    this.pushRax(t);
   }
 
   // ---------------------------------------------------------------- memory (§4.4.7)
@@ -970,8 +1025,7 @@ export class QuickTranslator {
     const [prefix, w, opcode] = LOAD_FORM[op];
     const c = this.code;
     c.memory(prefix, w, opcode, RAX, disp);
-    c.store(this.slot(this.sp), RAX);
-    this.push(MEM_TYPE[op]);
+    this.pushRax(MEM_TYPE[op]);
   }
   private store(op: number): void {
     this.pop(MEM_TYPE[op]);
@@ -994,15 +1048,16 @@ export class QuickTranslator {
       this.push(NUM_R[op]);
       return;
     }
-    const a = this.rm(this.sp), b = p2 ? this.rm(this.sp + 1) : 0;
+    // Integer binary operators and comparisons read their left operand with `load rax`: it may stay in rax.
+    const intBinary = (op >= 0x46 && op <= 0x4f) || (op >= 0x51 && op <= 0x5a) || (op >= 0x6a && op <= 0x78) || (op >= 0x7c && op <= 0x8a);
+    const a = intBinary ? this.rmA(this.sp) : this.rm(this.sp), b = p2 ? this.rm(this.sp + 1) : 0;
     const c = this.code;
     if (op <= 0x5a) this.compareInt(op, a, b);
     else if (op <= 0x66) this.compareFloat(op, a, b);
     else if (op <= 0x8a) this.integer(op, a, b);
     else if (op <= 0xa6) this.float(op, a, b);
     else this.conversion(op, a);
-    c.store(this.slot(this.sp), RAX);
-    this.push(NUM_R[op]);
+    this.pushRax(NUM_R[op]);
   }
 
   /**
@@ -1374,8 +1429,7 @@ export class QuickTranslator {
     if (fail2 >= 0) c.patchRel32(fail2, c.n);
     c.room(); c.b(0xb8); c.d(-1); // mov eax, -1
     c.patchRel32(done, c.n);
-    c.store(x, RAX);
-    this.push(I32);
+    this.pushRax(I32);
   }
 
   /** memory.copy (10) / memory.fill (11): the range(s) checked (sandbox and guarded: trap before
