@@ -9,7 +9,7 @@ import { generateModule, moduleText } from "../../tools/fuzz/generate.ts";
 import { firstMismatch } from "../../tools/fuzz/differential.ts";
 import { buildHostedImage } from "../../tools/link/build.ts";
 import { disassemble } from "../../tools/x86/disasm.ts";
-import { QuickCode, RAX, RCX, RDX, CC_NE } from "../../tools/translate/quick/code.ts";
+import { QuickCode, RAX, RCX, RDX, CC_NE, IN_RAX, RSP_BASE } from "../../tools/translate/quick/code.ts";
 import { Label } from "../../tools/x86/assembler.ts";
 import { runOnHosted, runOnV8, watToWasm } from "./harness.ts";
 
@@ -40,6 +40,11 @@ describe("quick tier: instruction templates (iced-x86 decodes what the templates
     c.regs(0, 1, 0xf7, 7, RCX); // idiv rcx
     c.movabs(RAX, 0x89abcdef | 0, 0x01234567);
     c.setccEax(CC_NE);
+    c.frame(0, 1, 0x8b, RAX, RSP_BASE + 16); // operand-stack slots of a frame with many locals
+    c.frame(0, 1, 0x89, RCX, RSP_BASE + 0x100);
+    c.frame(0x66, 0, 0x0f3a0b, 0, RSP_BASE + 8); c.b(9); // a three-byte opcode
+    c.load(1, RAX, IN_RAX); // a value already in rax: nothing
+    c.frame(0, 1, 0x03, RCX, IN_RAX); // register form
     const j = c.jcc(CC_NE);
     c.patchRel32(j, c.n);
     const lines = disassemble(c.buf.subarray(0, c.n), 64, 0).map((l) => l.text);
@@ -63,7 +68,11 @@ describe("quick tier: instruction templates (iced-x86 decodes what the templates
       "mov rax, 0x123456789abcdef",
       "setne al",
       "movzx eax, al",
-      "jne 0x6d",
+      "mov rax, qword ptr [rsp+0x10]",
+      "mov qword ptr [rsp+0x100], rcx",
+      "roundsd xmm0, qword ptr [rsp+8], 9",
+      "add rcx, rax",
+      "jne 0x8a",
     ]);
     expect(c.fields).toBe(1); // the cell's disp32, resolved by the assembler
   });

@@ -15,6 +15,9 @@ import { FIELD_ABS32S, FIELD_ABS64, FIELD_REL32, type Label } from "../../x86/as
 /** A pseudo frame displacement: the operand is rax itself (a value the quick tier keeps there);
  *  `frame` and `load` then use the register form. */
 export const IN_RAX = 0x7fff0000;
+/** Frame displacements from RSP_BASE up are [rsp + (disp - RSP_BASE)] (operand-stack slots of a
+ *  frame with many locals: the bottom of the frame is within a disp8 of rsp); below, [rbp + disp]. */
+export const RSP_BASE = 0x40000000;
 
 /** Register numbers (ModRM.reg / r/m encoding; 8 and up need REX.R / REX.B). */
 export const RAX = 0, RCX = 1, RDX = 2, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R8 = 8, R11 = 11;
@@ -71,18 +74,26 @@ export class QuickCode {
     this.fieldAddend[i] = addend;
   }
 
-  /** Legacy prefix (0 = none), REX (W, R from `reg`, B from `rm`), opcode (> 0xff: 0x0F xx). */
+  /** Legacy prefix (0 = none), REX (W, R from `reg`, B from `rm`), opcode (> 0xff: 0F xx; > 0xffff: 0F 3A xx). */
   private head(prefix: number, w: number, op: number, reg: number, rm: number): void {
     this.room();
     if (prefix) this.b(prefix);
     const rex = (w ? 8 : 0) | ((reg & 8) >> 1) | ((rm & 8) >> 3);
     if (rex) this.b(0x40 | rex);
-    if (op > 0xff) { this.b(0x0f); this.b(op & 0xff); } else this.b(op);
+    if (op > 0xffff) { this.b(0x0f); this.b((op >> 8) & 0xff); this.b(op & 0xff); } // 0F 38 xx / 0F 3A xx
+    else if (op > 0xff) { this.b(0x0f); this.b(op & 0xff); } else this.b(op);
   }
 
   /** `op reg, [rbp + disp]` (or `op [rbp + disp], reg` for store opcodes). */
   frame(prefix: number, w: number, op: number, reg: number, disp: number): void {
     if (disp === IN_RAX) { this.regs(prefix, w, op, reg, RAX); return; }
+    if (disp >= RSP_BASE) { // [rsp + d]: r/m 100 with SIB 0x24 (base rsp, no index)
+      const d = disp - RSP_BASE;
+      this.head(prefix, w, op, reg, RSP);
+      if (d < 128) { this.b(0x44 | ((reg & 7) << 3)); this.b(0x24); this.b(d); }
+      else { this.b(0x84 | ((reg & 7) << 3)); this.b(0x24); this.d(d); }
+      return;
+    }
     this.head(prefix, w, op, reg, RBP);
     if (disp >= -128 && disp < 128) { this.b(0x45 | ((reg & 7) << 3)); this.b(disp); }
     else { this.b(0x85 | ((reg & 7) << 3)); this.d(disp); }
@@ -114,7 +125,7 @@ export class QuickCode {
   }
   /** mov [rbp + disp], r64 (REX.W 89 /r). */
   store(disp: number, r: number): void { this.frame(0, 1, 0x89, r, disp); }
-  /** mov qword [rbp + disp], imm32 sign-extended (REX.W C7 /0 id). */
+  /** mov qword [rbp + disp] (or [rsp + d]), imm32 sign-extended (REX.W C7 /0 id). */
   storeImm(disp: number, imm: number): void { this.frame(0, 1, 0xc7, 0, disp); this.d(imm); }
   /** mov r64, imm64 (REX.W B8+r io), the two halves given. */
   movabs(r: number, lo: number, hi: number): void {

@@ -31,7 +31,7 @@ import { MAX_LOCALS } from "../../wasm/reader.ts";
 import type { ModuleContext } from "../context.ts";
 import { Trap, type TrapKind } from "../traps.ts";
 import {
-  IN_RAX, CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8, R11,
+  IN_RAX, RSP_BASE, CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8, R11,
 } from "./code.ts";
 
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FUNCREF = 0x70, EXTERNREF = 0x6f, UNKNOWN = 0;
@@ -379,10 +379,13 @@ export class QuickTranslator {
     this.sp = this.cHeight[f];
   }
 
-  /** Frame slot of operand-stack entry `d`. */
+  /** Frame slot of operand-stack entry `d`: below the locals from rbp, or (many locals: `rspSlots`)
+   *  up from rsp at the bottom of the frame, `pushed` arguments of a call being pushed accounted for. */
   private slot(d: number): number {
-    return -8 * (this.declared + d + 1);
+    return this.rspSlots ? RSP_BASE + 8 * (d + this.pushed) : -8 * (this.declared + d + 1);
   }
+  private rspSlots = false;
+  private pushed = 0;
 
   // ---------------------------------------------------------------- deferred entries
 
@@ -561,6 +564,8 @@ export class QuickTranslator {
     this.nLocals = nl;
     this.nParams = np;
     this.declared = nl - np;
+    this.rspSlots = this.declared > 12; // rbp-relative slots would mostly need a disp32
+    this.pushed = 0;
     this.sp = 0;
     this.maxSp = 0;
     this.deferredLow = 0;
@@ -929,6 +934,7 @@ export class QuickTranslator {
     if (this.raxHeld >= 0 && this.raxHeld < this.sp) this.spillRax(); // not an argument: the call clobbers rax
     for (let i = 0; i < n; i++) {
       const x = this.sp + i;
+      this.pushed = i; // rsp is 8i lower now
       if (this.ek[x] === E_RAX) { c.room(); c.b(0x50); } // push rax
       else if (this.ek[x] === E_CONST && (this.ev[x] >= 0 || this.is64(x))) { // push imm (sign-extended to 64 bits)
         const v = this.ev[x];
@@ -936,6 +942,7 @@ export class QuickTranslator {
         if (v >= -128 && v < 128) { c.b(0x6a); c.b(v); } else { c.b(0x68); c.d(v); }
       } else c.frame(0, 0, 0xff, 6, this.rm(x)); // push qword [slot or local]
     }
+    this.pushed = 0;
     if (target) c.callLabel(target);
     else { c.room(); c.b(0x41); c.b(0xff); c.b(0xd3); } // call r11
     if (n) { c.room(); c.b(0x48); c.b(0x81); c.b(0xc4); c.d(8 * n); } // add rsp, 8n
@@ -1257,9 +1264,7 @@ export class QuickTranslator {
     c.absolute(0, 1, 0x83, 7, m.sse41); c.b(0); // cmp qword [sse41], 0
     const soft = c.jcc(CC_E);
     // roundss/roundsd xmm0, [a], mode | 8 (66 0F 3A 0A/0B /r ib; bit 3: no precision exception)
-    c.room();
-    c.b(0x66); c.b(0x0f); c.b(0x3a); c.b(d ? 0x0b : 0x0a);
-    if (a >= -128) { c.b(0x45); c.b(a); } else { c.b(0x85); c.d(a); }
+    c.frame(0x66, 0, d ? 0x0f3a0b : 0x0f3a0a, 0, a);
     c.b([0, 0, 2, 1, 3, 0][k] | 8);
     const done = c.jmp();
     c.patchRel32(soft, c.n);
