@@ -12,6 +12,10 @@
  * the fuzz generator and the kernels follow asc and our sources, so two rounds' MB/s compare only
  * where the hashes agree.
  *
+ * The largest module also through the quick tier (tools/translate/quick/, `--quick`: one pass per
+ * function from its bytes, bodies read lazily; the functions it does not take through the
+ * optimising tier), warm and once in a fresh process, with the size of its code.
+ *
  * The generated module also once in a fresh process (tools/bench/translate-once.ts, best of
  * COLD_RUNS processes): what a single `npm run wasm -- --hosted` pays, before V8 has optimised the
  * translator's own code (the figures above are of warmed-up code).
@@ -40,9 +44,6 @@ import type { Tier } from "../translate/module.ts";
 const APPS = ["hello", "net-probe", "udp-echo"];
 /** Programs in the generated module (about 1 MB of wasm). */
 const GENERATED_PROGRAMS = 1500;
-/** Programs in the generated module the quick tier is timed on (its code, about 5x the optimising
- *  tier's, must fit the image: the 1,500-program module's does not). */
-const QUICK_PROGRAMS = 900;
 /** V8's compilers on the generated module: Node flags, and processes per figure. */
 const V8_MODES: [string, string[]][] = [
   ["TurboFan, one thread", ["--no-liftoff", "--single-threaded", "--no-wasm-lazy-compilation"]],
@@ -133,23 +134,15 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
 
   const results = cases.map((c) => measure(c, runs, log));
 
-  // The quick tier, and the optimising one on the same module.
-  log(`quick tier (tools/translate/quick/), generated module of ${QUICK_PROGRAMS} programs:`);
-  const qGen = generateModule(0x7e57, QUICK_PROGRAMS);
-  const qWasm = await watToWasm(moduleText(qGen.gen, qGen.programs.map((program) => ({ program }))));
-  const quick = (["optimizing", "quick"] as const).map((tier) => ({ tier, ...measure(hosted(`generated (${QUICK_PROGRAMS} programs), ${tier}`, qWasm, tier), runs, log) }));
-  const qStats = linkHosted({ kernel: readValidated(host, "quick"), guest: readValidated(qWasm, "quick"), tier: "quick" }).functions;
-  log(`  functions the quick tier took: ${qStats.quick} of ${qStats.defined}`);
-  let largestInQuickTier = "links";
-  try {
-    linkHosted({ kernel: readValidated(host, "quick"), guest: readValidated(generated, "quick"), tier: "quick" });
-  } catch (e) {
-    largestInQuickTier = (e as Error).message;
-  }
-  log(`  the ${GENERATED_PROGRAMS}-program module in the quick tier: ${largestInQuickTier}`);
+  // The quick tier (`--quick`) on the largest module.
+  log(`quick tier (tools/translate/quick/, --quick):`);
+  const quick = measure(hosted(`generated (${GENERATED_PROGRAMS} fuzz programs, + host kernel, hosted), quick tier`, generated, "quick"), runs, log);
+  const qLinked = linkHosted({ kernel: readValidated(host, "quick"), guest: readValidated(generated, "quick"), tier: "quick" });
+  const optimisedText = linkHosted({ kernel: readValidated(host), guest: readValidated(generated) }).textBytes;
+  log(`  functions it took: ${qLinked.functions.quick} of ${qLinked.functions.defined}; code ${qLinked.textBytes} bytes against ${optimisedText} optimised`);
   // The fresh-process figures read the modules from files.
   const dir = mkdtempSync(join(tmpdir(), "translate-speed-"));
-  let coldMs: number, coldMbPerSecond: number, v8: ReturnType<typeof v8CompileSpeeds>;
+  let coldMs: number, coldMbPerSecond: number, quickColdMs: number, v8: ReturnType<typeof v8CompileSpeeds>;
   try {
     const guestFile = join(dir, "guest.wasm"), hostFile = join(dir, "host.wasm");
     writeFileSync(guestFile, generated);
@@ -157,6 +150,8 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     coldMs = bestOfProcesses(COLD_RUNS, nodeTs(join(PROJECT_ROOT, "tools/bench/translate-once.ts"), guestFile, hostFile), "translate-once");
     coldMbPerSecond = +((generated.length + host.length) / 1e6 / (coldMs / 1000)).toFixed(2);
     log(`generated, once in a fresh process (not warmed up), best of ${COLD_RUNS}: ${coldMs.toFixed(0)} ms ${coldMbPerSecond.toFixed(2)} MB/s`);
+    quickColdMs = bestOfProcesses(COLD_RUNS, nodeTs(join(PROJECT_ROOT, "tools/bench/translate-once.ts"), guestFile, hostFile, "quick"), "translate-once quick");
+    log(`  the same through the quick tier: ${quickColdMs.toFixed(0)} ms ${((generated.length + host.length) / 1e6 / (quickColdMs / 1000)).toFixed(2)} MB/s`);
     log(`for scale, V8 compiling the generated guest module (${(generated.length / 1024).toFixed(0)} KiB, without the host kernel):`);
     v8 = v8CompileSpeeds(guestFile, generated.length, log);
   } finally {
@@ -173,7 +168,13 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     largestOnceInFreshProcess: { ms: +coldMs.toFixed(1), mbPerSecond: coldMbPerSecond, method: `read + validate + translate + link once in a fresh node process (tools/bench/translate-once.ts), best of ${COLD_RUNS}` },
     overallMbPerSecond: +(total / 1e6 / (totalMs / 1000)).toFixed(2),
     cases: results,
-    quickTier: { programs: QUICK_PROGRAMS, functions: qStats, runs: quick, largestModule: largestInQuickTier },
+    quickTier: {
+      method: "the same, through the quick tier (ModuleOptions.tier \"quick\", bodies read lazily: what `--quick` does)",
+      largest: { name: quick.name, wasmBytes: quick.wasmBytes, wasmSha256: quick.wasmSha256, ms: quick.ms, mbPerSecond: quick.mbPerSecond },
+      largestOnceInFreshProcess: { ms: +quickColdMs.toFixed(1), mbPerSecond: +((generated.length + host.length) / 1e6 / (quickColdMs / 1000)).toFixed(2) },
+      functions: qLinked.functions,
+      codeBytes: { quick: qLinked.textBytes, optimizing: optimisedText },
+    },
     v8CompileOfGenerated: { wasmBytes: generated.length, method: `WebAssembly.compile in a fresh node process, eager, best of ${V8_RUNS}`, modes: v8 },
   };
 }
