@@ -104,8 +104,8 @@ export function sameTrap(v8Line: string | undefined, metalLine: string | undefin
   return false;
 }
 
-export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000): Promise<RunResult> {
-  const image = await buildGuestImage(wasm);
+export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000, opts: BuildOptions = {}): Promise<RunResult> {
+  const image = await buildGuestImage(wasm, undefined, opts);
   const dir = mkdtempSync(join(tmpdir(), "diff-"));
   try {
     const elf = join(dir, "guest.elf");

@@ -7,11 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { generateModule, moduleText } from "../../tools/fuzz/generate.ts";
 import { firstMismatch } from "../../tools/fuzz/differential.ts";
-import { buildHostedImage } from "../../tools/link/build.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildAppImage, buildHostedImage } from "../../tools/link/build.ts";
+import { runQemu } from "../../tools/qemu/runner.ts";
 import { disassemble } from "../../tools/x86/disasm.ts";
 import { QuickCode, RAX, RCX, RDX, CC_NE, IN_RAX, RSP_BASE } from "../../tools/translate/quick/code.ts";
 import { Label } from "../../tools/x86/assembler.ts";
-import { runOnHosted, runOnV8, watToWasm } from "./harness.ts";
+import { runOnHosted, runOnMetal, runOnV8, watToWasm } from "./harness.ts";
 
 /** Seeds of the differential runs (FUZZ_SEED moves them, as in test/fuzz). */
 const env = process.env.FUZZ_SEED;
@@ -86,7 +90,7 @@ describe("quick tier: random programs against V8 (hosted)", () => {
       const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
       const [v8, quick] = await Promise.all([runOnV8(wasm), runOnHosted(wasm, { tier: "quick" })]);
       const m = firstMismatch(v8, quick);
-      expect(m, m && `program ${m.program}: V8 ${m.line} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+      expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
       expect(quick.status).toBe(0);
       expect(quick.functions.quick).toBeGreaterThan(quick.functions.defined / 2);
     }, 120_000);
@@ -98,9 +102,39 @@ describe("quick tier: random programs against V8 (hosted)", () => {
       const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
       const [v8, quick] = await Promise.all([runOnV8(wasm), runOnHosted(wasm, { tier: "quick" })]);
       const m = firstMismatch(v8, quick);
-      expect(m, m && `program ${m.program}: V8 ${m.line} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+      expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
     }, 120_000);
   }
+});
+
+describe("quick tier on bare metal (sandboxed memory: bounds checks; the kernel's identity memory)", () => {
+  it(`seed ${BASE + 700} (may trap: wild addresses): as V8`, async () => {
+    const module = generateModule(BASE + 700, TRAP_PROGRAMS, { traps: true });
+    const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
+    const [v8, metal] = await Promise.all([runOnV8(wasm), runOnMetal(wasm, 60_000, { tier: "quick" })]);
+    const m = firstMismatch(v8, metal);
+    expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+  }, 120_000);
+  it(`seed ${BASE + 701}: ${PROGRAMS} programs as V8`, async () => {
+    const module = generateModule(BASE + 701, PROGRAMS);
+    const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
+    const [v8, metal] = await Promise.all([runOnV8(wasm), runOnMetal(wasm, 60_000, { tier: "quick" })]);
+    const m = firstMismatch(v8, metal);
+    expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+    expect(metal.status).toBe(0);
+  }, 120_000);
+  it("apps/hello built with --quick boots (PVH, microvm) and greets", async () => {
+    const img = await buildAppImage("apps/hello", undefined, { tier: "quick" });
+    const dir = mkdtempSync(join(tmpdir(), "quick-hello-"));
+    try {
+      writeFileSync(join(dir, "hello.elf"), img.elf);
+      const r = await runQemu({ kernel: join(dir, "hello.elf"), machine: "microvm", timeoutMs: 30_000 });
+      expect(r.serial, r.stderr).toContain("Hello from TypeScript on bare metal!");
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe("quick tier: a function it does not take goes to the optimising tier", () => {

@@ -2,25 +2,29 @@
  * `npm run image [-- --app apps/<name>] [--out build]`: builds a bootable ISO (BIOS, El Torito)
  * and a PVH ELF (qemu -kernel, microvm, Firecracker) of an application, printing each stage.
  * `--no-inline` keeps every call (tools/translate/inline.ts off): each function keeps its own frame
- * and ELF symbol, for stepping through it in gdb.
+ * and ELF symbol, for stepping through it in gdb. `--quick` translates through the quick tier
+ * (tools/translate/quick/: one pass per function, slower code) what it takes.
  */
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { buildAppImage } from "../link/build.ts";
 import { Stages, kib } from "./stages.ts";
 import { UnsupportedError } from "../translate/errors.ts";
+import type { Tier } from "../translate/module.ts";
 
-const USAGE = "usage: npm run image [-- --app apps/<name>] [--out <dir>] [--no-inline]";
+const USAGE = "usage: npm run image [-- --app apps/<name>] [--out <dir>] [--no-inline] [--quick]";
 
 async function main(argv: string[]): Promise<number> {
   let app = "apps/hello";
   let out = "build";
   let inline = true;
+  let tier: Tier = "optimizing";
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--app") app = argv[++i];
     else if (a === "--out") out = argv[++i];
     else if (a === "--no-inline") inline = false;
+    else if (a === "--quick") tier = "quick";
     else if (a === "-h" || a === "--help") { console.log(USAGE); return 0; }
     else { console.error(`unknown argument: ${a}\n${USAGE}`); return 2; }
   }
@@ -34,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const stages = new Stages();
   let img;
   try {
-    img = await buildAppImage(app, stages, { inline });
+    img = await buildAppImage(app, stages, { inline, tier });
   } catch (e) {
     if (e instanceof UnsupportedError) {
       console.error(`refused: ${e.message}`);

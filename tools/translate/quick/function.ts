@@ -41,7 +41,7 @@ const SINGLE: Uint8Array[] = [];
 for (const t of [I32, I64, F32, F64, FUNCREF, EXTERNREF]) SINGLE[t] = Uint8Array.of(t);
 
 /** Where an operand-stack entry's value is (QuickTranslator.ek). */
-const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2, E_RAX = 3;
+const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2, E_RAX = 3, E_FLAGS = 4;
 /** RAX_GUARD[op]: where a value held in rax may be for operator `op` to take it (guardRax). */
 const RAX_SPILL = 0, RAX_TOP = 1, RAX_TWO = 2, RAX_ANY = 3;
 const RAX_GUARD = new Uint8Array(256);
@@ -168,6 +168,11 @@ export class QuickTranslator {
   private deferredLow = 0;
   /** The entry whose value is in rax (E_RAX: an operator's result not stored yet), or -1. */
   private raxHeld = -1;
+  /** The entry that is a comparison's result still in the flags (E_FLAGS: condition code `ev`), or
+   *  -1: an `if` or `br_if` right after it jumps on the flags (no setcc, movzx, test). */
+  private flagsHeld = -1;
+  /** The condition code of the comparison numeric() just emitted, or -1 (its result is in rax). */
+  private resultCC = -1;
   private sp = 0;
   private maxSp = 0;
   // control stack
@@ -314,6 +319,39 @@ export class QuickTranslator {
     this.raxHeld = i;
     if (i < this.deferredLow) this.deferredLow = i;
   }
+  /** A comparison's result in the flags, condition code `cc` (rax holds nothing then). */
+  private pushFlags(cc: number): void {
+    const i = this.sp;
+    this.push(I32);
+    this.ek[i] = E_FLAGS;
+    this.ev[i] = cc;
+    this.flagsHeld = i;
+    this.raxHeld = -1;
+    if (i < this.deferredLow) this.deferredLow = i; // it becomes a value in rax unless a branch takes it
+  }
+  /** Before operator `op`: a result in the flags survives only into `if`, `br_if` and `i32.eqz`
+   *  right after it; else it becomes a value in rax (setcc al; movzx eax, al). */
+  private guardFlags(op: number): void {
+    const h = this.flagsHeld;
+    this.flagsHeld = -1;
+    if (h >= this.sp || this.ek[h] !== E_FLAGS) return;
+    if (h === this.sp - 1 && (op === 0x04 || op === 0x0d || op === 0x45)) { this.flagsHeld = h; return; }
+    this.code.setccEax(this.ev[h]);
+    this.ek[h] = E_RAX;
+    this.raxHeld = h;
+  }
+  /** The condition code of the top entry when it is in the flags (consumed), else -1 (it was
+   *  loaded into eax and tested: the code "not zero"). */
+  private conditionOf(i: number): number {
+    if (this.ek[i] === E_FLAGS) { // taken by the branch (the entry is popped: no stale kind left above the stack)
+      this.flagsHeld = -1;
+      this.ek[i] = E_SLOT;
+      return this.ev[i];
+    }
+    this.ld(0, RAX, i);
+    this.code.room(); this.code.b(0x85); this.code.b(0xc0); // test eax, eax
+    return CC_NE;
+  }
   /** Store the value held in rax to its slot. */
   private spillRax(): void {
     const h = this.raxHeld;
@@ -374,6 +412,7 @@ export class QuickTranslator {
   /** After br, br_table, return, unreachable: the rest of the frame is dead (stack polymorphic). */
   private deadEnd(): void {
     this.raxHeld = -1;
+    this.flagsHeld = -1;
     const f = this.csp - 1;
     this.cUnreachable[f] = 1;
     this.sp = this.cHeight[f];
@@ -392,6 +431,7 @@ export class QuickTranslator {
   /** Store deferred entry `i` to its slot (through r11, which holds nothing across operators). */
   private materialize(i: number): void {
     const c = this.code, k = this.ek[i], v = this.ev[i], d = this.slot(i);
+    if (k === E_FLAGS) throw new Error("quick tier: a result in the flags outlived its operator");
     if (k === E_RAX) {
       c.store(d, RAX);
       this.raxHeld = -1;
@@ -414,6 +454,7 @@ export class QuickTranslator {
   /** Entry `i`'s value into `reg` (32 bits zero-extended when w = 0). */
   private ld(w: number, reg: number, i: number): void {
     const c = this.code, k = this.ek[i];
+    if (k === E_FLAGS) throw new Error("quick tier: a result in the flags read as a value");
     if (k === E_SLOT) c.load(w, reg, this.slot(i));
     else if (k === E_RAX) { if (reg !== RAX) c.regs(0, 1, 0x8b, reg, RAX); } // mov reg, rax (32-bit values are zero-extended)
     else if (k === E_LOCAL) c.load(w, reg, this.localDisp[this.ev[i]]);
@@ -570,6 +611,7 @@ export class QuickTranslator {
     this.maxSp = 0;
     this.deferredLow = 0;
     this.raxHeld = -1;
+    this.flagsHeld = -1;
     this.csp = 0;
     this.jumps = 0;
     this.padHead.fill(-1);
@@ -623,6 +665,7 @@ export class QuickTranslator {
       if (this.p >= this.end) throw REFUSED;
       this.opStart = this.p;
       const op = this.bytes[this.p++];
+      if (this.flagsHeld >= 0) this.guardFlags(op);
       if (this.raxHeld >= 0) this.guardRax(op);
       switch (op) {
         case 0x00: // unreachable: call trap_1
@@ -789,11 +832,10 @@ export class QuickTranslator {
   private ifOp(): void {
     const bt = this.blockType();
     const params = this.bParams(bt);
-    this.flush(this.sp - 1);
+    this.flush(this.sp - 1); // movs: the flags stay
     this.pop(I32);
     const c = this.code;
-    this.ld(0, RAX, this.sp);
-    c.room(); c.b(0x85); c.b(0xc0); // test eax, eax
+    const cc = this.conditionOf(this.sp);
     const p = params.length;
     if (p) {
       this.popTypes(params);
@@ -802,7 +844,7 @@ export class QuickTranslator {
       for (let i = 0; i < p; i++) this.push(params[i]); // the copies, the frame's parameters
       this.copyUp(base, p); // movs: the flags stay
     }
-    const skip = c.jcc(CC_E);
+    const skip = c.jcc(cc ^ 1); // the inverse condition (x86 pairs them by the low bit)
     this.pushFrame(K_IF, params, this.bResults(bt));
     this.cElse[this.csp - 1] = skip;
     this.cHidden[this.csp - 1] = p;
@@ -880,11 +922,10 @@ export class QuickTranslator {
     this.popTypes(ts); // [t* i32] -> [t*] (§3.3.8): the values take the label's types
     for (let i = 0; i < ts.length; i++) this.push(ts[i]);
     const c = this.code;
-    this.ld(0, RAX, this.sp); // the condition, above the values (their types now the label's)
-    c.room(); c.b(0x85); c.b(0xc0); // test eax, eax
-    if (this.sp - ts.length === this.cHeight[f] || ts.length === 0) this.jumpTo(f, CC_NE);
+    const cc = this.conditionOf(this.sp); // the condition, above the values (their types now the label's)
+    if (this.sp - ts.length === this.cHeight[f] || ts.length === 0) this.jumpTo(f, cc);
     else {
-      const skip = c.jcc(CC_E);
+      const skip = c.jcc(cc ^ 1);
       this.moveValues(ts.length, this.cHeight[f]);
       this.jumpTo(f, -1);
       c.patchRel32(skip, c.n);
@@ -1047,12 +1088,18 @@ export class QuickTranslator {
   // ---------------------------------------------------------------- numeric (§4.4.1)
 
   private numeric(op: number): void {
+    if (op === 0x45 && this.flagsHeld >= 0 && this.flagsHeld === this.sp - 1 && this.ek[this.sp - 1] === E_FLAGS) { // i32.eqz of a comparison: the inverse one
+      const cc = this.ev[this.sp - 1];
+      this.pop(I32);
+      this.pushFlags(cc ^ 1);
+      return;
+    }
     const p2 = NUM_P2[op];
     if (p2) this.pop(p2);
     this.pop(NUM_P1[op]);
+    this.resultCC = -1;
     if (p2 && this.ek[this.sp + 1] === E_CONST && this.withImmediate(op)) {
-      this.code.store(this.slot(this.sp), RAX);
-      this.push(NUM_R[op]);
+      this.pushResult(NUM_R[op]);
       return;
     }
     // Integer binary operators and comparisons read their left operand with `load rax`: it may stay in rax.
@@ -1064,7 +1111,12 @@ export class QuickTranslator {
     else if (op <= 0x8a) this.integer(op, a, b);
     else if (op <= 0xa6) this.float(op, a, b);
     else this.conversion(op, a);
-    this.pushRax(NUM_R[op]);
+    this.pushResult(NUM_R[op]);
+  }
+  /** numeric's result: in the flags (a comparison that set resultCC) or in rax. */
+  private pushResult(t: number): void {
+    if (this.resultCC >= 0) this.pushFlags(this.resultCC);
+    else this.pushRax(t);
   }
 
   /**
@@ -1078,7 +1130,7 @@ export class QuickTranslator {
       const w = op >= 0x51 ? 1 : 0;
       this.ld(w, RAX, this.sp);
       this.aluImm(w, 7, v); // cmp
-      c.setccEax(INT_CC[op - (w ? 0x50 : 0x45)]);
+      this.resultCC = INT_CC[op - (w ? 0x50 : 0x45)];
       return true;
     }
     if (!((op >= 0x6a && op <= 0x78) || (op >= 0x7c && op <= 0x8a))) return false;
@@ -1106,12 +1158,12 @@ export class QuickTranslator {
     const k = op - (w ? 0x50 : 0x45);
     if (k === 0) {
       c.frame(0, w, 0x83, 7, a); c.b(0); // cmp [a], 0
-      c.setccEax(CC_E);
+      this.resultCC = CC_E;
       return;
     }
     c.load(w, RAX, a);
     c.frame(0, w, 0x3b, RAX, b);
-    c.setccEax(INT_CC[k]);
+    this.resultCC = INT_CC[k];
   }
 
   /** ucomiss/ucomisd with the operands ordered so that unordered (CF = ZF = PF = 1) gives 0:
@@ -1131,7 +1183,7 @@ export class QuickTranslator {
       c.b(0x0f); c.b(0x90 | (k === 0 ? CC_NP : CC_P)); c.b(0xc1);
       c.b(k === 0 ? 0x20 : 0x08); c.b(0xc8);
       c.b(0x0f); c.b(0xb6); c.b(0xc0);
-    } else c.setccEax(k <= 3 ? CC_A : 0x3 /* ae */);
+    } else this.resultCC = k <= 3 ? CC_A : CC_AE;
   }
 
   private integer(op: number, a: number, b: number): void {
