@@ -2,28 +2,31 @@
  * The quick tier: one pass over a function body's bytes that decodes, validates and emits x86-64
  * together, with no object per operator (WebAssembly core spec 2.0: §5.4 binary instructions,
  * §3.3 validation of instructions, §4.4 their execution). The design is a baseline compiler's
- * (V8's Liftoff, wasmtime's Winch) without their register cache: every operand-stack entry has its
- * own frame slot, each operator loads its operands into rax/rcx/xmm0, computes, and stores its
- * result, so the code is ~2-4x slower than the optimising tier's (function.ts) but it is produced
- * about five times as fast.
+ * (V8's Liftoff, wasmtime's Winch) with a smaller register cache: every operand-stack entry has a
+ * frame slot, and its value may be elsewhere until an operator needs it there:
+ *   - `local.get` and constants are deferred (E_LOCAL, E_CONST): an operand reads the local or
+ *     takes the immediate; stored only before control flow or before the local is written;
+ *   - an operator's result stays in rax (E_RAX) while the next operators read it first;
+ *   - a comparison's result stays in the flags (E_FLAGS) for an `if` / `br_if` right after it.
+ * Every control operator stores what is deferred (`flush`), so deferred values never cross a
+ * branch. The code is slower than the optimising tier's (function.ts) and about 1.4x its size, and
+ * is produced several times as fast.
  *
- * It covers the operators that ordinary code is made of: control flow (multi-value blocks and
- * loops), calls and call_indirect, locals and globals, loads and stores in every memory mode, every
- * integer operator but popcnt, float arithmetic, comparisons and the conversions that are single
- * instructions. A function with anything else (min/max, rounding, float-to-int truncation,
- * memory.grow, bulk memory and table operators, ref.func, intrinsic calls, an `if` with
- * parameters, an unusual encoding) is refused as a whole: `translate` returns false having emitted
- * nothing, and the module translator gives that function to the optimising tier. Both tiers keep
- * the same ABI (tools/link/ABI.md), so their functions call each other; this tier writes no
- * register the optimising tier pins (r9, r10, r12-r15, xmm10-xmm15).
+ * It covers every operator but memory.init/data.drop, the table operators, ref.func and calls of
+ * intrinsics (tools/translate/intrinsics.ts). A function with one of those (or an encoding it does
+ * not expect) is refused as a whole: `translate` returns false having emitted nothing, and the
+ * module translator gives that function to the optimising tier. Both tiers keep the same ABI
+ * (tools/link/ABI.md), so their functions call each other; this tier writes no register the
+ * optimising tier pins (r9, r10, r12-r15, xmm10-xmm15).
  *
  * Validation here is complete for what it accepts (a function it accepts is valid), so a module
  * read with lazy bodies need not be validated function by function beforehand: a refused function
  * is decoded and validated by the ordinary path, which reports the error if there is one.
  *
  * Frame: [rbp + 16 + 8*(n-1-i)] parameter i of n (ABI), [rbp - 8*(k+1)] declared local k, then
- * operand-stack entry d at [rbp - 8*(L + d + 1)] for L declared locals. Every slot holds 8 bytes:
- * i32 and f32 values zero-extended, as the ABI passes them.
+ * operand-stack entry d at [rbp - 8*(L + d + 1)] for L declared locals, or at [rsp + 8*d] when
+ * L > 12 (the bottom of the frame: a disp8 away). Every slot holds 8 bytes: i32 and f32 values
+ * zero-extended, as the ABI passes them.
  */
 import type { Label } from "../../x86/assembler.ts";
 import type { ValType } from "../../wasm/types.ts";
