@@ -11,6 +11,7 @@ import { buildAppImage } from "../link/build.ts";
 import { Stages, kib } from "./stages.ts";
 import { UnsupportedError } from "../translate/errors.ts";
 import type { Tier } from "../translate/module.ts";
+import { quickSummary } from "./quick-summary.ts";
 
 const USAGE = "usage: npm run image [-- --app apps/<name>] [--out <dir>] [--no-inline] [--quick]";
 
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
   writeFileSync(elf, img.elf);
   writeFileSync(wasm, img.wasm);
   console.error(`  wrote ${iso} (${kib(img.iso.length)}), ${elf} (${kib(img.elf.length)}), ${wasm}`);
+  if (tier === "quick") console.error(`  ${quickSummary(img.functions)}`);
   console.error(`done in ${stages.totalMs().toFixed(0)} ms. Boot it:`);
   console.error(`  qemu-system-x86_64 -accel tcg -cpu max -cdrom ${iso} -display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot`);
   console.error(`  qemu-system-x86_64 -accel tcg -cpu max -M microvm,isa-serial=on -kernel ${elf} -display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot`);

@@ -16,6 +16,7 @@ import { spawn } from "node:child_process";
 import { chmodSync } from "node:fs";
 import { buildGuestImage, buildHostedImage, type BuildOptions } from "../link/build.ts";
 import type { Tier } from "../translate/module.ts";
+import { quickSummary } from "./quick-summary.ts";
 import { runQemu } from "../qemu/runner.ts";
 import { Stages } from "./stages.ts";
 import { UnsupportedError, LinkError } from "../translate/errors.ts";
@@ -54,10 +55,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const stages = new Stages(verbose ? undefined : () => {});
-  if (hosted) return runHosted(bytes, stages, timeout, { inline, tier }, keep);
+  if (hosted) return runHosted(bytes, stages, timeout, { inline, tier }, verbose, keep);
   let image;
   try {
     image = await buildGuestImage(bytes, stages, { inline, tier });
+    if (verbose && tier === "quick") console.error(quickSummary(image.functions));
   } catch (e) {
     if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
       console.error(`refused: ${e.message}`);
@@ -88,10 +90,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Builds the hosted executable, runs it with stdout passed through, returns its exit status. */
-async function runHosted(bytes: Uint8Array, stages: Stages, timeout: number, opts: BuildOptions, keep?: string): Promise<number> {
+async function runHosted(bytes: Uint8Array, stages: Stages, timeout: number, opts: BuildOptions, verbose: boolean, keep?: string): Promise<number> {
   let image;
   try {
     image = await buildHostedImage(bytes, stages, opts);
+    if (verbose && opts.tier === "quick") console.error(quickSummary(image.functions));
   } catch (e) {
     if (e instanceof UnsupportedError || e instanceof WasmError || e instanceof LinkError) {
       console.error(`refused: ${e.message}`);

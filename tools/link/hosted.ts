@@ -26,7 +26,7 @@
 import { Assembler, Label, R, mem } from "../x86/assembler.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
-import { SignatureTable, PAGE, type Tier } from "../translate/module.ts";
+import { SignatureTable, PAGE, tierStats, type Tier, type TierStats } from "../translate/module.ts";
 import { ALL_TRAPS, Trap, type TrapKind } from "../translate/traps.ts";
 import {
   SIGNAL_STACK_BYTES, emitFaultHandler, emitFaultHandlerRodata, emitFaultHandlerSetup, faultHandlerLabels,
@@ -62,8 +62,8 @@ export interface HostedImage {
   elf: Uint8Array;
   symbols: ElfSymbol[];
   textBytes: number;
-  /** Functions defined by the kernel and guest modules, and how many of them the quick tier translated. */
-  functions: { defined: number; quick: number };
+  /** Functions defined by the kernel and guest modules, how many the quick tier translated. */
+  functions: TierStats;
 }
 
 /** `syscall` (0F 05). */
@@ -321,9 +321,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
     symbols.push({ name, addr: l.address!, size: 0, kind: "object" });
   }
   const elf = writeElf64({ entry: entry.address!, segments, symbols });
-  const modules = [kernel, ...guests.modules];
-  const functions = { defined: modules.reduce((n, m) => n + m.mod.funcs.length, 0), quick: modules.reduce((n, m) => n + m.quickFunctions, 0) };
-  return { elf, symbols, textBytes: textEnd - IMAGE_BASE, functions };
+  return { elf, symbols, textBytes: textEnd - IMAGE_BASE, functions: tierStats([kernel, ...guests.modules]) };
 }
 
 /** Pages of all guest memories' maxima together: what guests may commit (each memory has its own

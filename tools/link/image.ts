@@ -15,7 +15,7 @@ import { buildBiosBootFile } from "../../boot/bios.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
 import { UnsupportedError } from "../translate/errors.ts";
-import { SignatureTable, TranslatedModule, PAGE, type FunctionSymbol, type ModuleOptions, type Tier } from "../translate/module.ts";
+import { SignatureTable, TranslatedModule, PAGE, type FunctionSymbol, type ModuleOptions, type Tier, tierStats, type TierStats } from "../translate/module.ts";
 import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
 import { GuestSpace } from "./guests.ts";
 
@@ -184,6 +184,8 @@ export interface LinkedImage {
   symbols: ElfSymbol[];
   textBytes: number;
   entry32Pvh: number;
+  /** Functions defined by the kernel and guest modules, how many the quick tier translated. */
+  functions: TierStats;
 }
 
 export function linkImage(input: LinkInput): LinkedImage {
@@ -332,7 +334,7 @@ export function linkImage(input: LinkInput): LinkedImage {
     segments: segments.filter((s) => s.data.length > 0).map((s) => ({ addr: s.vaddr, data: s.data, memSize: s.memSize })),
     entry32Bios: entry.entry32Bios.address!,
   });
-  return { elf, bootFile, symbols, textBytes: textEnd - IMAGE_BASE, entry32Pvh: entry.entry32Pvh.address! };
+  return { elf, bootFile, symbols, textBytes: textEnd - IMAGE_BASE, entry32Pvh: entry.entry32Pvh.address!, functions: tierStats([kernel, ...guests.modules]) };
 }
 
 /** The kernel module's entry exports, in call order: init, the application, the event loop. */

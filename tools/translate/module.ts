@@ -82,6 +82,18 @@ export interface ModuleOptions {
 /** Which translator a module's functions go through (ModuleOptions.tier). */
 export type Tier = "optimizing" | "quick";
 
+/** Functions of an image's modules: defined, translated by the quick tier, and what stopped it in the others. */
+export interface TierStats { defined: number; quick: number; refusedBy: Record<string, number> }
+export function tierStats(modules: TranslatedModule[]): TierStats {
+  const out: TierStats = { defined: 0, quick: 0, refusedBy: {} };
+  for (const m of modules) {
+    out.defined += m.mod.funcs.length;
+    out.quick += m.quickFunctions;
+    for (const [why, n] of m.quickRefusals) out.refusedBy[why] = (out.refusedBy[why] ?? 0) + n;
+  }
+  return out;
+}
+
 export interface FunctionSymbol {
   name: string;
   start: Label;
@@ -120,8 +132,8 @@ export class TranslatedModule {
   private readonly initLabel: Label | undefined;
   /** Functions the quick tier translated (ModuleOptions.tier "quick"); the rest went through the optimising tier. */
   quickFunctions = 0;
-  /** Where the quick tier stopped in each function it refused (module offsets), for diagnostics. */
-  readonly quickRefusals: number[] = [];
+  /** Functions the quick tier refused, by what stopped it (an operator's name, "locals"). */
+  readonly quickRefusals = new Map<string, number>();
   /** Export name by function index (funcName), made when first needed. */
   private exportNames: Map<number, string> | undefined;
 
@@ -286,7 +298,10 @@ export class TranslatedModule {
         if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
         return;
       }
-      if (quick) this.quickRefusals.push(quick.refusedAt);
+      if (quick) {
+        const why = quick.refusal();
+        this.quickRefusals.set(why, (this.quickRefusals.get(why) ?? 0) + 1);
+      }
       const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
       const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, this.ctx.globalTypes, this.ctx.importBindings);
       const nParams = this.ctx.funcTypes[index].params.length;

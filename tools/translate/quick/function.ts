@@ -31,6 +31,7 @@
 import type { Label } from "../../x86/assembler.ts";
 import type { ValType } from "../../wasm/types.ts";
 import { MAX_LOCALS } from "../../wasm/reader.ts";
+import { OPCODE_INFO } from "../../wasm/opcodes.ts";
 import type { ModuleContext } from "../context.ts";
 import { Trap, type TrapKind } from "../traps.ts";
 import {
@@ -61,7 +62,7 @@ const RAX_GUARD = new Uint8Array(256);
 const K_FUNC = 0, K_BLOCK = 2, K_LOOP = 3, K_IF = 4;
 /** Thrown (never an Error: no stack trace) when the function is outside this tier. */
 const REFUSED = { refused: true };
-/** Largest frame this tier makes (slots): beyond it, the optimising tier. */
+/** Deepest operand stack this tier takes (entries): beyond it, the optimising tier. */
 const MAX_SLOTS = 1 << 16;
 
 /** Fixed operand and result types of the numeric operators 0x45-0xc4 (from the opcode table). */
@@ -146,9 +147,12 @@ interface QuickModule {
 
 export class QuickTranslator {
   readonly code = new QuickCode();
-  /** Offset in the module of the operator the last refused function stopped at (diagnostics). */
+  /** Offset in the module of the operator the last refused function stopped at, or -1 when it
+   *  stopped before its first operator (its locals); for diagnostics (`refusal`). */
   refusedAt = -1;
-  private opStart = 0;
+  private opStart = -1;
+  /** Why the last function was refused, when the operator's name does not say it. */
+  private why = "";
   private readonly m: QuickModule;
   // the body being read
   private bytes: Uint8Array = EMPTY;
@@ -232,6 +236,8 @@ export class QuickTranslator {
     this.p = start;
     this.end = end;
     this.code.reset();
+    this.opStart = -1;
+    this.why = "";
     try {
       this.body(funcIndex);
       return true;
@@ -239,6 +245,17 @@ export class QuickTranslator {
       if (e === REFUSED) { this.refusedAt = this.opStart; return false; }
       throw e;
     }
+  }
+
+  /** What stopped the last refused function: the operator's name (or the byte), or "locals". */
+  refusal(): string {
+    if (this.why) return this.why;
+    const at = this.refusedAt;
+    if (at < 0) return "locals";
+    const b = this.bytes[at];
+    let op = b;
+    if (b === 0xfc) { this.p = at + 1; op = 0xfc00 | this.u32(); }
+    return OPCODE_INFO.get(op)?.name ?? `opcode 0x${op.toString(16)}`;
   }
 
   // ---------------------------------------------------------------- decoding (§5.2.2 LEB128)
@@ -520,8 +537,8 @@ export class QuickTranslator {
 
   // ---------------------------------------------------------------- emission helpers
 
-  /** Remember the rel32 field at `at` as a forward jump to the end of frame `f`. */
-  private jumpToEnd(f: number, at: number): void {
+  /** A new node of the jump lists for the rel32 field at `at`, in front of list `next`; returns it. */
+  private jumpNode(at: number, next: number): number {
     const i = this.jumps++;
     if (i === this.jumpAt.length) {
       const a = new Int32Array(i * 2), b = new Int32Array(i * 2);
@@ -529,23 +546,19 @@ export class QuickTranslator {
       this.jumpAt = a; this.jumpNext = b;
     }
     this.jumpAt[i] = at;
-    this.jumpNext[i] = this.cJumps[f];
-    this.cJumps[f] = i;
+    this.jumpNext[i] = next;
+    return i;
+  }
+  /** Remember the rel32 field at `at` as a forward jump to the end of frame `f`. */
+  private jumpToEnd(f: number, at: number): void {
+    this.cJumps[f] = this.jumpNode(at, this.cJumps[f]);
   }
   /** jcc to the trap pad of `kind` (emitted after the body). */
   private trapIf(cc: number, kind: TrapKind): void {
     this.padJump(this.code.jcc(cc), kind);
   }
   private padJump(at: number, kind: TrapKind): void {
-    const i = this.jumps++;
-    if (i === this.jumpAt.length) {
-      const a = new Int32Array(i * 2), b = new Int32Array(i * 2);
-      a.set(this.jumpAt); b.set(this.jumpNext);
-      this.jumpAt = a; this.jumpNext = b;
-    }
-    this.jumpAt[i] = at;
-    this.jumpNext[i] = this.padHead[kind];
-    this.padHead[kind] = i;
+    this.padHead[kind] = this.jumpNode(at, this.padHead[kind]);
   }
   /** Move the `n` values on top of the stack to entries [height, height + n) (a branch's values). */
   private moveValues(n: number, height: number): void {
@@ -708,7 +721,8 @@ export class QuickTranslator {
         }
         case 0x10: { // call
           const fi = this.u32();
-          if (fi >= m.funcTypeIndex.length || !m.callable[fi]) throw REFUSED;
+          if (fi >= m.funcTypeIndex.length) throw REFUSED;
+          if (!m.callable[fi]) { this.why = "call of an intrinsic"; throw REFUSED; }
           this.call(m.funcTypeIndex[fi], m.ctx.funcLabels[fi]!);
           break;
         }
