@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { chmodSync } from "node:fs";
 import { buildGuestImage, buildHostedImage, type BuildOptions } from "../../tools/link/build.ts";
+import type { TierStats } from "../../tools/translate/module.ts";
 import { runQemu } from "../../tools/qemu/runner.ts";
 
 export interface RunResult {
@@ -120,7 +121,7 @@ export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000, opts: Bui
 
 /** The module translated for the hosted Linux target (build options `opts`) and run as a process;
  *  `functions` says how many of the defined functions the quick tier took. */
-export async function runOnHosted(wasm: Uint8Array, opts: BuildOptions = {}, timeoutMs = 30_000): Promise<RunResult & { functions: { defined: number; quick: number } }> {
+export async function runOnHosted(wasm: Uint8Array, opts: BuildOptions = {}, timeoutMs = 30_000): Promise<RunResult & { functions: TierStats }> {
   const image = await buildHostedImage(wasm, undefined, opts);
   const dir = mkdtempSync(join(tmpdir(), "hosted-"));
   try {

@@ -15,6 +15,9 @@ import { FIELD_ABS32S, FIELD_ABS64, FIELD_REL32, type Label } from "../../x86/as
 /** A pseudo frame displacement: the operand is rax itself (a value the quick tier keeps there);
  *  `frame` and `load` then use the register form. */
 export const IN_RAX = 0x7fff0000;
+/** A pseudo frame displacement: the operand is xmm0 (a float the quick tier keeps there); SSE
+ *  forms through `frame` then use the register form (r/m 0 = xmm0). */
+export const IN_XMM0 = 0x7fff0001;
 /** Frame displacements from RSP_BASE up are [rsp + (disp - RSP_BASE)] (operand-stack slots of a
  *  frame with many locals: the bottom of the frame is within a disp8 of rsp); below, [rbp + disp]. */
 export const RSP_BASE = 0x40000000;
@@ -86,7 +89,7 @@ export class QuickCode {
 
   /** `op reg, [rbp + disp]` (or `op [rbp + disp], reg` for store opcodes). */
   frame(prefix: number, w: number, op: number, reg: number, disp: number): void {
-    if (disp === IN_RAX) { this.regs(prefix, w, op, reg, RAX); return; }
+    if (disp === IN_RAX || disp === IN_XMM0) { this.regs(prefix, w, op, reg, 0); return; } // rax / xmm0: r/m 0
     if (disp >= RSP_BASE) { // [rsp + d]: r/m 100 with SIB 0x24 (base rsp, no index)
       const d = disp - RSP_BASE;
       this.head(prefix, w, op, reg, RSP);

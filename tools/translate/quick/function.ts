@@ -35,7 +35,7 @@ import { OPCODE_INFO } from "../../wasm/opcodes.ts";
 import type { ModuleContext } from "../context.ts";
 import { Trap, type TrapKind } from "../traps.ts";
 import {
-  IN_RAX, RSP_BASE, CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8, R11,
+  IN_RAX, IN_XMM0, RSP_BASE, CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE, CC_NE, CC_NP, CC_O, CC_P, CC_S, QuickCode, RAX, RCX, RDI, RDX, RSI, R8, R11,
 } from "./code.ts";
 
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FUNCREF = 0x70, EXTERNREF = 0x6f, UNKNOWN = 0;
@@ -45,7 +45,7 @@ const SINGLE: Uint8Array[] = [];
 for (const t of [I32, I64, F32, F64, FUNCREF, EXTERNREF]) SINGLE[t] = Uint8Array.of(t);
 
 /** Where an operand-stack entry's value is (QuickTranslator.ek). */
-const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2, E_RAX = 3, E_FLAGS = 4;
+const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2, E_RAX = 3, E_FLAGS = 4, E_XMM0 = 5;
 /** RAX_GUARD[op]: where a value held in rax may be for operator `op` to take it (guardRax). */
 const RAX_SPILL = 0, RAX_TOP = 1, RAX_TWO = 2, RAX_ANY = 3;
 const RAX_GUARD = new Uint8Array(256);
@@ -57,6 +57,17 @@ const RAX_GUARD = new Uint8Array(256);
   for (let op = 0x28; op <= 0x35; op++) RAX_GUARD[op] = RAX_TOP;
   for (let op = 0x45; op <= 0xc4; op++) RAX_GUARD[op] = RAX_TOP; // binary ones also below the top (guardRax)
   for (let op = 0x36; op <= 0x3e; op++) RAX_GUARD[op] = RAX_TWO; // stores: the value or the address
+}
+/** XMM_GUARD[op]: where a float held in xmm0 may be for operator `op` to take it (guardXmm). */
+const XMM_SPILL = 0, XMM_TOP = 1, XMM_TWO = 2, XMM_ANY = 3;
+const XMM_GUARD = new Uint8Array(256);
+{
+  // Control (they store it with the others), pushes that emit nothing (i64/f64 constants through r11), nop.
+  for (const op of [0x01, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x20, 0x41, 0x42, 0x43, 0x44, 0xd0]) XMM_GUARD[op] = XMM_ANY;
+  // Its top operand read first (through ld/rm, which take it from xmm0): local.set/tee, global.set, drop, f32/f64 stores, sqrt.
+  for (const op of [0x1a, 0x21, 0x22, 0x24, 0x38, 0x39, 0x91, 0x9f]) XMM_GUARD[op] = XMM_TOP;
+  // Float add, sub, mul, div: either operand.
+  for (const op of [0x92, 0x93, 0x94, 0x95, 0xa0, 0xa1, 0xa2, 0xa3]) XMM_GUARD[op] = XMM_TWO;
 }
 /** Frame kinds on the control stack. */
 const K_FUNC = 0, K_BLOCK = 2, K_LOOP = 3, K_IF = 4;
@@ -180,6 +191,10 @@ export class QuickTranslator {
   private flagsHeld = -1;
   /** The condition code of the comparison numeric() just emitted, or -1 (its result is in rax). */
   private resultCC = -1;
+  /** The entry whose value is in xmm0 (E_XMM0: a float operator's result not stored yet), or -1. */
+  private xmmHeld = -1;
+  /** numeric() left its (float) result in xmm0. */
+  private resultXmm = false;
   private sp = 0;
   private maxSp = 0;
   // control stack
@@ -372,6 +387,29 @@ export class QuickTranslator {
     this.code.room(); this.code.b(0x85); this.code.b(0xc0); // test eax, eax
     return CC_NE;
   }
+  /** Push the float in xmm0 (an operator's result): stored only if xmm0 is needed first (`guardXmm`). */
+  private pushXmm(t: number): void {
+    const i = this.sp;
+    this.push(t);
+    this.ek[i] = E_XMM0;
+    this.xmmHeld = i;
+    if (i < this.deferredLow) this.deferredLow = i;
+  }
+  /**
+   * Before operator `op`: the float held in xmm0 survives into operators that emit nothing, control
+   * operators (they store it with the others), float arithmetic and sqrt that take it as an operand,
+   * and operators that read their top operand through ld/rm before touching xmm0 (local.set/tee,
+   * global.set, drop, f32/f64 stores); else it is stored now.
+   */
+  private guardXmm(op: number): void {
+    const h = this.xmmHeld;
+    if (h >= this.sp || this.ek[h] !== E_XMM0) { this.xmmHeld = -1; return; }
+    const g = XMM_GUARD[op];
+    if (g === XMM_ANY) return;
+    if (h === this.sp - 1 && g >= XMM_TOP) return;
+    if (h === this.sp - 2 && g === XMM_TWO) return;
+    this.materialize(h);
+  }
   /** Store the value held in rax to its slot. */
   private spillRax(): void {
     const h = this.raxHeld;
@@ -432,6 +470,7 @@ export class QuickTranslator {
   /** After br, br_table, return, unreachable: the rest of the frame is dead (stack polymorphic). */
   private deadEnd(): void {
     this.raxHeld = -1;
+    this.xmmHeld = -1;
     this.flagsHeld = -1;
     const f = this.csp - 1;
     this.cUnreachable[f] = 1;
@@ -452,7 +491,11 @@ export class QuickTranslator {
   private materialize(i: number): void {
     const c = this.code, k = this.ek[i], v = this.ev[i], d = this.slot(i);
     if (k === E_FLAGS) throw new Error("quick tier: a result in the flags outlived its operator");
-    if (k === E_RAX) {
+    if (k === E_XMM0) { // movd r11d / movq r11, xmm0 (f32 zero-extended); mov [slot], r11
+      c.regs(0x66, this.is64(i) ? 1 : 0, 0x0f7e, 0, R11);
+      c.store(d, R11);
+      this.xmmHeld = -1;
+    } else if (k === E_RAX) {
       c.store(d, RAX);
       this.raxHeld = -1;
     } else if (k === E_LOCAL) {
@@ -476,6 +519,7 @@ export class QuickTranslator {
     const c = this.code, k = this.ek[i];
     if (k === E_FLAGS) throw new Error("quick tier: a result in the flags read as a value");
     if (k === E_SLOT) c.load(w, reg, this.slot(i));
+    else if (k === E_XMM0) c.regs(0x66, this.is64(i) ? 1 : 0, 0x0f7e, 0, reg); // movd/movq reg, xmm0
     else if (k === E_RAX) { if (reg !== RAX) c.regs(0, 1, 0x8b, reg, RAX); } // mov reg, rax (32-bit values are zero-extended)
     else if (k === E_LOCAL) c.load(w, reg, this.localDisp[this.ev[i]]);
     else if (w && this.is64(i)) { c.regs(0, 1, 0xc7, 0, reg); c.d(this.ev[i]); } // mov r64, simm32
@@ -487,6 +531,10 @@ export class QuickTranslator {
     if (k === E_LOCAL) return this.localDisp[this.ev[i]];
     if (k !== E_SLOT) this.materialize(i);
     return this.slot(i);
+  }
+  /** As rm, but a float held in xmm0 stays there: IN_XMM0 (for SSE forms, whose register 0 is xmm0). */
+  private rmX(i: number): number {
+    return this.ek[i] === E_XMM0 ? IN_XMM0 : this.rm(i);
   }
   /** As rm, but a value held in rax stays there: IN_RAX (for `c.load` into rax and register forms). */
   private rmA(i: number): number {
@@ -628,6 +676,7 @@ export class QuickTranslator {
     this.deferredLow = 0;
     this.raxHeld = -1;
     this.flagsHeld = -1;
+    this.xmmHeld = -1;
     this.csp = 0;
     this.jumps = 0;
     this.padHead.fill(-1);
@@ -682,6 +731,7 @@ export class QuickTranslator {
       this.opStart = this.p;
       const op = this.bytes[this.p++];
       if (this.flagsHeld >= 0) this.guardFlags(op);
+      if (this.xmmHeld >= 0) this.guardXmm(op);
       if (this.raxHeld >= 0) this.guardRax(op);
       switch (op) {
         case 0x00: // unreachable: call trap_1
@@ -1087,8 +1137,13 @@ export class QuickTranslator {
   private load(op: number): void {
     this.pop(I32);
     const disp = this.address(op, this.sp);
-    const [prefix, w, opcode] = LOAD_FORM[op];
     const c = this.code;
+    if (op === 0x2a || op === 0x2b) { // f32/f64: movss/movsd xmm0, [rax + disp], kept there
+      c.memory(op === 0x2a ? 0xf3 : 0xf2, 0, 0x0f10, 0, disp);
+      this.pushXmm(MEM_TYPE[op]);
+      return;
+    }
+    const [prefix, w, opcode] = LOAD_FORM[op];
     c.memory(prefix, w, opcode, RAX, disp);
     this.pushRax(MEM_TYPE[op]);
   }
@@ -1115,13 +1170,17 @@ export class QuickTranslator {
     if (p2) this.pop(p2);
     this.pop(NUM_P1[op]);
     this.resultCC = -1;
+    this.resultXmm = false;
     if (p2 && this.ek[this.sp + 1] === E_CONST && this.withImmediate(op)) {
       this.pushResult(NUM_R[op]);
       return;
     }
     // Integer binary operators and comparisons read their left operand with `load rax`: it may stay in rax.
     const intBinary = (op >= 0x46 && op <= 0x4f) || (op >= 0x51 && op <= 0x5a) || (op >= 0x6a && op <= 0x78) || (op >= 0x7c && op <= 0x8a);
-    const a = intBinary ? this.rmA(this.sp) : this.rm(this.sp), b = p2 ? this.rm(this.sp + 1) : 0;
+    // Float arithmetic and sqrt read their operands with SSE forms: a value in xmm0 may stay there.
+    const floatArith = (op >= 0x91 && op <= 0x95) || (op >= 0x9f && op <= 0xa3);
+    const a = intBinary ? this.rmA(this.sp) : floatArith ? this.rmX(this.sp) : this.rm(this.sp);
+    const b = p2 ? (floatArith ? this.rmX(this.sp + 1) : this.rm(this.sp + 1)) : 0;
     const c = this.code;
     if (op <= 0x5a) this.compareInt(op, a, b);
     else if (op <= 0x66) this.compareFloat(op, a, b);
@@ -1133,6 +1192,7 @@ export class QuickTranslator {
   /** numeric's result: in the flags (a comparison that set resultCC) or in rax. */
   private pushResult(t: number): void {
     if (this.resultCC >= 0) this.pushFlags(this.resultCC);
+    else if (this.resultXmm) this.pushXmm(t);
     else this.pushRax(t);
   }
 
@@ -1288,13 +1348,23 @@ export class QuickTranslator {
       return;
     }
     const prefix = d ? 0xf2 : 0xf3;
-    if (k === 6) c.frame(prefix, 0, 0x0f51, 0, a); // sqrtss/sd xmm0, [a]
+    if (k === 6) c.frame(prefix, 0, 0x0f51, 0, a); // sqrtss/sd xmm0, [a] (or xmm0)
     else if (k >= 7 && k <= 10) {
-      c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
-      c.frame(prefix, 0, FLOAT_ALU[k - 7], 0, b); // op xmm0, [b]
+      const op = FLOAT_ALU[k - 7];
+      if (b === IN_XMM0) { // the right operand is in xmm0
+        if (k === 7 || k === 9) c.frame(prefix, 0, op, 0, a); // add/mul commute: op xmm0, [a]
+        else {
+          c.regs(0, 0, 0x0f28, 1, 0); // movaps xmm1, xmm0
+          c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
+          c.regs(prefix, 0, op, 0, 1); // sub/div xmm0, xmm1
+        }
+      } else {
+        if (a !== IN_XMM0) c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
+        c.frame(prefix, 0, op, 0, b); // op xmm0, [b]
+      }
     } else if (k === 11 || k === 12) this.minMax(d, k === 11, a, b);
     else this.round(d, k, a); // ceil floor trunc nearest
-    c.regs(0x66, d, 0x0f7e, 0, RAX); // movd eax / movq rax, xmm0
+    this.resultXmm = true;
   }
 
   /** min/max (§4.3.3 fmin/fmax): NaN if either is NaN, -0 below +0; minss/maxss give neither, so:
@@ -1415,7 +1485,7 @@ export class QuickTranslator {
     c.regs(prefix, 1, 0x0f2a, 0, RCX); // cvtsi2ss/sd xmm0, rcx
     c.regs(prefix, 0, 0x0f58, 0, 0); // addss/sd xmm0, xmm0
     c.patchRel32(done, c.n);
-    c.regs(0x66, f64 ? 1 : 0, 0x0f7e, 0, RAX); // movd eax / movq rax, xmm0
+    this.resultXmm = true;
   }
 
   /**
@@ -1548,23 +1618,23 @@ export class QuickTranslator {
       case 0xb2: case 0xb4: case 0xb7: case 0xb9: { // convert_i32_s / i64_s: cvtsi2ss/sd xmm0, [a]
         const f64 = op >= 0xb7;
         c.frame(f64 ? 0xf2 : 0xf3, op === 0xb4 || op === 0xb9 ? 1 : 0, 0x0f2a, 0, a);
-        c.regs(0x66, f64 ? 1 : 0, 0x0f7e, 0, RAX);
+        this.resultXmm = true;
         return;
       }
       case 0xb3: case 0xb8: { // convert_i32_u: the zero-extended value as a signed 64-bit one
         const f64 = op === 0xb8;
         c.load(0, RAX, a);
         c.regs(f64 ? 0xf2 : 0xf3, 1, 0x0f2a, 0, RAX);
-        c.regs(0x66, f64 ? 1 : 0, 0x0f7e, 0, RAX);
+        this.resultXmm = true;
         return;
       }
       case 0xb6: // f32.demote_f64: cvtsd2ss xmm0, [a]
         c.frame(0xf2, 0, 0x0f5a, 0, a);
-        c.regs(0x66, 0, 0x0f7e, 0, RAX);
+        this.resultXmm = true;
         return;
       case 0xbb: // f64.promote_f32: cvtss2sd xmm0, [a]
         c.frame(0xf3, 0, 0x0f5a, 0, a);
-        c.regs(0x66, 1, 0x0f7e, 0, RAX);
+        this.resultXmm = true;
         return;
     }
     if (op === 0xb5 || op === 0xba) { this.convertU64(op === 0xba, a); return; }
