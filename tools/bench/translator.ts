@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileSnippet } from "../build/compile.ts";
+import type { Tier } from "../translate/module.ts";
 
 export const KERNELS = ["sha256", "crc32", "checksum", "memops", "sort", "hashmap", "nbody", "strings"];
 const DIR = "bench/translator";
@@ -24,10 +25,10 @@ export interface KernelResult { name: string; wasmBytes: number; hosted?: Way; v
  * (tier-up in a long-running single call would otherwise leave hot loops in Liftoff code), then
  * times one call of main.
  */
-async function runV8(wasm: Uint8Array, dir: string, name: string): Promise<Way> {
+export async function runV8(wasm: Uint8Array, dir: string, name: string, flags: string[] = ["--no-liftoff"]): Promise<Way> {
   const file = join(dir, `${name}.wasm`);
   writeFileSync(file, wasm);
-  const r = spawnSync(process.execPath, ["--no-liftoff", "tools/bench/v8-runner.mjs", file], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [...flags, "tools/bench/v8-runner.mjs", file], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`v8 runner failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Way;
 }
@@ -40,13 +41,13 @@ function runGcc(name: string, dir: string): Way {
   return { ms: performance.now() - t, output: out.trim() };
 }
 
-/** Hosted AOT: the Linux executable for the module, timed as a whole process. */
-async function runHosted(wasm: Uint8Array, dir: string, name: string): Promise<Way> {
+/** Hosted AOT: the Linux executable for the module (through translator tier `tier`), timed as a whole process. */
+export async function runHosted(wasm: Uint8Array, dir: string, name: string, tier: Tier = "optimizing"): Promise<Way> {
   const hosted = await import("../link/hosted.ts");
-  const build = (hosted as Record<string, unknown>).buildHostedExecutable as (w: Uint8Array) => Promise<Uint8Array>;
+  const build = (hosted as Record<string, unknown>).buildHostedExecutable as (w: Uint8Array, tier?: Tier) => Promise<Uint8Array>;
   if (typeof build !== "function") throw new Error("tools/link/hosted.ts has no buildHostedExecutable(wasm)");
-  const exe = join(dir, `${name}-aot`);
-  writeFileSync(exe, await build(wasm), { mode: 0o755 });
+  const exe = join(dir, `${name}-aot-${tier}`);
+  writeFileSync(exe, await build(wasm, tier), { mode: 0o755 });
   const t = performance.now();
   const r = spawnSync(exe, { encoding: "utf8" });
   const ms = performance.now() - t;
@@ -55,7 +56,7 @@ async function runHosted(wasm: Uint8Array, dir: string, name: string): Promise<W
 }
 
 /** Keeps the fastest run of one way (every run must print the same output). */
-function keepBest(b: Way | undefined, w: Way): Way {
+export function keepBest(b: Way | undefined, w: Way): Way {
   if (b && w.output !== b.output) throw new Error(`output changed between runs: ${JSON.stringify(b.output)} then ${JSON.stringify(w.output)}`);
   return !b || w.ms < b.ms ? w : b;
 }

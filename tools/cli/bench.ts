@@ -5,7 +5,8 @@
  * timers (tools/cli/bench-timers.ts: event-loop timer precision and idle wake-ups, pc and microvm),
  * translator (tools/bench/translator.ts: eight kernels as hosted AOT vs V8 vs gcc -O2),
  * translate-speed (tools/bench/translate-speed.ts: MB of wasm per second through read + validate +
- * translate + link, on the largest modules we build),
+ * translate + link, on the largest modules we build, both translator tiers),
+ * quick-code (tools/bench/quick-code.ts: the eight kernels through the quick tier vs V8 Liftoff),
  * udp (tools/bench/udp.ts: UDP echo pps and RTT over a tap, unikernel vs a Linux guest, both under
  * TCG; needs root; also writes bench/results/udp.svg; `--seconds=N` per sample, `--elf=PATH` to
  * use a prebuilt apps/udp-echo image).
@@ -20,6 +21,7 @@ import { readModule } from "../wasm/reader.ts";
 import { validateModule } from "../wasm/validate.ts";
 import { linkImage } from "../link/image.ts";
 import { benchTranslator } from "../bench/translator.ts";
+import { benchQuickCode } from "../bench/quick-code.ts";
 import { benchTranslateSpeed } from "../bench/translate-speed.ts";
 import { benchUdp, renderSvg as renderUdpSvg } from "../bench/udp.ts";
 import { nodeTs } from "../loader/node.ts";
@@ -129,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
   const suites = argv.filter((a) => !a.startsWith("-"));
   const runsArg = argv.find((a) => a.startsWith("--runs="));
   const runs = runsArg ? Number(runsArg.slice(7)) : 5;
-  const known = ["boot", "heap", "timers", "translator", "translate-speed", "udp"];
+  const known = ["boot", "heap", "timers", "translator", "translate-speed", "quick-code", "udp"];
   const chosen = suites.length ? suites : known;
   for (const s of chosen) {
     if (!known.includes(s)) {
@@ -149,6 +151,7 @@ async function main(argv: string[]): Promise<number> {
     const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
     const r = s === "heap" ? await benchHeap(runs) : s === "translator" ? await benchTranslator((l) => console.error(l), runsArg ? runs : 5)
       : s === "translate-speed" ? await benchTranslateSpeed(runs, (l) => console.error(l))
+      : s === "quick-code" ? await benchQuickCode((l) => console.error(l), runsArg ? runs : 5)
       : s === "udp" ? await benchUdp({ runs, seconds: option("seconds") ? Number(option("seconds")) : undefined, elf: option("elf"), log: (l) => console.error(l) })
       : await benchBoot(runs);
     if (s === "udp") writeFileSync(join(RESULTS, "udp.svg"), renderUdpSvg(r));

@@ -332,7 +332,7 @@ const HOSTED_GUEST_PAGES = (0x8000_0000 - GUEST_MEMORY_BASE) / 65536;
  * The hosted Linux executable for a guest module (tools/bench/translator.ts): build.ts's
  * buildHostedImage, imported lazily because build.ts imports this file.
  */
-export async function buildHostedExecutable(wasm: Uint8Array): Promise<Uint8Array> {
+export async function buildHostedExecutable(wasm: Uint8Array, tier: Tier = "optimizing"): Promise<Uint8Array> {
   const { buildHostedImage } = await import("./build.ts");
-  return (await buildHostedImage(wasm)).elf;
+  return (await buildHostedImage(wasm, undefined, { tier })).elf;
 }
