@@ -19,6 +19,9 @@
  * already made dropped (checks.ts, which sees the promoted locals, so a promoted array's checks
  * compare equal, and in a versioned copy the checks against one hoisted length), and array lengths
  * loaded again in straight-line code read from a local (loads.ts).
+ *
+ * With `ModuleOptions.tier` "quick", each function first goes to the quick tier (quick/function.ts:
+ * one pass from its bytes, no pre-passes); only the functions it refuses take the path above.
  */
 import { Assembler, Label } from "../x86/assembler.ts";
 import type { FuncType, Import, Instr, Limits, ValType, WasmModule } from "../wasm/types.ts";

@@ -173,7 +173,6 @@ export class QuickTranslator {
   private localType = new Uint8Array(256);
   private localDisp = new Int32Array(256);
   private nLocals = 0;
-  private nParams = 0;
   private declared = 0;
   // operand stack (types) and its frame slots
   private ts = new Uint8Array(1024);
@@ -667,7 +666,6 @@ export class QuickTranslator {
       }
     }
     this.nLocals = nl;
-    this.nParams = np;
     this.declared = nl - np;
     this.rspSlots = this.declared > 12; // rbp-relative slots would mostly need a disp32
     this.pushed = 0;
@@ -1181,7 +1179,6 @@ export class QuickTranslator {
     const floatArith = (op >= 0x91 && op <= 0x95) || (op >= 0x9f && op <= 0xa3);
     const a = intBinary ? this.rmA(this.sp) : floatArith ? this.rmX(this.sp) : this.rm(this.sp);
     const b = p2 ? (floatArith ? this.rmX(this.sp + 1) : this.rm(this.sp + 1)) : 0;
-    const c = this.code;
     if (op <= 0x5a) this.compareInt(op, a, b);
     else if (op <= 0x66) this.compareFloat(op, a, b);
     else if (op <= 0x8a) this.integer(op, a, b);
@@ -1542,7 +1539,6 @@ export class QuickTranslator {
     const c = this.code, mc = this.m.ctx.memory;
     if (this.byte() !== 0 || !mc) throw REFUSED;
     this.pop(I32);
-    const x = this.slot(this.sp);
     this.ld(0, RAX, this.sp); // delta pages
     c.absolute(0, 1, 0x8b, RCX, mc.pages); // rcx = old pages
     c.room(); c.b(0x48); c.b(0x8d); c.b(0x14); c.b(0x08); // lea rdx, [rax + rcx]
