@@ -105,13 +105,14 @@ export function sameTrap(v8Line: string | undefined, metalLine: string | undefin
   return false;
 }
 
-export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000, opts: BuildOptions = {}): Promise<RunResult> {
+/** `cpu`: QEMU's CPU model (default "max"; "qemu64" has no SSE4.1, for the software rounding paths). */
+export async function runOnMetal(wasm: Uint8Array, timeoutMs = 30_000, opts: BuildOptions = {}, cpu?: string): Promise<RunResult> {
   const image = await buildGuestImage(wasm, undefined, opts);
   const dir = mkdtempSync(join(tmpdir(), "diff-"));
   try {
     const elf = join(dir, "guest.elf");
     writeFileSync(elf, image.elf);
-    const r = await runQemu({ kernel: elf, machine: "microvm", memory: "512M", timeoutMs });
+    const r = await runQemu({ kernel: elf, machine: "microvm", memory: "512M", timeoutMs, cpu });
     const lines = r.serial.replace(/\r/g, "").split("\n").filter((l) => l.length > 0);
     return { output: lines.filter((l) => !KERNEL_LINE.test(l)), status: r.timedOut ? -1 : r.status, raw: r.serial };
   } finally {

@@ -16,6 +16,7 @@ import { disassemble } from "../../tools/x86/disasm.ts";
 import { QuickCode, RAX, RCX, RDX, CC_NE, IN_RAX, RSP_BASE } from "../../tools/translate/quick/code.ts";
 import { Label } from "../../tools/x86/assembler.ts";
 import { runOnHosted, runOnMetal, runOnV8, watToWasm } from "./harness.ts";
+import { floatModule } from "./cases.ts";
 
 /** Seeds of the differential runs (FUZZ_SEED moves them, as in test/fuzz). */
 const env = process.env.FUZZ_SEED;
@@ -122,6 +123,16 @@ describe("quick tier on bare metal (sandboxed memory: bounds checks; the kernel'
     const m = firstMismatch(v8, metal);
     expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
     expect(metal.status).toBe(0);
+  }, 120_000);
+  it("every float operator over edge-case operands as V8, on a CPU without SSE4.1 (qemu64: the software rounding path) and with it", async () => {
+    const wasm = await watToWasm(floatModule());
+    const v8 = await runOnV8(wasm);
+    for (const cpu of ["qemu64", "max"]) {
+      const metal = await runOnMetal(wasm, 60_000, { tier: "quick" }, cpu);
+      const m = firstMismatch(v8, metal);
+      expect(m, m && `${cpu}: line ${m.line}: V8 ${m.v8} / quick ${m.metal}`).toBeUndefined();
+      expect(metal.output.length).toBeGreaterThan(5_000);
+    }
   }, 120_000);
   it("apps/hello built with --quick boots (PVH, microvm) and greets", async () => {
     const img = await buildAppImage("apps/hello", undefined, { tier: "quick" });

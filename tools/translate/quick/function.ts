@@ -1331,17 +1331,7 @@ export class QuickTranslator {
     if (k === 13) { // copysign: a's magnitude, b's sign
       c.load(d, RAX, a);
       c.load(d, RCX, b);
-      c.room();
-      if (d) {
-        c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); // btr rax, 63
-        c.b(0x48); c.b(0xc1); c.b(0xe9); c.b(63); // shr rcx, 63
-        c.b(0x48); c.b(0xc1); c.b(0xe1); c.b(63); // shl rcx, 63
-        c.b(0x48); c.b(0x09); c.b(0xc8); // or rax, rcx
-      } else {
-        c.b(0x25); c.d(0x7fffffff); // and eax, 0x7fffffff
-        c.b(0x81); c.b(0xe1); c.d(0x80000000 | 0); // and ecx, 0x80000000
-        c.b(0x09); c.b(0xc8); // or eax, ecx
-      }
+      this.signFrom(d, RCX);
       return;
     }
     const prefix = d ? 0xf2 : 0xf3;
@@ -1362,6 +1352,20 @@ export class QuickTranslator {
     } else if (k === 11 || k === 12) this.minMax(d, k === 11, a, b);
     else this.round(d, k, a); // ceil floor trunc nearest
     this.resultXmm = true;
+  }
+
+  /** rax = the magnitude of the float bits in rax with the sign of those in `r` (rcx or rdx; clobbered). */
+  private signFrom(d: number, r: number): void {
+    const c = this.code;
+    if (d) {
+      c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); // btr rax, 63
+      c.regs(0, 1, 0xc1, 5, r); c.b(63); // shr r, 63
+      c.regs(0, 1, 0xc1, 4, r); c.b(63); // shl r, 63
+    } else {
+      c.room(); c.b(0x25); c.d(0x7fffffff); // and eax, 0x7fffffff
+      c.regs(0, 0, 0x81, 4, r); c.d(0x80000000 | 0); // and r32, 0x80000000
+    }
+    c.regs(0, d, 0x09, r, RAX); // or rax, r
   }
 
   /** min/max (§4.3.3 fmin/fmax): NaN if either is NaN, -0 below +0; minss/maxss give neither, so:
@@ -1428,17 +1432,7 @@ export class QuickTranslator {
     // the sign of x: rax = |r| | sign(x)
     c.regs(0x66, d, 0x0f7e, 1, RAX); // movd/movq rax, xmm1
     c.load(d, RDX, a);
-    c.room();
-    if (d) {
-      c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); // btr rax, 63
-      c.b(0x48); c.b(0xc1); c.b(0xea); c.b(63); // shr rdx, 63
-      c.b(0x48); c.b(0xc1); c.b(0xe2); c.b(63); // shl rdx, 63
-      c.b(0x48); c.b(0x09); c.b(0xd0); // or rax, rdx
-    } else {
-      c.b(0x25); c.d(0x7fffffff); // and eax, 0x7fffffff
-      c.b(0x81); c.b(0xe2); c.d(0x80000000 | 0); // and edx, 0x80000000
-      c.b(0x09); c.b(0xd0); // or eax, edx
-    }
+    this.signFrom(d, RDX);
     c.regs(0x66, d, 0x0f6e, 0, RAX); // movd/movq xmm0, rax
     c.patchRel32(nan, c.n);
     c.patchRel32(integral, c.n);
