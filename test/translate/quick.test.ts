@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAppImage, buildHostedImage } from "../../tools/link/build.ts";
 import { runQemu } from "../../tools/qemu/runner.ts";
+import { LinkError } from "../../tools/translate/errors.ts";
 import { disassemble } from "../../tools/x86/disasm.ts";
 import { QuickCode, RAX, RCX, RDX, CC_NE, IN_RAX, RSP_BASE } from "../../tools/translate/quick/code.ts";
 import { Label } from "../../tools/x86/assembler.ts";
@@ -164,6 +165,16 @@ describe("quick tier: a function it does not take goes to the optimising tier", 
     expect(r.output).toContain("size 6");
     expect(r.functions.refusedBy["table.size"]).toBe(1);
     expect(r.functions.quick).toBeGreaterThanOrEqual(2); // $twice and main
+  }, 60_000);
+});
+
+describe("an image too large for the layout (code and data past the kernel's memory at 4 MiB)", () => {
+  it("is a LinkError that says so, and with --quick suggests going without it", async () => {
+    // 3.2 MB of passive data: its bytes go into the image (memory.init reads them from there).
+    const wasm = await watToWasm(`(module (memory 64) (data "${"a".repeat(3_200_000)}") (func (export "main")))`);
+    await expect(buildHostedImage(wasm)).rejects.toThrow(/^image too large: .* past 0x400000 where the kernel's memory starts \(3 MiB for the image\)$/);
+    await expect(buildHostedImage(wasm, undefined, { tier: "quick" })).rejects.toThrow(/without --quick it may fit/);
+    await expect(buildHostedImage(wasm)).rejects.toBeInstanceOf(LinkError);
   }, 60_000);
 });
 

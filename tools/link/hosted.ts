@@ -27,6 +27,7 @@ import { Assembler, Label, R, mem } from "../x86/assembler.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
 import { SignatureTable, PAGE, tierStats, type Tier, type TierStats } from "../translate/module.ts";
+import { LinkError } from "../translate/errors.ts";
 import { ALL_TRAPS, Trap, type TrapKind } from "../translate/traps.ts";
 import {
   SIGNAL_STACK_BYTES, emitFaultHandler, emitFaultHandlerRodata, emitFaultHandlerSetup, faultHandlerLabels,
@@ -35,6 +36,7 @@ import {
   GUEST_MEMORY_BASE, IMAGE_BASE, KERNEL_MEMORY_BASE,
   STACK_BYTES, STACK_RESERVE, callEntrySequence, emitRuntimeCells, emitSymbolTable, emitTrapStubs, mergeSegments, type GuestDriver,
   emitFramedStub, emitCpuFeatureProbe, translateModules, type FunctionSymbolRange,
+  imageTooLarge,
 } from "./image.ts";
 
 export const SYS_WRITE = 1;
@@ -293,7 +295,7 @@ export function linkHosted(input: HostedLinkInput): HostedImage {
   const bssEnd = bss;
   asm.patchI32(stackLimitCell, stackTop.address! - STACK_BYTES + STACK_RESERVE);
   if (bssEnd > KERNEL_MEMORY_BASE) {
-    throw new Error(`image too large: it ends at 0x${bssEnd.toString(16)}, past the kernel memory base 0x${KERNEL_MEMORY_BASE.toString(16)}`);
+    throw new LinkError(imageTooLarge(bssEnd, input.tier));
   }
 
   const bytes = asm.finish();

@@ -14,7 +14,7 @@ import { IST_STACKS, IST_STACK_BYTES, PAGE_TABLE_BYTES_PROTECTED } from "../../b
 import { buildBiosBootFile } from "../../boot/bios.ts";
 import { writeElf64, type ElfSegment, type ElfSymbol } from "../image/elf64.ts";
 import type { WasmModule } from "../wasm/types.ts";
-import { UnsupportedError } from "../translate/errors.ts";
+import { LinkError, UnsupportedError } from "../translate/errors.ts";
 import { SignatureTable, TranslatedModule, PAGE, type FunctionSymbol, type ModuleOptions, type Tier, tierStats, type TierStats } from "../translate/module.ts";
 import { ALL_TRAPS, type TrapKind } from "../translate/traps.ts";
 import { GuestSpace } from "./guests.ts";
@@ -152,6 +152,13 @@ export function emitRuntimeCells(asm: Assembler, c: { stackLimit: Label; sse41: 
     asm.dq(0); asm.dq(0); asm.dq(0);
   }
   return stackLimitCell;
+}
+
+/** The refusal of an image whose code and data would end at `end`, past KERNEL_MEMORY_BASE. */
+export function imageTooLarge(end: number, tier: Tier | undefined): string {
+  const room = (KERNEL_MEMORY_BASE - IMAGE_BASE) / (1 << 20);
+  return `image too large: its code and data would end at 0x${end.toString(16)}, past 0x${KERNEL_MEMORY_BASE.toString(16)} where the kernel's memory starts ` +
+    `(${room} MiB for the image)` + (tier === "quick" ? "; the quick tier's code is about 1.4x the optimising tier's: without --quick it may fit" : "");
 }
 
 /** Symbol table (ABI.md "Symbol table") at `symtab`: functions, then inlined ranges, then names. */
@@ -302,7 +309,7 @@ export function linkImage(input: LinkInput): LinkedImage {
   asm.patchI32(stackLimitCell, limit);
 
   if (bssEnd > KERNEL_MEMORY_BASE) {
-    throw new Error(`image too large: it ends at 0x${bssEnd.toString(16)}, past the kernel memory base 0x${KERNEL_MEMORY_BASE.toString(16)}`);
+    throw new LinkError(imageTooLarge(bssEnd, input.tier));
   }
 
   const bytes = asm.finish();
