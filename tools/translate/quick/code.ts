@@ -130,6 +130,13 @@ export class QuickCode {
   store(disp: number, r: number): void { this.frame(0, 1, 0x89, r, disp); }
   /** mov qword [rbp + disp] (or [rsp + d]), imm32 sign-extended (REX.W C7 /0 id). */
   storeImm(disp: number, imm: number): void { this.frame(0, 1, 0xc7, 0, disp); this.d(imm); }
+  /** mov r32, imm32 (B8+r id; zero-extends into the 64-bit register). */
+  movImm32(r: number, v: number): void {
+    this.room();
+    if (r & 8) this.b(0x41);
+    this.b(0xb8 | (r & 7));
+    this.d(v);
+  }
   /** mov r64, imm64 (REX.W B8+r io), the two halves given. */
   movabs(r: number, lo: number, hi: number): void {
     this.room();

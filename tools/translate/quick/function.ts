@@ -46,29 +46,14 @@ for (const t of [I32, I64, F32, F64, FUNCREF, EXTERNREF]) SINGLE[t] = Uint8Array
 
 /** Where an operand-stack entry's value is (QuickTranslator.ek). */
 const E_SLOT = 0, E_LOCAL = 1, E_CONST = 2, E_RAX = 3, E_FLAGS = 4, E_XMM0 = 5;
-/** RAX_GUARD[op]: where a value held in rax may be for operator `op` to take it (guardRax). */
-const RAX_SPILL = 0, RAX_TOP = 1, RAX_TWO = 2, RAX_ANY = 3;
+/** Where a value held in a register (rax, xmm0) may be on the stack for an operator to take it
+ *  (RAX_GUARD, XMM_GUARD; `keepsHeld`): nowhere (G_SPILL: stored first), the top entry, the top
+ *  two, or anywhere (the operator emits nothing, or stores it itself). */
+const G_SPILL = 0, G_TOP = 1, G_TWO = 2, G_ANY = 3;
+/** For a value held in rax. */
 const RAX_GUARD = new Uint8Array(256);
-{
-  // Control (they store it with the others), calls (they check), pushes that emit nothing, nop, drop.
-  for (const op of [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x1a, 0x20, 0x41, 0x42, 0x43, 0x44, 0xd0]) RAX_GUARD[op] = RAX_ANY;
-  // The top operand read first: select (its condition), local.set/tee, global.set, loads, memory.grow, numeric, ref.is_null, 0xFC.
-  for (const op of [0x1b, 0x1c, 0x21, 0x22, 0x24, 0x40, 0xd1, 0xfc]) RAX_GUARD[op] = RAX_TOP;
-  for (let op = 0x28; op <= 0x35; op++) RAX_GUARD[op] = RAX_TOP;
-  for (let op = 0x45; op <= 0xc4; op++) RAX_GUARD[op] = RAX_TOP; // binary ones also below the top (guardRax)
-  for (let op = 0x36; op <= 0x3e; op++) RAX_GUARD[op] = RAX_TWO; // stores: the value or the address
-}
-/** XMM_GUARD[op]: where a float held in xmm0 may be for operator `op` to take it (guardXmm). */
-const XMM_SPILL = 0, XMM_TOP = 1, XMM_TWO = 2, XMM_ANY = 3;
+/** For a float held in xmm0. */
 const XMM_GUARD = new Uint8Array(256);
-{
-  // Control (they store it with the others), pushes that emit nothing (i64/f64 constants through r11), nop.
-  for (const op of [0x01, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x20, 0x41, 0x42, 0x43, 0x44, 0xd0]) XMM_GUARD[op] = XMM_ANY;
-  // Its top operand read first (through ld/rm, which take it from xmm0): local.set/tee, global.set, drop, f32/f64 stores, sqrt.
-  for (const op of [0x1a, 0x21, 0x22, 0x24, 0x38, 0x39, 0x91, 0x9f]) XMM_GUARD[op] = XMM_TOP;
-  // Float add, sub, mul, div: either operand.
-  for (const op of [0x92, 0x93, 0x94, 0x95, 0xa0, 0xa1, 0xa2, 0xa3]) XMM_GUARD[op] = XMM_TWO;
-}
 /** Frame kinds on the control stack. */
 const K_FUNC = 0, K_BLOCK = 2, K_LOOP = 3, K_IF = 4;
 /** Thrown (never an Error: no stack trace) when the function is outside this tier. */
@@ -98,6 +83,22 @@ const NUM_P1 = new Uint8Array(256), NUM_P2 = new Uint8Array(256), NUM_R = new Ui
       NUM_R[op] = t(r);
     }
   }
+}
+{
+  // rax: control (they store it with the others), calls (they check), pushes that emit nothing, nop, drop.
+  for (const op of [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x1a, 0x20, 0x41, 0x42, 0x43, 0x44, 0xd0]) RAX_GUARD[op] = G_ANY;
+  // The top operand read first: select (its condition), local.set/tee, global.set, loads, memory.grow, ref.is_null, 0xFC.
+  for (const op of [0x1b, 0x1c, 0x21, 0x22, 0x24, 0x40, 0xd1, 0xfc]) RAX_GUARD[op] = G_TOP;
+  for (let op = 0x28; op <= 0x35; op++) RAX_GUARD[op] = G_TOP;
+  // Numeric operators read their operands through ld/rm first: the top, and a binary one's left operand too.
+  for (let op = 0x45; op <= 0xc4; op++) RAX_GUARD[op] = NUM_P2[op] ? G_TWO : G_TOP;
+  for (let op = 0x36; op <= 0x3e; op++) RAX_GUARD[op] = G_TWO; // stores: the value or the address
+  // xmm0: control, pushes that emit nothing (i64/f64 constants through r11), nop.
+  for (const op of [0x01, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x20, 0x41, 0x42, 0x43, 0x44, 0xd0]) XMM_GUARD[op] = G_ANY;
+  // Its top operand read first (through ld/rm, which take it from xmm0): local.set/tee, global.set, drop, f32/f64 stores, sqrt.
+  for (const op of [0x1a, 0x21, 0x22, 0x24, 0x38, 0x39, 0x91, 0x9f]) XMM_GUARD[op] = G_TOP;
+  // Float add, sub, mul, div: either operand.
+  for (const op of [0x92, 0x93, 0x94, 0x95, 0xa0, 0xa1, 0xa2, 0xa3]) XMM_GUARD[op] = G_TWO;
 }
 /** Loads 0x28-0x35 and stores 0x36-0x3e: value type, natural alignment (log2). */
 const MEM_TYPE = new Uint8Array(0x3f), MEM_ALIGN = new Uint8Array(0x3f);
@@ -402,20 +403,17 @@ export class QuickTranslator {
    */
   private guardXmm(op: number): void {
     const h = this.xmmHeld;
-    if (h >= this.sp || this.ek[h] !== E_XMM0) { this.xmmHeld = -1; return; }
-    const g = XMM_GUARD[op];
-    if (g === XMM_ANY) return;
-    if (h === this.sp - 1 && g >= XMM_TOP) return;
-    if (h === this.sp - 2 && g === XMM_TWO) return;
-    this.materialize(h);
+    if (h >= this.sp || this.ek[h] !== E_XMM0) this.xmmHeld = -1;
+    else if (!this.keepsHeld(XMM_GUARD[op], h)) this.materialize(h);
   }
-  /** Store the value held in rax to its slot. */
+  /** Whether an operator of guard level `g` (G_*) takes the held entry `h` as it is. */
+  private keepsHeld(g: number, h: number): boolean {
+    return g === G_ANY || (g >= G_TOP && h === this.sp - 1) || (g === G_TWO && h === this.sp - 2);
+  }
+  /** Store the value held in rax to its slot (if it is still an entry of the stack). */
   private spillRax(): void {
     const h = this.raxHeld;
-    if (h >= 0 && h < this.sp && this.ek[h] === E_RAX) {
-      this.code.store(this.slot(h), RAX);
-      this.ek[h] = E_SLOT;
-    }
+    if (h >= 0 && h < this.sp && this.ek[h] === E_RAX) this.materialize(h);
     this.raxHeld = -1;
   }
   /**
@@ -427,12 +425,8 @@ export class QuickTranslator {
    */
   private guardRax(op: number): void {
     const h = this.raxHeld;
-    if (h >= this.sp || this.ek[h] !== E_RAX) { this.raxHeld = -1; return; }
-    const g = RAX_GUARD[op];
-    if (g === RAX_ANY) return;
-    if (h === this.sp - 1 && g >= RAX_TOP) return;
-    if (h === this.sp - 2 && (g === RAX_TWO || (op >= 0x45 && op <= 0xc4 && NUM_P2[op] !== 0))) return;
-    this.spillRax();
+    if (h >= this.sp || this.ek[h] !== E_RAX) this.raxHeld = -1;
+    else if (!this.keepsHeld(RAX_GUARD[op], h)) this.materialize(h);
   }
   /** Push an entry whose value stays where it is (local `k`) or is a constant, until used. */
   private pushDeferred(t: number, kind: number, v: number): void {
@@ -501,7 +495,7 @@ export class QuickTranslator {
       c.load(1, R11, this.localDisp[v]);
       c.store(d, R11);
     } else if (v >= 0 || this.is64(i)) c.storeImm(d, v); // sign-extended: right for i64/f64, and for non-negative 32-bit values
-    else { c.room(); c.b(0x41); c.b(0xbb); c.d(v); c.store(d, R11); } // mov r11d, imm32 (zero-extends)
+    else { c.movImm32(R11, v); c.store(d, R11); } // mov r11d, imm32 (zero-extends)
     this.ek[i] = E_SLOT;
   }
   private is64(i: number): boolean {
@@ -522,7 +516,7 @@ export class QuickTranslator {
     else if (k === E_RAX) { if (reg !== RAX) c.regs(0, 1, 0x8b, reg, RAX); } // mov reg, rax (32-bit values are zero-extended)
     else if (k === E_LOCAL) c.load(w, reg, this.localDisp[this.ev[i]]);
     else if (w && this.is64(i)) { c.regs(0, 1, 0xc7, 0, reg); c.d(this.ev[i]); } // mov r64, simm32
-    else { c.room(); if (reg & 8) c.b(0x41); c.b(0xb8 | (reg & 7)); c.d(this.ev[i]); } // mov r32, imm32
+    else c.movImm32(reg, this.ev[i]);
   }
   /** A frame operand holding entry `i`'s value: its slot, or the local's (a constant is stored first). */
   private rm(i: number): number {
@@ -607,15 +601,27 @@ export class QuickTranslator {
   private padJump(at: number, kind: TrapKind): void {
     this.padHead[kind] = this.jumpNode(at, this.padHead[kind]);
   }
-  /** Move the `n` values on top of the stack to entries [height, height + n) (a branch's values). */
-  private moveValues(n: number, height: number): void {
-    const from = this.sp - n;
-    if (from === height) return;
+  /** Entries [from, from + n) copied to [to, to + n), in their slots (through rcx; movs only, so
+   *  the flags stay; front to back, right for a copy down or one that does not overlap). */
+  private copySlots(from: number, to: number, n: number): void {
     const c = this.code;
     for (let i = 0; i < n; i++) {
-      c.load(1, RAX, this.slot(from + i));
-      c.store(this.slot(height + i), RAX);
+      c.load(1, RCX, this.slot(from + i));
+      c.store(this.slot(to + i), RCX);
     }
+  }
+  /**
+   * Branch to frame `f`'s label carrying the `n` values on top of the stack (flushed), which move
+   * to the label's entries first; `cc` >= 0: only when that condition holds (else: always).
+   */
+  private branch(f: number, n: number, cc: number): void {
+    const from = this.sp - n, to = this.cHeight[f];
+    if (n === 0 || from === to) { this.jumpTo(f, cc); return; }
+    const c = this.code;
+    const skip = cc >= 0 ? c.jcc(cc ^ 1) : -1; // the inverse condition (x86 pairs them by the low bit)
+    this.copySlots(from, to, n);
+    this.jumpTo(f, -1);
+    if (skip >= 0) c.patchRel32(skip, c.n);
   }
   /** Values a branch to frame `f` carries: a loop's parameters, else its results. */
   private labelTypes(f: number): Uint8Array {
@@ -715,8 +721,8 @@ export class QuickTranslator {
     }
     // lea rdi, [rbp - 8n]; mov ecx, n; xor eax, eax; rep stosq (the direction flag is clear: ABI)
     c.frame(0, 1, 0x8d, RDI, -8 * n);
+    c.movImm32(RCX, n);
     c.room();
-    c.b(0xb9); c.d(n);
     c.b(0x31); c.b(0xc0);
     c.b(0xf3); c.b(0x48); c.b(0xab);
   }
@@ -751,8 +757,7 @@ export class QuickTranslator {
           const f = this.depthFrame();
           const ts = this.labelTypes(f);
           this.checkTop(ts);
-          this.moveValues(ts.length, this.cHeight[f]);
-          this.jumpTo(f, -1);
+          this.branch(f, ts.length, -1);
           this.deadEnd();
           break;
         }
@@ -762,8 +767,7 @@ export class QuickTranslator {
           this.flush();
           const ts = this.cResults[0];
           this.checkTop(ts);
-          this.moveValues(ts.length, 0);
-          this.jumpTo(0, -1);
+          this.branch(0, ts.length, -1);
           this.deadEnd();
           break;
         }
@@ -907,20 +911,12 @@ export class QuickTranslator {
       const base = this.sp;
       for (let i = 0; i < p; i++) this.push(params[i]); // the originals, hidden below the frame
       for (let i = 0; i < p; i++) this.push(params[i]); // the copies, the frame's parameters
-      this.copyUp(base, p); // movs: the flags stay
+      this.copySlots(base, base + p, p); // movs: the flags stay
     }
     const skip = c.jcc(cc ^ 1); // the inverse condition (x86 pairs them by the low bit)
     this.pushFrame(K_IF, params, this.bResults(bt));
     this.cElse[this.csp - 1] = skip;
     this.cHidden[this.csp - 1] = p;
-  }
-  /** Entries [base, base + p) copied to [base + p, base + 2p) (through rcx). */
-  private copyUp(base: number, p: number): void {
-    const c = this.code;
-    for (let i = 0; i < p; i++) {
-      c.load(1, RCX, this.slot(base + i));
-      c.store(this.slot(base + p + i), RCX);
-    }
   }
   private elseOp(): void {
     this.flush();
@@ -934,7 +930,7 @@ export class QuickTranslator {
     this.cElse[f] = -2; // taken by this else
     this.cUnreachable[f] = 0;
     const p = this.cHidden[f];
-    if (p) this.copyUp(this.cHeight[f] - p, p);
+    if (p) this.copySlots(this.cHeight[f] - p, this.cHeight[f], p);
     for (let i = 0; i < p; i++) this.push(this.cParams[f][i]);
   }
   private endOp(): void {
@@ -953,18 +949,14 @@ export class QuickTranslator {
       if (hidden) {
         this.jumpToEnd(f, c.jmp());
         c.patchRel32(this.cElse[f], c.n);
-        this.copyUp(this.cHeight[f] - hidden, hidden);
+        this.copySlots(this.cHeight[f] - hidden, this.cHeight[f], hidden);
       } else c.patchRel32(this.cElse[f], c.n);
     }
     if (this.cKind[f] !== K_LOOP) for (let i = this.cJumps[f]; i >= 0; i = this.jumpNext[i]) c.patchRel32(this.jumpAt[i], c.n);
     this.csp--;
     if (hidden) { // the results down over the parameters kept for the else arm
-      const base = this.sp - hidden;
-      for (let i = 0; i < results.length; i++) {
-        c.load(1, RAX, this.slot(this.sp + i));
-        c.store(this.slot(base + i), RAX);
-      }
-      this.sp = base;
+      this.copySlots(this.sp, this.sp - hidden, results.length);
+      this.sp -= hidden;
     }
     for (let i = 0; i < results.length; i++) this.push(results[i]);
     if (f === 0) this.epilogue(results);
@@ -986,15 +978,7 @@ export class QuickTranslator {
     const ts = this.labelTypes(f);
     this.popTypes(ts); // [t* i32] -> [t*] (§3.3.8): the values take the label's types
     for (let i = 0; i < ts.length; i++) this.push(ts[i]);
-    const c = this.code;
-    const cc = this.conditionOf(this.sp); // the condition, above the values (their types now the label's)
-    if (this.sp - ts.length === this.cHeight[f] || ts.length === 0) this.jumpTo(f, cc);
-    else {
-      const skip = c.jcc(cc ^ 1);
-      this.moveValues(ts.length, this.cHeight[f]);
-      this.jumpTo(f, -1);
-      c.patchRel32(skip, c.n);
-    }
+    this.branch(f, ts.length, this.conditionOf(this.sp)); // the condition, above the values (their types now the label's)
   }
   /** br_table: a compare and jump per target, then the default (linear: emitted as fast as read). */
   private brTable(): void {
@@ -1011,20 +995,8 @@ export class QuickTranslator {
       if (arity < 0) arity = ts.length;
       else if (ts.length !== arity) throw REFUSED;
       this.checkTop(ts);
-      const inPlace = this.sp - arity === this.cHeight[f] || arity === 0;
-      if (i < n) {
-        c.room(); c.b(0x3d); c.d(i); // cmp eax, i
-        if (inPlace) this.jumpTo(f, CC_E);
-        else {
-          const skip = c.jcc(CC_NE);
-          this.moveValues(arity, this.cHeight[f]);
-          this.jumpTo(f, -1);
-          c.patchRel32(skip, c.n);
-        }
-      } else {
-        this.moveValues(arity, this.cHeight[f]);
-        this.jumpTo(f, -1);
-      }
+      if (i < n) { c.room(); c.b(0x3d); c.d(i); } // cmp eax, i
+      this.branch(f, arity, i < n ? CC_E : -1); // the default: always
     }
     this.deadEnd();
   }
@@ -1225,7 +1197,7 @@ export class QuickTranslator {
     else { c.regs(0, w, 0x81, digit, RAX); c.d(v); }
   }
 
-  /** eqz: cmp [a], 0; others: mov rax, [a]; cmp rax, [b]; then setcc; movzx. */
+  /** eqz: cmp [a], 0; others: mov rax, [a]; cmp rax, [b]; the result in the flags (resultCC). */
   private compareInt(op: number, a: number, b: number): void {
     const c = this.code;
     const w = op >= 0x50 ? 1 : 0;
@@ -1266,14 +1238,14 @@ export class QuickTranslator {
     const k = op - (w ? 0x79 : 0x67);
     if (k === 0) { // clz: bsr; 2*width-1 when zero; xor width-1
       c.frame(0, w, 0x0fbd, RAX, a);
-      c.room(); c.b(0xb9); c.d(w ? 127 : 63); // mov ecx, 127|63
+      c.movImm32(RCX, w ? 127 : 63);
       c.regs(0, w, 0x0f44, RAX, RCX); // cmovz
       c.room(); if (w) c.b(0x48); c.b(0x83); c.b(0xf0); c.b(w ? 63 : 31); // xor eax, 31|63
       return;
     }
     if (k === 1) { // ctz: bsf; width when zero
       c.frame(0, w, 0x0fbc, RAX, a);
-      c.room(); c.b(0xb9); c.d(w ? 64 : 32);
+      c.movImm32(RCX, w ? 64 : 32);
       c.regs(0, w, 0x0f44, RAX, RCX);
       return;
     }
@@ -1324,8 +1296,7 @@ export class QuickTranslator {
     const k = op - (d ? 0x99 : 0x8b); // abs neg ceil floor trunc nearest sqrt add sub mul div min max copysign
     if (k === 0 || k === 1) { // abs / neg: the sign bit
       c.load(d, RAX, a);
-      if (d) { c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(k === 0 ? 0xf0 : 0xf8); c.b(63); } // btr/btc rax, 63
-      else { c.room(); c.b(k === 0 ? 0x25 : 0x35); c.d(k === 0 ? 0x7fffffff : 0x80000000 | 0); } // and/xor eax, imm32
+      this.signBit(d, k === 1);
       return;
     }
     if (k === 13) { // copysign: a's magnitude, b's sign
@@ -1354,17 +1325,22 @@ export class QuickTranslator {
     this.resultXmm = true;
   }
 
+  /** The sign bit of the f32 (d = 0) / f64 (d = 1) bits in rax cleared, or flipped: btr/btc rax, 63
+   *  (REX.W 0F BA /6 or /7 ib), and/xor eax, imm32 (25 / 35 id). */
+  private signBit(d: number, flip: boolean): void {
+    const c = this.code;
+    c.room();
+    if (d) { c.b(0x48); c.b(0x0f); c.b(0xba); c.b(flip ? 0xf8 : 0xf0); c.b(63); }
+    else { c.b(flip ? 0x35 : 0x25); c.d(flip ? 0x80000000 | 0 : 0x7fffffff); }
+  }
   /** rax = the magnitude of the float bits in rax with the sign of those in `r` (rcx or rdx; clobbered). */
   private signFrom(d: number, r: number): void {
     const c = this.code;
+    this.signBit(d, false);
     if (d) {
-      c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); // btr rax, 63
       c.regs(0, 1, 0xc1, 5, r); c.b(63); // shr r, 63
       c.regs(0, 1, 0xc1, 4, r); c.b(63); // shl r, 63
-    } else {
-      c.room(); c.b(0x25); c.d(0x7fffffff); // and eax, 0x7fffffff
-      c.regs(0, 0, 0x81, 4, r); c.d(0x80000000 | 0); // and r32, 0x80000000
-    }
+    } else { c.regs(0, 0, 0x81, 4, r); c.d(0x80000000 | 0); } // and r32, 0x80000000
     c.regs(0, d, 0x09, r, RAX); // or rax, r
   }
 
@@ -1410,8 +1386,7 @@ export class QuickTranslator {
     c.patchRel32(soft, c.n);
     c.frame(prefix, 0, 0x0f10, 0, a); // movss/sd xmm0, [a]
     c.load(d, RAX, a);
-    if (d) { c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf0); c.b(63); } // btr rax, 63: |x|
-    else { c.room(); c.b(0x25); c.d(0x7fffffff); }
+    this.signBit(d, false); // |x|
     c.regs(0x66, d, 0x0f6e, 1, RAX); // movd/movq xmm1, rax
     c.absolute(packed, 0, 0x0f2e, 1, big.label, big.offset); // ucomis xmm1, [big]
     const nan = c.jcc(CC_P);
@@ -1507,19 +1482,19 @@ export class QuickTranslator {
       c.patchRel32(big, c.n);
       c.absolute(0xf2, 0, 0x0f5c, 0, t.label, t.offset); // subsd xmm0, [2^63]
       c.regs(0xf2, 1, 0x0f2c, RAX, 0);
-      c.room(); c.b(0x48); c.b(0x0f); c.b(0xba); c.b(0xf8); c.b(63); // btc rax, 63
+      this.signBit(1, true); // btc rax, 63
       c.patchRel32(done, c.n);
     } else c.regs(0xf2, target === 0 ? 0 : 1, 0x0f2c, RAX, 0); // cvttsd2si eax|rax, xmm0 (u32 through rax: < 2^32)
     if (!sat) return;
     const done = c.jmp();
     c.patchRel32(low, c.n);
-    if (target === 0) { c.room(); c.b(0xb8); c.d(0x80000000 | 0); } // mov eax, INT32_MIN
+    if (target === 0) c.movImm32(RAX, 0x80000000 | 0); // INT32_MIN
     else if (target === 2) c.movabs(RAX, 0, 0x80000000 | 0);
     else { c.room(); c.b(0x31); c.b(0xc0); } // unsigned: 0
     const done2 = c.jmp();
     c.patchRel32(high, c.n);
-    if (target === 0) { c.room(); c.b(0xb8); c.d(0x7fffffff); }
-    else if (target === 1) { c.room(); c.b(0xb8); c.d(-1); } // mov eax, 0xffffffff
+    if (target === 0) c.movImm32(RAX, 0x7fffffff);
+    else if (target === 1) c.movImm32(RAX, -1); // 0xffffffff
     else if (target === 2) c.movabs(RAX, -1, 0x7fffffff);
     else c.movabs(RAX, -1, -1);
     c.patchRel32(nan, c.n);
@@ -1546,8 +1521,8 @@ export class QuickTranslator {
       c.regs(0, 1, 0x8b, RDI, RCX); c.regs(0, 1, 0xc1, 4, RDI); c.b(16); // rdi = old << 16
       if (mc.base > 0x7fffffff) throw REFUSED;
       c.room(); c.b(0x48); c.b(0x8d); c.b(0xbf); c.d(mc.base); // lea rdi, [rdi + base]
-      c.b(0xba); c.d(3); // mov edx, 3
-      c.b(0xb8); c.d(10); // mov eax, 10
+      c.movImm32(RDX, 3); // PROT_READ | PROT_WRITE
+      c.movImm32(RAX, 10); // mprotect
       c.b(0x0f); c.b(0x05); // syscall
       c.regs(0, 1, 0x85, RAX, RAX);
       fail2 = c.jcc(CC_NE);
@@ -1561,7 +1536,7 @@ export class QuickTranslator {
     const done = c.jmp();
     c.patchRel32(fail1, c.n);
     if (fail2 >= 0) c.patchRel32(fail2, c.n);
-    c.room(); c.b(0xb8); c.d(-1); // mov eax, -1
+    c.movImm32(RAX, -1);
     c.patchRel32(done, c.n);
     this.pushRax(I32);
   }
