@@ -292,27 +292,25 @@ export class TranslatedModule {
       asm.dd(this.ctx.sigIds[f.typeIndex]);
       asm.dd(0);
       asm.bind(start);
+      let inlined: FunctionSymbol["inlined"] = [];
       if (quick && f.bodyEnd !== undefined && quick.translate(index, mod.bytes!, f.bodyOffset, f.bodyEnd)) {
         const c = quick.code;
         asm.placeCode(c.buf, c.n, c.fields, c.fieldAt, c.fieldKind, c.fieldLabel, c.fieldAddend);
-        asm.bind(end);
-        this.functions.push({ name: start.name, start, end });
         this.quickFunctions++;
-        if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
-        return;
+      } else {
+        if (quick) {
+          const why = quick.refusal();
+          this.quickRefusals.set(why, (this.quickRefusals.get(why) ?? 0) + 1);
+        }
+        const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
+        const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, this.ctx.globalTypes, this.ctx.importBindings);
+        const nParams = this.ctx.funcTypes[index].params.length;
+        const versioned = versionLoops(nParams + promoted.locals.length, promoted.locals, promoted.body, memoryChecked);
+        const { locals, body } = reuseRepeatedLoads(nParams + versioned.locals.length, versioned.locals, dropRepeatedChecks(versioned.body));
+        ft.translate(index, locals, body, start.name, f.locals.length);
+        inlined = ft.inlined.map((r) => ({ name: this.ctx.funcLabels[r.func]?.name ?? this.funcName(r.func), start: r.start, end: r.end }));
       }
-      if (quick) {
-        const why = quick.refusal();
-        this.quickRefusals.set(why, (this.quickRefusals.get(why) ?? 0) + 1);
-      }
-      const expanded = inliner ? inliner.expand(index, f.locals, f.body) : f;
-      const promoted = promoteGlobals(this.ctx.funcTypes[index].params, expanded.locals, expanded.body, this.ctx.globalTypes, this.ctx.importBindings);
-      const nParams = this.ctx.funcTypes[index].params.length;
-      const versioned = versionLoops(nParams + promoted.locals.length, promoted.locals, promoted.body, memoryChecked);
-      const { locals, body } = reuseRepeatedLoads(nParams + versioned.locals.length, versioned.locals, dropRepeatedChecks(versioned.body));
-      ft.translate(index, locals, body, start.name, f.locals.length);
       asm.bind(end);
-      const inlined = ft.inlined.map((r) => ({ name: this.ctx.funcLabels[r.func]?.name ?? this.funcName(r.func), start: r.start, end: r.end }));
       this.functions.push(inlined.length ? { name: start.name, start, end, inlined } : { name: start.name, start, end });
       if (progress && (i % 256 === 0 || i === mod.funcs.length - 1)) progress(i + 1, mod.funcs.length);
     });
