@@ -4,17 +4,11 @@
 // tools/bench/translate-speed.ts. Usage: npm run ts -- tools/bench/translate-once.ts <guest.wasm> <host.wasm> [quick]
 // (`quick`: through the quick tier, tools/translate/quick/, bodies read lazily as `--quick` does).
 import { readFileSync } from "node:fs";
-import { readModule } from "../wasm/reader.ts";
-import { validateModule } from "../wasm/validate.ts";
 import { linkHosted } from "../link/hosted.ts";
+import { readValidated } from "../link/build.ts";
 
 const [guest, host] = process.argv.slice(2, 4).map((f) => new Uint8Array(readFileSync(f)));
 const tier = process.argv[4] === "quick" ? "quick" : "optimizing";
 const t = performance.now();
-const read = (w: Uint8Array) => {
-  const m = readModule(w, { lazyBodies: tier === "quick" });
-  validateModule(m);
-  return m;
-};
-linkHosted({ kernel: read(host), guest: read(guest), tier });
+linkHosted({ kernel: readValidated(host, tier), guest: readValidated(guest, tier), tier });
 console.log(JSON.stringify({ ms: performance.now() - t }));

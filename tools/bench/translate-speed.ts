@@ -31,11 +31,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileKernelApp, compileSnippet, PROJECT_ROOT } from "../build/compile.ts";
-import { readModule } from "../wasm/reader.ts";
-import { validateModule } from "../wasm/validate.ts";
 import { linkImage } from "../link/image.ts";
 import { linkHosted } from "../link/hosted.ts";
-import { wasmHostLinuxModule } from "../link/build.ts";
+import { readValidated, wasmHostLinuxModule } from "../link/build.ts";
 import { generateModule, moduleText } from "../fuzz/generate.ts";
 import { KERNELS } from "./translator.ts";
 import { nodeTs } from "../loader/node.ts";
@@ -53,6 +51,11 @@ const V8_MODES: [string, string[]][] = [
 const V8_RUNS = 3;
 const COLD_RUNS = 3;
 
+/** MB (10^6 bytes) per second, two decimals. */
+function mbPerSecond(bytes: number, ms: number): number {
+  return +(bytes / 1e6 / (ms / 1000)).toFixed(2);
+}
+
 /** The best of `runs` fresh processes `[command, args]`, each printing its time as JSON {ms}. */
 function bestOfProcesses(runs: number, [command, args]: [string, string[]], what: string): number {
   let best = Infinity;
@@ -68,9 +71,9 @@ function bestOfProcesses(runs: number, [command, args]: [string, string[]], what
 function v8CompileSpeeds(file: string, bytes: number, log: (s: string) => void): { mode: string; ms: number; mbPerSecond: number }[] {
   return V8_MODES.map(([mode, flags]) => {
     const best = bestOfProcesses(V8_RUNS, [process.execPath, [...flags, join(PROJECT_ROOT, "tools/bench/v8-compile.mjs"), file]], `V8 compile (${flags.join(" ")})`);
-    const mbPerSecond = +(bytes / 1e6 / (best / 1000)).toFixed(2);
-    log(`  V8 ${mode.padEnd(32)} ${best.toFixed(0).padStart(6)} ms ${mbPerSecond.toFixed(2).padStart(7)} MB/s`);
-    return { mode, ms: +best.toFixed(1), mbPerSecond };
+    const speed = mbPerSecond(bytes, best);
+    log(`  V8 ${mode.padEnd(32)} ${best.toFixed(0).padStart(6)} ms ${speed.toFixed(2).padStart(7)} MB/s`);
+    return { mode, ms: +best.toFixed(1), mbPerSecond: speed };
   });
 }
 
@@ -85,9 +88,9 @@ function measure(c: Case, runs: number, log: (s: string) => void) {
     c.link();
     best = Math.min(best, performance.now() - t);
   }
-  const mbPerS = c.wasmBytes / 1e6 / (best / 1000);
-  log(`${c.name.padEnd(60)} ${(c.wasmBytes / 1024).toFixed(0).padStart(6)} KiB ${best.toFixed(0).padStart(6)} ms ${mbPerS.toFixed(2).padStart(7)} MB/s  wasm ${c.wasmSha256}`);
-  return { name: c.name, wasmBytes: c.wasmBytes, wasmSha256: c.wasmSha256, ms: +best.toFixed(1), mbPerSecond: +mbPerS.toFixed(2) };
+  const speed = mbPerSecond(c.wasmBytes, best);
+  log(`${c.name.padEnd(60)} ${(c.wasmBytes / 1024).toFixed(0).padStart(6)} KiB ${best.toFixed(0).padStart(6)} ms ${speed.toFixed(2).padStart(7)} MB/s  wasm ${c.wasmSha256}`);
+  return { name: c.name, wasmBytes: c.wasmBytes, wasmSha256: c.wasmSha256, ms: +best.toFixed(1), mbPerSecond: speed };
 }
 
 /** First 16 hex digits of the SHA-256 of the input wasm (the parts in order). */
@@ -95,12 +98,6 @@ function inputHash(...parts: Uint8Array[]): string {
   const h = createHash("sha256");
   for (const p of parts) h.update(p);
   return h.digest("hex").slice(0, 16);
-}
-
-function readValidated(wasm: Uint8Array, tier: Tier = "optimizing") {
-  const m = readModule(wasm, { lazyBodies: tier === "quick" }); // the quick tier reads the bodies itself
-  validateModule(m);
-  return m;
 }
 
 async function watToWasm(wat: string): Promise<Uint8Array> {
@@ -150,10 +147,10 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     writeFileSync(guestFile, generated);
     writeFileSync(hostFile, host);
     coldMs = bestOfProcesses(COLD_RUNS, nodeTs(join(PROJECT_ROOT, "tools/bench/translate-once.ts"), guestFile, hostFile), "translate-once");
-    coldMbPerSecond = +((generated.length + host.length) / 1e6 / (coldMs / 1000)).toFixed(2);
+    coldMbPerSecond = mbPerSecond(generated.length + host.length, coldMs);
     log(`generated, once in a fresh process (not warmed up), best of ${COLD_RUNS}: ${coldMs.toFixed(0)} ms ${coldMbPerSecond.toFixed(2)} MB/s`);
     quickColdMs = bestOfProcesses(COLD_RUNS, nodeTs(join(PROJECT_ROOT, "tools/bench/translate-once.ts"), guestFile, hostFile, "quick"), "translate-once quick");
-    log(`  the same through the quick tier: ${quickColdMs.toFixed(0)} ms ${((generated.length + host.length) / 1e6 / (quickColdMs / 1000)).toFixed(2)} MB/s`);
+    log(`  the same through the quick tier: ${quickColdMs.toFixed(0)} ms ${mbPerSecond(generated.length + host.length, quickColdMs).toFixed(2)} MB/s`);
     log(`for scale, V8 compiling the generated guest module (${(generated.length / 1024).toFixed(0)} KiB, without the host kernel):`);
     v8 = v8CompileSpeeds(guestFile, generated.length, log);
   } finally {
@@ -168,12 +165,12 @@ export async function benchTranslateSpeed(runs: number, log: (s: string) => void
     goalMbPerSecond: 10,
     largest: { name: largest.name, wasmBytes: largest.wasmBytes, wasmSha256: largest.wasmSha256, mbPerSecond: largest.mbPerSecond },
     largestOnceInFreshProcess: { ms: +coldMs.toFixed(1), mbPerSecond: coldMbPerSecond, method: `read + validate + translate + link once in a fresh node process (tools/bench/translate-once.ts), best of ${COLD_RUNS}` },
-    overallMbPerSecond: +(total / 1e6 / (totalMs / 1000)).toFixed(2),
+    overallMbPerSecond: mbPerSecond(total, totalMs),
     cases: results,
     quickTier: {
       method: `the same, through the quick tier (ModuleOptions.tier "quick", bodies read lazily: what \`--quick\` does), best of ${4 * runs} after a warm-up`,
       largest: { name: quick.name, wasmBytes: quick.wasmBytes, wasmSha256: quick.wasmSha256, ms: quick.ms, mbPerSecond: quick.mbPerSecond },
-      largestOnceInFreshProcess: { ms: +quickColdMs.toFixed(1), mbPerSecond: +((generated.length + host.length) / 1e6 / (quickColdMs / 1000)).toFixed(2) },
+      largestOnceInFreshProcess: { ms: +quickColdMs.toFixed(1), mbPerSecond: mbPerSecond(generated.length + host.length, quickColdMs) },
       functions: qLinked.functions,
       codeBytes: { quick: qLinked.textBytes, optimizing: optimisedText },
     },

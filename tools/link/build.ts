@@ -2,7 +2,8 @@
  * The image pipeline shared by `npm run image`, `npm run wasm` and the tests:
  * AssemblyScript -> wasm (asc) -> validated module -> linked image (ELF + El Torito boot file) -> ISO.
  */
-import { readModule } from "../wasm/reader.ts";
+import { readModule, type ReadOptions } from "../wasm/reader.ts";
+import type { WasmModule } from "../wasm/types.ts";
 import { validateModule } from "../wasm/validate.ts";
 import type { Tier } from "../translate/module.ts";
 import { writeIso9660 } from "../image/iso9660.ts";
@@ -23,13 +24,22 @@ export interface AppImage extends LinkedImage {
  *  `tier: "quick"` translates in one quick pass where it can (tools/translate/quick/). */
 export interface BuildOptions { inline?: boolean; tier?: Tier }
 
+/** How to read a module for translator tier `tier`: the quick tier reads the function bodies
+ *  itself, so they are decoded (and validated) only when the optimising tier needs one. */
+export function readOptions(tier: Tier | undefined): ReadOptions {
+  return { lazyBodies: tier === "quick" };
+}
+
+/** A module read and validated for translator tier `tier`. Throws WasmError. */
+export function readValidated(wasm: Uint8Array, tier?: Tier): WasmModule {
+  const m = readModule(wasm, readOptions(tier));
+  validateModule(m);
+  return m;
+}
+
 export async function buildAppImage(appDir: string, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<AppImage> {
   const compiled = await stages.run(`asc ${appDir} + kernel`, () => compileKernelApp(appDir));
-  const mod = await stages.run("read + validate wasm", () => {
-    const m = readModule(compiled.wasm, { lazyBodies: opts.tier === "quick" });
-    validateModule(m);
-    return m;
-  });
+  const mod = await stages.run("read + validate wasm", () => readValidated(compiled.wasm, opts.tier));
   const linked = await stages.run("translate + link", () => linkImage({ kernel: mod, inline: opts.inline, tier: opts.tier }));
   const iso = await stages.run("write ISO 9660 + El Torito", () =>
     writeIso9660({
@@ -78,12 +88,8 @@ async function cachedWasmHost(flavour = "wasm-host", compile: () => Promise<{ wa
 /** Link an arbitrary guest module with the wasm host kernel. Throws WasmError / UnsupportedError. */
 export async function buildGuestImage(guestWasm: Uint8Array, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<LinkedImage> {
   const hostWasm = await stages.run("asc kernel/wasm-host", () => wasmHostModule());
-  const host = readModule(hostWasm, { lazyBodies: opts.tier === "quick" });
-  const guest = await stages.run("read + validate guest", () => {
-    const m = readModule(guestWasm, { lazyBodies: opts.tier === "quick" });
-    validateModule(m);
-    return m;
-  });
+  const host = readModule(hostWasm, readOptions(opts.tier));
+  const guest = await stages.run("read + validate guest", () => readValidated(guestWasm, opts.tier));
   return stages.run("translate + link", () => linkImage({ kernel: host, guest, bios: false, inline: opts.inline, tier: opts.tier }));
 }
 
@@ -96,11 +102,7 @@ export function wasmHostLinuxModule(): Promise<Uint8Array> {
 
 /** Link a guest module with the Linux host kernel as a Linux executable (tools/link/hosted.ts). */
 export async function buildHostedImage(guestWasm: Uint8Array, stages = new Stages(() => {}), opts: BuildOptions = {}): Promise<HostedImage> {
-  const host = readModule(await stages.run("asc kernel/wasm-host-linux", () => wasmHostLinuxModule()), { lazyBodies: opts.tier === "quick" });
-  const guest = await stages.run("read + validate guest", () => {
-    const m = readModule(guestWasm, { lazyBodies: opts.tier === "quick" });
-    validateModule(m);
-    return m;
-  });
+  const host = readModule(await stages.run("asc kernel/wasm-host-linux", () => wasmHostLinuxModule()), readOptions(opts.tier));
+  const guest = await stages.run("read + validate guest", () => readValidated(guestWasm, opts.tier));
   return stages.run("translate + link (hosted)", () => linkHosted({ kernel: host, guest, inline: opts.inline, tier: opts.tier }));
 }
