@@ -5,8 +5,8 @@
  * still checked. The whole spec suite runs through it in test/spec/hosted-quick.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { generateModule, moduleText } from "../../tools/fuzz/generate.ts";
-import { firstMismatch } from "../../tools/fuzz/differential.ts";
+import { firstMismatch, runSeed, type ModuleRun, type Runner } from "../../tools/fuzz/differential.ts";
+import type { TierStats } from "../../tools/translate/module.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ import { LinkError } from "../../tools/translate/errors.ts";
 import { disassemble } from "../../tools/x86/disasm.ts";
 import { QuickCode, RAX, RCX, RDX, CC_NE, IN_RAX, RSP_BASE } from "../../tools/translate/quick/code.ts";
 import { Label } from "../../tools/x86/assembler.ts";
-import { runOnHosted, runOnMetal, runOnV8, watToWasm } from "./harness.ts";
+import { runOnHosted, runOnMetal, runOnV8, watToWasm, type RunResult } from "./harness.ts";
 import { floatModule } from "./cases.ts";
 
 /** Seeds of the differential runs (FUZZ_SEED moves them, as in test/fuzz). */
@@ -85,46 +85,40 @@ describe("quick tier: instruction templates (iced-x86 decodes what the templates
   });
 });
 
+/** The quick tier on the hosted target, and on bare metal: the translated sides runSeed compares with V8. */
+const quickHosted: Runner<RunResult & { functions: TierStats }> = (wasm, timeoutMs) => runOnHosted(wasm, { tier: "quick" }, timeoutMs);
+const quickMetal: Runner = (wasm, timeoutMs) => runOnMetal(wasm, timeoutMs, { tier: "quick" });
+/** The first difference of a run, or undefined (the message for `expect`). */
+const mismatchOf = (run: ModuleRun) => run.mismatch && `program ${run.mismatch.program}: line ${run.mismatch.line} V8 ${run.mismatch.v8} / quick ${run.mismatch.metal} (replay: FUZZ_SEED=${BASE})`;
+
 describe("quick tier: random programs against V8 (hosted)", () => {
   for (let k = 0; k < MODULES; k++) {
     const seed = BASE + 500 + k;
     it(`seed ${seed}: ${PROGRAMS} programs print what V8 prints; most functions take the quick tier`, async () => {
-      const module = generateModule(seed, PROGRAMS);
-      const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
-      const [v8, quick] = await Promise.all([runOnV8(wasm), runOnHosted(wasm, { tier: "quick" })]);
-      const m = firstMismatch(v8, quick);
-      expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
-      expect(quick.status).toBe(0);
-      expect(quick.functions.quick).toBeGreaterThan(quick.functions.defined / 2);
+      const run = await runSeed(seed, PROGRAMS, {}, quickHosted);
+      expect(run.mismatch, mismatchOf(run)).toBeUndefined();
+      expect(run.metal.status).toBe(0);
+      expect(run.metal.functions.quick).toBeGreaterThan(run.metal.functions.defined / 2);
     }, 120_000);
   }
   for (let k = 0; k < TRAP_MODULES; k++) {
     const seed = BASE + 600 + k;
     it(`seed ${seed} (may trap): output up to the trap and the trap kind as V8`, async () => {
-      const module = generateModule(seed, TRAP_PROGRAMS, { traps: true });
-      const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
-      const [v8, quick] = await Promise.all([runOnV8(wasm), runOnHosted(wasm, { tier: "quick" })]);
-      const m = firstMismatch(v8, quick);
-      expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+      const run = await runSeed(seed, TRAP_PROGRAMS, { traps: true }, quickHosted);
+      expect(run.mismatch, mismatchOf(run)).toBeUndefined();
     }, 120_000);
   }
 });
 
 describe("quick tier on bare metal (sandboxed memory: bounds checks; the kernel's identity memory)", () => {
   it(`seed ${BASE + 700} (may trap: wild addresses): as V8`, async () => {
-    const module = generateModule(BASE + 700, TRAP_PROGRAMS, { traps: true });
-    const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
-    const [v8, metal] = await Promise.all([runOnV8(wasm), runOnMetal(wasm, 60_000, { tier: "quick" })]);
-    const m = firstMismatch(v8, metal);
-    expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
+    const run = await runSeed(BASE + 700, TRAP_PROGRAMS, { traps: true }, quickMetal);
+    expect(run.mismatch, mismatchOf(run)).toBeUndefined();
   }, 120_000);
   it(`seed ${BASE + 701}: ${PROGRAMS} programs as V8`, async () => {
-    const module = generateModule(BASE + 701, PROGRAMS);
-    const wasm = await watToWasm(moduleText(module.gen, module.programs.map((program) => ({ program }))));
-    const [v8, metal] = await Promise.all([runOnV8(wasm), runOnMetal(wasm, 60_000, { tier: "quick" })]);
-    const m = firstMismatch(v8, metal);
-    expect(m, m && `program ${m.program}: line ${m.line} V8 ${m.v8} / quick ${m.metal} (replay: FUZZ_SEED=${BASE})`).toBeUndefined();
-    expect(metal.status).toBe(0);
+    const run = await runSeed(BASE + 701, PROGRAMS, {}, quickMetal);
+    expect(run.mismatch, mismatchOf(run)).toBeUndefined();
+    expect(run.metal.status).toBe(0);
   }, 120_000);
   it("every float operator over edge-case operands as V8, on a CPU without SSE4.1 (qemu64: the software rounding path) and with it", async () => {
     const wasm = await watToWasm(floatModule());

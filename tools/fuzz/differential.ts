@@ -15,11 +15,16 @@ export interface Mismatch {
   metal: string;
 }
 
-export interface Comparison {
+export interface Comparison<R extends RunResult = RunResult> {
   v8: RunResult;
-  metal: RunResult;
+  /** The translated side (by default on bare metal, through the optimising tier). */
+  metal: R;
   mismatch?: Mismatch;
 }
+
+/** Runs a module translated (the side compared with V8). */
+export type Runner<R extends RunResult = RunResult> = (wasm: Uint8Array, timeoutMs: number) => Promise<R>;
+const onMetal: Runner = (wasm, timeoutMs) => runOnMetal(wasm, timeoutMs);
 
 /** Program whose header `p N` is the last one at or before `line`. */
 function programAt(output: string[], line: number): number {
@@ -46,22 +51,23 @@ export function firstMismatch(v8: RunResult, metal: RunResult): Mismatch | undef
   return undefined;
 }
 
-export async function compareWat(wat: string, timeoutMs = 60_000): Promise<Comparison> {
+export async function compareWat<R extends RunResult = RunResult>(wat: string, timeoutMs = 60_000, run: Runner<R> = onMetal as Runner<R>): Promise<Comparison<R>> {
   const wasm = await watToWasm(wat);
   const v8 = await runOnV8(wasm);
-  const metal = await runOnMetal(wasm, timeoutMs);
+  const metal = await run(wasm, timeoutMs);
   return { v8, metal, mismatch: firstMismatch(v8, metal) };
 }
 
-export interface ModuleRun extends Comparison {
+export interface ModuleRun<R extends RunResult = RunResult> extends Comparison<R> {
   module: GeneratedModule;
   wat: string;
 }
 
-export async function runSeed(seed: number, programs: number, opts: GenOptions = {}): Promise<ModuleRun> {
+/** Generated module `seed` (`programs` programs) under V8 and translated by `run`. */
+export async function runSeed<R extends RunResult = RunResult>(seed: number, programs: number, opts: GenOptions = {}, run: Runner<R> = onMetal as Runner<R>): Promise<ModuleRun<R>> {
   const module = generateModule(seed, programs, opts);
   const wat = moduleText(module.gen, module.programs.map((program) => ({ program })));
-  return { module, wat, ...(await compareWat(wat)) };
+  return { module, wat, ...(await compareWat(wat, 60_000, run)) };
 }
 
 /** A readable failure report: how to replay, the program's text, and the differing lines. */
