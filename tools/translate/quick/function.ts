@@ -348,21 +348,14 @@ export class QuickTranslator {
   }
   /** Push the value in rax (an operator's result): stored only if rax is needed first (`guardRax`). */
   private pushRax(t: number): void {
-    const i = this.sp;
-    this.push(t);
-    this.ek[i] = E_RAX;
-    this.raxHeld = i;
-    if (i < this.deferredLow) this.deferredLow = i;
+    this.pushDeferred(t, E_RAX, 0);
+    this.raxHeld = this.sp - 1;
   }
   /** A comparison's result in the flags, condition code `cc` (rax holds nothing then). */
   private pushFlags(cc: number): void {
-    const i = this.sp;
-    this.push(I32);
-    this.ek[i] = E_FLAGS;
-    this.ev[i] = cc;
-    this.flagsHeld = i;
+    this.pushDeferred(I32, E_FLAGS, cc); // it becomes a value in rax unless a branch takes it
+    this.flagsHeld = this.sp - 1;
     this.raxHeld = -1;
-    if (i < this.deferredLow) this.deferredLow = i; // it becomes a value in rax unless a branch takes it
   }
   /** Before operator `op`: a result in the flags survives only into `if`, `br_if` and `i32.eqz`
    *  right after it; else it becomes a value in rax (setcc al; movzx eax, al). */
@@ -375,8 +368,8 @@ export class QuickTranslator {
     this.ek[h] = E_RAX;
     this.raxHeld = h;
   }
-  /** The condition code of the top entry when it is in the flags (consumed), else -1 (it was
-   *  loaded into eax and tested: the code "not zero"). */
+  /** The condition code under which entry `i` (an i32 condition) is true: its comparison's, when it is
+   *  in the flags (consumed); else it is loaded into eax and tested, and the code is "not zero". */
   private conditionOf(i: number): number {
     if (this.ek[i] === E_FLAGS) { // taken by the branch (the entry is popped: no stale kind left above the stack)
       this.flagsHeld = -1;
@@ -389,11 +382,8 @@ export class QuickTranslator {
   }
   /** Push the float in xmm0 (an operator's result): stored only if xmm0 is needed first (`guardXmm`). */
   private pushXmm(t: number): void {
-    const i = this.sp;
-    this.push(t);
-    this.ek[i] = E_XMM0;
-    this.xmmHeld = i;
-    if (i < this.deferredLow) this.deferredLow = i;
+    this.pushDeferred(t, E_XMM0, 0);
+    this.xmmHeld = this.sp - 1;
   }
   /**
    * Before operator `op`: the float held in xmm0 survives into operators that emit nothing, control
@@ -428,7 +418,8 @@ export class QuickTranslator {
     if (h >= this.sp || this.ek[h] !== E_RAX) this.raxHeld = -1;
     else if (!this.keepsHeld(RAX_GUARD[op], h)) this.materialize(h);
   }
-  /** Push an entry whose value stays where it is (local `k`) or is a constant, until used. */
+  /** Push an entry whose value is not in its slot yet (`kind`: a local, a constant, rax, xmm0, the
+   *  flags; `v`: the local, the constant, the condition code): `flush` stores it. */
   private pushDeferred(t: number, kind: number, v: number): void {
     const i = this.sp;
     this.push(t);
